@@ -1,0 +1,8 @@
+//! rolo: a keyboard-driven customer-data workbench.
+//!
+//! The library is the whole product except the terminal: `model` holds the
+//! pure domain types; `store`, `ingest`, `search`, `synth` build on it; the
+//! `cli` and `tui` front ends are thin layers over the same calls.
+//! See `docs/architecture.md` for the dependency rule.
+
+pub mod model;

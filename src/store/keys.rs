@@ -1,0 +1,152 @@
+//! The key layout of rolo's single sled keyspace.
+//!
+//! sled applies a batch atomically only within one tree, and its multi-tree
+//! transactions are slow and cannot iterate. So every record kind lives in
+//! one tree under a one-byte prefix, and each operation is one batch. Integer
+//! parts are big-endian so that byte order is numeric order.
+//!
+//! | prefix | key | value |
+//! |---|---|---|
+//! | `m` | meta name | format version, counters |
+//! | `c` | customer id | customer |
+//! | `s` | customer id | stats (only customers with orders) |
+//! | `o` | customer id, day, seq | order |
+//! | `O` | order_id | `o` key of that order |
+//! | `n` | customer id, instant, seq | note |
+//! | `x` | ext_id | customer id |
+//! | `e` | email, 0, customer id | (empty) |
+//! | `p` | phone, 0, customer id | (empty) |
+//! | `t` | tag, 0, customer id | (empty) |
+//! | `a` | audit seq | audit event |
+//! | `i` | import id | import log |
+//! | `u` | import id, batch | undo batch |
+//! | `g` | chunk number | search chunk |
+
+use crate::model::CustomerId;
+
+pub const META: u8 = b'm';
+pub const CUSTOMER: u8 = b'c';
+pub const STATS: u8 = b's';
+pub const ORDER: u8 = b'o';
+pub const ORDER_ID: u8 = b'O';
+pub const NOTE: u8 = b'n';
+pub const EXT_ID: u8 = b'x';
+pub const EMAIL: u8 = b'e';
+pub const PHONE: u8 = b'p';
+pub const TAG: u8 = b't';
+pub const AUDIT: u8 = b'a';
+pub const IMPORT: u8 = b'i';
+pub const UNDO: u8 = b'u';
+pub const SEARCH: u8 = b'g';
+
+/// The prefixes of the derived index entries (rebuilt by `reindex`).
+pub const INDEX_PREFIXES: [u8; 6] = [EXT_ID, EMAIL, PHONE, TAG, SEARCH, STATS];
+
+pub fn meta(name: &str) -> Vec<u8> {
+    prefixed(META, name.as_bytes())
+}
+
+pub fn prefixed(prefix: u8, rest: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + rest.len());
+    k.push(prefix);
+    k.extend_from_slice(rest);
+    k
+}
+
+pub fn id_key(prefix: u8, n: u64) -> Vec<u8> {
+    prefixed(prefix, &n.to_be_bytes())
+}
+
+pub fn customer(id: CustomerId) -> Vec<u8> {
+    id_key(CUSTOMER, id.0)
+}
+
+pub fn stats(id: CustomerId) -> Vec<u8> {
+    id_key(STATS, id.0)
+}
+
+/// Reads the big-endian u64 that follows a one-byte prefix.
+pub fn id_of(key: &[u8]) -> Option<u64> {
+    let bytes: [u8; 8] = key.get(1..9)?.try_into().ok()?;
+    Some(u64::from_be_bytes(bytes))
+}
+
+/// Reads the customer id at the end of a multimap key (`e`, `p`, `t`).
+pub fn trailing_id(key: &[u8]) -> Option<CustomerId> {
+    let start = key.len().checked_sub(8)?;
+    let bytes: [u8; 8] = key.get(start..)?.try_into().ok()?;
+    Some(CustomerId(u64::from_be_bytes(bytes)))
+}
+
+/// A multimap entry: `prefix value 0 id`.
+pub fn multi(prefix: u8, value: &str, id: CustomerId) -> Vec<u8> {
+    let mut k = Vec::with_capacity(10 + value.len());
+    k.push(prefix);
+    k.extend_from_slice(value.as_bytes());
+    k.push(0);
+    k.extend_from_slice(&id.0.to_be_bytes());
+    k
+}
+
+/// The prefix under which every id of a multimap value lives.
+pub fn multi_prefix(prefix: u8, value: &str) -> Vec<u8> {
+    let mut k = prefixed(prefix, value.as_bytes());
+    k.push(0);
+    k
+}
+
+/// Biases a signed day number so that big-endian bytes sort numerically.
+pub fn day_bytes(day: i32) -> [u8; 4] {
+    ((day as u32) ^ 0x8000_0000).to_be_bytes()
+}
+
+pub fn order(customer: CustomerId, day: i32, seq: u64) -> Vec<u8> {
+    let mut k = id_key(ORDER, customer.0);
+    k.extend_from_slice(&day_bytes(day));
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+pub fn orders_of(customer: CustomerId) -> Vec<u8> {
+    id_key(ORDER, customer.0)
+}
+
+pub fn orders_on(customer: CustomerId, day: i32) -> Vec<u8> {
+    let mut k = id_key(ORDER, customer.0);
+    k.extend_from_slice(&day_bytes(day));
+    k
+}
+
+pub fn note(customer: CustomerId, at: i64, seq: u64) -> Vec<u8> {
+    let mut k = id_key(NOTE, customer.0);
+    k.extend_from_slice(&((at as u64) ^ 0x8000_0000_0000_0000).to_be_bytes());
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+pub fn undo(import: u64, batch: u64) -> Vec<u8> {
+    let mut k = id_key(UNDO, import);
+    k.extend_from_slice(&batch.to_be_bytes());
+    k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_keys_sort_numerically_across_zero() {
+        assert!(day_bytes(-1) < day_bytes(0));
+        assert!(day_bytes(-100) < day_bytes(-1));
+        assert!(day_bytes(5) < day_bytes(300));
+    }
+
+    #[test]
+    fn multimap_keys_round_trip_ids() {
+        let k = multi(EMAIL, "a@b.com", CustomerId(300));
+        assert!(k.starts_with(&multi_prefix(EMAIL, "a@b.com")));
+        assert_eq!(trailing_id(&k), Some(CustomerId(300)));
+        assert!(!k.starts_with(&multi_prefix(EMAIL, "a@b.co")));
+        assert_eq!(id_of(&customer(CustomerId(9))), Some(9));
+    }
+}
