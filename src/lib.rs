@@ -5,4 +5,10 @@
 //! `cli` and `tui` front ends are thin layers over the same calls.
 //! See `docs/architecture.md` for the dependency rule.
 
+pub mod cli;
+pub mod export;
+pub mod ingest;
 pub mod model;
+pub mod search;
+pub mod store;
+pub mod synth;

@@ -42,7 +42,11 @@ impl FieldChange {
         for f in Field::ALL {
             let (b, a) = (before.value(f), after.value(f));
             if b != a {
-                out.push(FieldChange { field: f.as_str().to_owned(), before: b, after: a });
+                out.push(FieldChange {
+                    field: f.as_str().to_owned(),
+                    before: b,
+                    after: a,
+                });
             }
         }
         let mut keys: Vec<&str> = before
@@ -80,7 +84,11 @@ mod tests {
 
     #[test]
     fn diff_lists_changed_fields_only() {
-        let a = Customer { name: "Ann".into(), city: Some("Paris".into()), ..Customer::default() };
+        let a = Customer {
+            name: "Ann".into(),
+            city: Some("Paris".into()),
+            ..Customer::default()
+        };
         let mut b = a.clone();
         b.city = Some("Lyon".into());
         b.attrs.push(("vip_level".into(), "2".into()));

@@ -82,10 +82,7 @@ impl FromStr for Field {
     type Err = ();
 
     fn from_str(s: &str) -> Result<Self, ()> {
-        Field::ALL
-            .into_iter()
-            .find(|f| f.as_str() == s)
-            .ok_or(())
+        Field::ALL.into_iter().find(|f| f.as_str() == s).ok_or(())
     }
 }
 

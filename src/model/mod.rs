@@ -9,8 +9,10 @@
 
 mod audit;
 mod customer;
+pub mod display;
 mod field;
 mod order;
+pub mod searchable;
 
 pub use audit::{AuditEvent, FieldChange};
 pub use customer::{Customer, CustomerId, Stats};
@@ -84,7 +86,10 @@ pub mod instant {
     pub mod opt {
         use super::*;
 
-        pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        pub fn serialize<S: Serializer>(
+            t: &Option<DateTime<Utc>>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
             t.map(|t| t.timestamp()).serialize(s)
         }
 

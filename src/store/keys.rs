@@ -21,6 +21,7 @@
 //! | `i` | import id | import log |
 //! | `u` | import id, batch | undo batch |
 //! | `g` | chunk number | search chunk |
+//! | `h` | customer id, audit seq | (empty): the customer's history |
 
 use crate::model::CustomerId;
 
@@ -38,6 +39,7 @@ pub const AUDIT: u8 = b'a';
 pub const IMPORT: u8 = b'i';
 pub const UNDO: u8 = b'u';
 pub const SEARCH: u8 = b'g';
+pub const HISTORY: u8 = b'h';
 
 /// The prefixes of the derived index entries (rebuilt by `reindex`).
 pub const INDEX_PREFIXES: [u8; 6] = [EXT_ID, EMAIL, PHONE, TAG, SEARCH, STATS];

@@ -1,0 +1,268 @@
+//! The command-line front end: argument definitions (DESIGN.md §4), the
+//! database location, error reporting and exit codes. One file per
+//! subcommand; each is a thin layer over library calls.
+
+mod demo;
+mod export;
+mod import;
+mod maintenance;
+mod output;
+mod search;
+mod synth;
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use crate::store::{OpenOptions, Store, StoreError};
+
+pub use output::Output;
+
+/// rolo: a keyboard-driven customer-data workbench.
+///
+/// Run without a command to open the workbench on the default database.
+#[derive(Debug, Parser)]
+#[command(name = "rolo", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// The database folder [default: $ROLO_DB, else the XDG data dir]
+    #[arg(long, global = true, env = "ROLO_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Print one JSON document on stdout instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Refuse every change (for reviewers)
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// The date derived figures are computed for [default: today]
+    #[arg(long, global = true, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// Answer yes to confirmations (needed without a terminal)
+    #[arg(long, global = true)]
+    pub yes: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create (once) and open a demo database of synthetic customers
+    Demo(demo::DemoArgs),
+    /// Write synthetic customers, orders, notes and a duplicates truth file
+    Gen(synth::GenArgs),
+    /// Import customers, orders or notes; list or revert imports
+    #[command(subcommand)]
+    Import(import::ImportCmd),
+    /// Export customers (with derived figures) as CSV or JSON
+    #[command(subcommand)]
+    Export(export::ExportCmd),
+    /// Search customers with the query language (an empty query matches all)
+    Search(search::SearchArgs),
+    /// Show the change history of a customer
+    History {
+        /// The customer id
+        id: u64,
+    },
+    /// Rebuild every index from the records
+    Reindex,
+    /// Verify the database's invariants
+    Check {
+        /// Rebuild what is derivable (indexes, derived figures)
+        #[arg(long)]
+        repair: bool,
+    },
+    /// Commands planned in DESIGN.md §4 that this build does not have yet
+    #[command(external_subcommand)]
+    Other(Vec<String>),
+}
+
+/// Parses a calendar date in the forms the importer accepts.
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    crate::ingest::normalize::date(s, &crate::ingest::normalize::NormalizeConfig::default())
+}
+
+/// An error whose cause is the user's input (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UserError(pub String);
+
+/// Shorthand for a user error.
+pub fn user_error(msg: impl Into<String>) -> anyhow::Error {
+    UserError(msg.into()).into()
+}
+
+/// What global options every command needs.
+pub struct Ctx {
+    pub db: PathBuf,
+    pub out: Output,
+    pub read_only: bool,
+    pub as_of: Option<NaiveDate>,
+    pub yes: bool,
+    /// Set by SIGINT, SIGTERM and SIGHUP: long work stops at the next batch boundary.
+    pub cancel: Arc<AtomicBool>,
+}
+
+impl Ctx {
+    /// A copy sharing the cancel flag.
+    pub fn clone_shallow(&self) -> Ctx {
+        Ctx {
+            db: self.db.clone(),
+            out: self.out,
+            read_only: self.read_only,
+            as_of: self.as_of,
+            yes: self.yes,
+            cancel: Arc::clone(&self.cancel),
+        }
+    }
+
+    /// Opens the database, creating it if it does not exist.
+    pub fn open(&self) -> Result<Store> {
+        let opts = OpenOptions {
+            read_only: self.read_only,
+            ..OpenOptions::default()
+        };
+        Ok(Store::open(&self.db, &opts)?)
+    }
+
+    /// The as-of date: `--as-of` or today.
+    pub fn today(&self) -> NaiveDate {
+        self.as_of
+            .unwrap_or_else(|| chrono::Utc::now().date_naive())
+    }
+}
+
+/// Where the database lives when neither `--db` nor `$ROLO_DB` says.
+pub fn default_db_path() -> Result<PathBuf> {
+    let dirs = directories::ProjectDirs::from("", "", "rolo").ok_or_else(|| {
+        user_error("cannot find a home directory for the database; pass --db PATH")
+    })?;
+    Ok(dirs.data_dir().join("db"))
+}
+
+/// Runs one command.
+pub fn run(cli: Cli) -> Result<()> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        // A second signal while the first is being honoured exits at once;
+        // everything committed so far is already flushed.
+        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&cancel))
+            .context("installing signal handlers")?;
+        signal_hook::flag::register(sig, Arc::clone(&cancel))
+            .context("installing signal handlers")?;
+    }
+    let db = match cli.db {
+        Some(p) => p,
+        None => default_db_path()?,
+    };
+    let ctx = Ctx {
+        db,
+        out: Output::new(cli.json),
+        read_only: cli.read_only,
+        as_of: cli.as_of,
+        yes: cli.yes,
+        cancel,
+    };
+    match cli.command {
+        None => {
+            let store = ctx.open()?;
+            maintenance::summary(&ctx, &store)
+        }
+        Some(Command::Demo(args)) => demo::run(&ctx, args),
+        Some(Command::Gen(args)) => synth::run(&ctx, args),
+        Some(Command::Import(cmd)) => import::run(&ctx, cmd),
+        Some(Command::Export(cmd)) => export::run(&ctx, cmd),
+        Some(Command::Search(args)) => search::run(&ctx, args),
+        Some(Command::History { id }) => maintenance::history(&ctx, id),
+        Some(Command::Reindex) => maintenance::reindex(&ctx),
+        Some(Command::Check { repair }) => maintenance::check(&ctx, repair),
+        Some(Command::Other(args)) => {
+            let name = args.first().map(String::as_str).unwrap_or("");
+            const PLANNED: [&str; 10] = [
+                "tag", "dedup", "segments", "clv", "quality", "trash", "erase", "compact",
+                "backup", "restore",
+            ];
+            if PLANNED.contains(&name) {
+                Err(user_error(format!(
+                    "`rolo {name}` is planned but not in this build yet; see docs/user-guide.md"
+                )))
+            } else {
+                Err(user_error(format!(
+                    "unknown command '{name}'; run `rolo --help` for the list"
+                )))
+            }
+        }
+    }
+}
+
+/// Prints an error as one line on stderr and picks the exit code: 2 for
+/// input or usage errors, 1 for internal ones, 0 for a closed stdout pipe.
+pub fn report(e: &anyhow::Error) -> ExitCode {
+    if e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    }) {
+        return ExitCode::SUCCESS;
+    }
+    let user = e.chain().any(|c| {
+        c.is::<UserError>()
+            || c.downcast_ref::<StoreError>()
+                .is_some_and(StoreError::is_user_error)
+            || c.downcast_ref::<crate::ingest::ImportError>()
+                .is_some_and(crate::ingest::ImportError::is_user_error)
+    });
+    let text = format!("{e:#}").replace('\n', " ");
+    eprintln!("rolo: {text}");
+    let code = if user { 2 } else { 1 };
+    // The message may quote data; the log only records that it happened.
+    tracing::info!("exit with error, code {code}");
+    ExitCode::from(code)
+}
+
+/// A panic prints one line (no backtrace) and exits 1. The TUI installs its
+/// own hook on top that restores the terminal first.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!("panic{at}: {info}");
+        eprintln!(
+            "rolo: internal error{at}; this is a bug, please report it (details in the log file)"
+        );
+        std::process::exit(1);
+    }));
+}
+
+/// Logs go to a file in the XDG state/cache dir (never to the terminal);
+/// `ROLO_LOG` sets the filter (default `info`).
+pub fn init_logging() {
+    let Some(dirs) = directories::ProjectDirs::from("", "", "rolo") else {
+        return;
+    };
+    let dir = dirs.cache_dir().to_path_buf();
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("rolo.log"))
+    else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ROLO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
+}

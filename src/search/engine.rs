@@ -1,0 +1,438 @@
+//! The in-memory search index and the one evaluator every caller uses.
+//!
+//! The persisted search chunks (see `store`) hold each live customer's
+//! haystack; [`Index::load`] reads them into one arena (about 100 bytes a
+//! customer) with a 64-bit character mask per customer. A query is answered
+//! in three steps:
+//!
+//! 1. narrow: the positive free-text terms select candidates, skipping any
+//!    whose mask lacks a needed character, and starting from the previous
+//!    keystroke's candidates when the new query only extends the old one
+//!    (a fuzzy match of `abc` is always a fuzzy match of `ab`);
+//! 2. filter: the rest of the query (fields, figures, OR, NOT) is checked by
+//!    `eval::matches` on the stored record, loaded only for candidates;
+//! 3. rank: exact > prefix > word start > substring > fuzzy, then the
+//!    shorter segment (or tighter fuzzy span), then the id, and only the top hits get a fuzzy-matcher score.
+
+use fuzzy_matcher::FuzzyMatcher;
+use fuzzy_matcher::skim::SkimMatcherV2;
+
+use super::eval::{EvalContext, matches, text_matches};
+use super::query::{MatchKind, Query, TextTerm};
+use crate::model::CustomerId;
+use crate::store::{Result, Store};
+
+/// How a free-text term met a haystack, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// A whole segment equals the term.
+    Exact,
+    /// A segment starts with the term.
+    Prefix,
+    /// A word inside a segment starts with the term.
+    Word,
+    Substring,
+    Fuzzy,
+}
+
+/// One ranked result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    pub id: CustomerId,
+    pub tier: Tier,
+    /// The fuzzy-matcher score of the best segment (higher is better); 0 without text terms.
+    pub score: i64,
+}
+
+/// The answer to a query: the exact number of matches and the best hits.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Results {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+}
+
+/// What a search remembers so that the next keystroke can start from its candidates.
+#[derive(Debug, Clone, Default)]
+pub struct Narrowing {
+    terms: Vec<String>,
+    candidates: Vec<u32>,
+}
+
+/// The haystacks of every live customer, in id order.
+#[derive(Debug, Default)]
+pub struct Index {
+    ids: Vec<u64>,
+    offsets: Vec<u32>,
+    arena: Vec<u8>,
+    masks: Vec<u64>,
+}
+
+/// The character-class bit of one (lower-cased) char.
+fn char_bit(c: char) -> u64 {
+    match c {
+        'a'..='z' => 1 << (c as u32 - 'a' as u32),
+        '0'..='9' => 1 << (26 + c as u32 - '0' as u32),
+        '@' | '.' | '-' | '_' | '+' | ' ' | '\n' => 0,
+        c if c.is_ascii() => 1 << 36,
+        c => 1 << (37 + (c as u32).wrapping_mul(2_654_435_761) % 27),
+    }
+}
+
+fn mask_of(text: &str) -> u64 {
+    text.chars().fold(0, |m, c| m | char_bit(c))
+}
+
+impl Index {
+    /// Reads every search chunk of the store.
+    pub fn load(store: &Store) -> Result<Index> {
+        let mut index = Index::default();
+        index.offsets.push(0);
+        for chunk in store.search_chunks() {
+            for (id, hay) in chunk?.entries {
+                index.push(id, &hay);
+            }
+        }
+        Ok(index)
+    }
+
+    /// Builds an index from (id, haystack) pairs in ascending id order.
+    pub fn from_entries<'a>(entries: impl IntoIterator<Item = (u64, &'a str)>) -> Index {
+        let mut index = Index {
+            offsets: vec![0],
+            ..Index::default()
+        };
+        for (id, hay) in entries {
+            index.push(id, hay);
+        }
+        index
+    }
+
+    fn push(&mut self, id: u64, hay: &str) {
+        self.ids.push(id);
+        self.arena.extend_from_slice(hay.as_bytes());
+        self.offsets
+            .push(u32::try_from(self.arena.len()).unwrap_or(u32::MAX));
+        self.masks.push(mask_of(hay));
+    }
+
+    /// Number of indexed customers.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Bytes held in memory.
+    pub fn memory_bytes(&self) -> usize {
+        self.arena.len() + self.ids.len() * 8 + self.offsets.len() * 4 + self.masks.len() * 8
+    }
+
+    fn hay(&self, i: usize) -> &str {
+        let (a, b) = (self.offsets[i] as usize, self.offsets[i + 1] as usize);
+        // The arena only ever holds whole `String`s, so every slice between
+        // offsets is valid UTF-8; fall back to empty rather than panic.
+        std::str::from_utf8(&self.arena[a..b]).unwrap_or("")
+    }
+
+    /// The haystack of a customer, if indexed.
+    pub fn haystack_of(&self, id: CustomerId) -> Option<&str> {
+        self.ids.binary_search(&id.0).ok().map(|i| self.hay(i))
+    }
+
+    /// Answers `query`: the exact match count and the `limit` best hits.
+    /// `prev` (the narrowing of the previous keystroke) may speed it up; the
+    /// returned narrowing is for the next one.
+    pub fn search(
+        &self,
+        store: &Store,
+        query: &Query,
+        ctx: &EvalContext,
+        limit: usize,
+        prev: Option<&Narrowing>,
+    ) -> Result<(Results, Narrowing)> {
+        let terms = query.text_terms();
+        let plain = plain_fuzzy_terms(&terms);
+        let start: Option<&[u32]> = match (prev, &plain) {
+            (Some(p), Some(now)) if extends(&p.terms, now) => Some(&p.candidates),
+            _ => None,
+        };
+        let candidates = self.narrow(&terms, start);
+        let narrowing = Narrowing {
+            terms: plain.unwrap_or_default(),
+            candidates: candidates.clone(),
+        };
+        let matched: Vec<u32> = if is_conjunction_of(query, &terms) {
+            candidates
+        } else {
+            let mut out = Vec::with_capacity(candidates.len().min(1 << 16));
+            for i in candidates {
+                let id = CustomerId(self.ids[i as usize]);
+                let Some(c) = store.customer(id)? else {
+                    continue;
+                };
+                if !c.is_live() {
+                    continue;
+                }
+                let stats = store.stats(id)?;
+                if matches(query, &c, Some(&stats), self.hay(i as usize), ctx) {
+                    out.push(i);
+                }
+            }
+            out
+        };
+        Ok((self.rank(&terms, matched, limit), narrowing))
+    }
+
+    /// The indexes that every positive text term matches.
+    fn narrow(&self, terms: &[&TextTerm], start: Option<&[u32]>) -> Vec<u32> {
+        let need: u64 = terms
+            .iter()
+            .filter(|t| t.alternatives.len() == 1)
+            .map(|t| mask_of(t.alternatives[0].folded()))
+            .fold(0, |a, b| a | b);
+        let check = |i: u32| {
+            let i = i as usize;
+            self.masks[i] & need == need && terms.iter().all(|t| text_matches(t, self.hay(i)))
+        };
+        match start {
+            Some(s) => parallel_filter(s, &check),
+            None => {
+                let all: Vec<u32> = (0..self.ids.len() as u32).collect();
+                if terms.is_empty() {
+                    all
+                } else {
+                    parallel_filter(&all, &check)
+                }
+            }
+        }
+    }
+
+    fn rank(&self, terms: &[&TextTerm], matched: Vec<u32>, limit: usize) -> Results {
+        let total = matched.len();
+        if terms.is_empty() {
+            let hits = matched
+                .into_iter()
+                .take(limit)
+                .map(|i| Hit {
+                    id: CustomerId(self.ids[i as usize]),
+                    tier: Tier::Exact,
+                    score: 0,
+                })
+                .collect();
+            return Results { total, hits };
+        }
+        let keyed = parallel_map(&matched, &|i: u32| {
+            let (tier, span) = rank_key(terms, self.hay(i as usize));
+            (tier, span, i)
+        });
+        let mut keyed = keyed;
+        if keyed.len() > limit {
+            keyed.select_nth_unstable(limit);
+            keyed.truncate(limit);
+        }
+        keyed.sort_unstable();
+        let matcher = SkimMatcherV2::default();
+        let hits = keyed
+            .into_iter()
+            .map(|(tier, _, i)| {
+                let hay = self.hay(i as usize);
+                let score = terms
+                    .iter()
+                    .filter_map(|t| {
+                        t.alternatives
+                            .iter()
+                            .filter_map(|a| {
+                                hay.split('\n')
+                                    .filter_map(|s| matcher.fuzzy_match(s, a.folded()))
+                                    .max()
+                            })
+                            .max()
+                    })
+                    .sum();
+                Hit {
+                    id: CustomerId(self.ids[i as usize]),
+                    tier,
+                    score,
+                }
+            })
+            .collect();
+        Results { total, hits }
+    }
+}
+
+/// The folded texts when every term is a single plain fuzzy atom (the only
+/// case where a longer query's matches are a subset of a shorter one's).
+fn plain_fuzzy_terms(terms: &[&TextTerm]) -> Option<Vec<String>> {
+    terms
+        .iter()
+        .map(|t| match t.alternatives.as_slice() {
+            [a] if a.kind == MatchKind::Fuzzy && !a.negated => Some(a.folded().to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether every match of `now` is also a match of `before`.
+fn extends(before: &[String], now: &[String]) -> bool {
+    !before.is_empty()
+        && before.len() <= now.len()
+        && before.iter().zip(now).all(|(b, n)| is_subsequence(b, n))
+}
+
+fn is_subsequence(needle: &str, hay: &str) -> bool {
+    let mut it = hay.chars();
+    needle.chars().all(|c| it.any(|h| h == c))
+}
+
+/// Whether `q` is exactly the AND of its positive text terms (nothing else
+/// to check once they matched).
+fn is_conjunction_of(q: &Query, terms: &[&TextTerm]) -> bool {
+    match q {
+        Query::All => true,
+        Query::Text(t) => t.is_positive(),
+        Query::And(parts) => {
+            parts
+                .iter()
+                .all(|p| matches!(p, Query::Text(t) if t.is_positive()))
+                && parts.len() == terms.len()
+        }
+        _ => false,
+    }
+}
+
+/// The length in bytes of the shortest-ending greedy subsequence match of
+/// `needle` in `seg`, or `None`.
+fn fuzzy_span(needle: &str, seg: &str) -> Option<usize> {
+    let mut chars = needle.chars();
+    let first = chars.next()?;
+    let start = seg.find(first)?;
+    let mut pos = start + first.len_utf8();
+    for c in chars {
+        pos += seg[pos..].find(c)? + c.len_utf8();
+    }
+    Some(pos - start)
+}
+
+/// The cheap ranking key of a matching haystack: the worst tier over the
+/// terms (each term at its best segment) and the total fuzzy span.
+fn rank_key(terms: &[&TextTerm], hay: &str) -> (Tier, usize) {
+    let mut worst = Tier::Exact;
+    let mut span_total = 0;
+    for t in terms {
+        let mut best = (Tier::Fuzzy, usize::MAX);
+        for a in t.alternatives.iter().filter(|a| !a.negated) {
+            let text = a.folded();
+            for seg in hay.split('\n') {
+                let key = if seg == text {
+                    (Tier::Exact, text.len())
+                } else if seg.starts_with(text)
+                    || seg
+                        .match_indices(text)
+                        .any(|(at, _)| at > 0 && is_word_start(seg, at))
+                {
+                    (Tier::Prefix, text.len())
+                } else if seg.contains(text) {
+                    (Tier::Substring, text.len())
+                } else if let Some(span) = fuzzy_span(text, seg) {
+                    (Tier::Fuzzy, span)
+                } else {
+                    continue;
+                };
+                best = best.min(key);
+            }
+        }
+        worst = worst.max(best.0);
+        span_total += best.1.min(1 << 20);
+    }
+    (worst, span_total)
+}
+
+fn is_word_start(seg: &str, at: usize) -> bool {
+    seg[..at]
+        .chars()
+        .next_back()
+        .is_some_and(|c| !c.is_alphanumeric())
+}
+
+const PARALLEL_MIN: usize = 50_000;
+
+fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+}
+
+fn parallel_filter(items: &[u32], keep: &(dyn Fn(u32) -> bool + Sync)) -> Vec<u32> {
+    let n = threads();
+    if items.len() < PARALLEL_MIN || n == 1 {
+        return items.iter().copied().filter(|i| keep(*i)).collect();
+    }
+    let size = items.len().div_ceil(n);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(size)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .copied()
+                        .filter(|i| keep(*i))
+                        .collect::<Vec<u32>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+fn parallel_map<T: Send>(items: &[u32], f: &(dyn Fn(u32) -> T + Sync)) -> Vec<T> {
+    let n = threads();
+    if items.len() < PARALLEL_MIN || n == 1 {
+        return items.iter().map(|i| f(*i)).collect();
+    }
+    let size = items.len().div_ceil(n);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(size)
+            .map(|part| s.spawn(move || part.iter().map(|i| f(*i)).collect::<Vec<T>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fuzzy_span_measures_tightness() {
+        assert_eq!(fuzzy_span("zw", "zhang wei"), Some(7));
+        assert_eq!(fuzzy_span("zw", "zw"), Some(2));
+        assert_eq!(fuzzy_span("wz", "zhang wei"), None);
+        assert_eq!(fuzzy_span("张伟", "张 伟"), Some(7));
+    }
+
+    #[test]
+    fn extension_rule() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert!(extends(&v(&["zh"]), &v(&["zha"])));
+        assert!(extends(&v(&["zh"]), &v(&["zh", "w"])));
+        assert!(!extends(&v(&["zh", "w"]), &v(&["zh"])));
+        assert!(!extends(&v(&[]), &v(&["a"])));
+    }
+
+    #[test]
+    fn masks_never_exclude_a_match() {
+        for (t, h) in [("ab", "xaxb"), ("张", "张伟"), ("a1", "1a"), ("é", "é")] {
+            assert_eq!(mask_of(h) & mask_of(t), mask_of(t), "{t} in {h}");
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Errors of the store, worded for the person who has to act on them.
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+use super::CodecError;
+use crate::model::CustomerId;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error(
+        "database {0} is in use by another rolo process; close that rolo (or wait for it to finish) and try again"
+    )]
+    Locked(PathBuf),
+    #[error(
+        "database {path} could not be opened: {reason}. Nothing was changed or replaced; run `rolo check --db {path}` or restore the last backup with `rolo restore FILE --db NEW_PATH`"
+    )]
+    Damaged { path: PathBuf, reason: String },
+    #[error(
+        "{0} is not a rolo database (the folder holds other files); choose an empty or new folder with --db"
+    )]
+    NotRolo(PathBuf),
+    #[error(
+        "database {path} was written by a newer rolo (format {found}; this rolo reads up to {supported}); upgrade rolo to open it"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error("cannot create the database folder {path}: {source}")]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the database is open read-only (--read-only); this command would change data")]
+    ReadOnly,
+    #[error("store: customer {0} not found")]
+    NotFound(CustomerId),
+    #[error("store: import {0} not found; `rolo import list` shows the imports")]
+    ImportNotFound(u64),
+    #[error("import {0} was already reverted")]
+    AlreadyReverted(u64),
+    #[error("store: damaged {what} at key {key}: {source}; run `rolo check`")]
+    Corrupt {
+        what: &'static str,
+        key: String,
+        source: CodecError,
+    },
+    #[error("store: {0}")]
+    Sled(#[from] sled::Error),
+}
+
+impl StoreError {
+    /// Whether the cause is the user's input or situation (exit 2) rather
+    /// than an internal failure (exit 1).
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Locked(_)
+                | StoreError::NotRolo(_)
+                | StoreError::TooNew { .. }
+                | StoreError::ReadOnly
+                | StoreError::NotFound(_)
+                | StoreError::ImportNotFound(_)
+                | StoreError::AlreadyReverted(_)
+                | StoreError::Create { .. }
+        )
+    }
+}
+
+/// Renders a key readably for error messages: prefix letter then hex.
+pub(crate) fn show_key(key: &[u8]) -> String {
+    match key.split_first() {
+        Some((p, rest)) => {
+            let hex: String = rest.iter().take(24).map(|b| format!("{b:02x}")).collect();
+            format!("{}:{hex}", char::from(*p))
+        }
+        None => "(empty)".to_owned(),
+    }
+}

@@ -1,0 +1,180 @@
+//! `reindex` and `check`: rebuilding and verifying everything derivable
+//! (index entries, search chunks, stats, the live counter) from the records.
+
+use std::collections::BTreeMap;
+
+use super::read::decode_at;
+use super::unit::expected_index_entries;
+use super::{Result, SearchChunk, Store, chunk_of, keys};
+use crate::model::searchable::haystack;
+use crate::model::{Customer, CustomerId, Order, Stats};
+
+/// Customers per reindex batch.
+const BATCH: usize = 5000;
+/// The most problems `check` lists.
+const MAX_PROBLEMS: usize = 1000;
+
+impl Store {
+    /// Drops every derived key and rebuilds it from the records; returns the
+    /// number of live customers. Safe to run again after an interruption.
+    pub fn reindex(&self, progress: &mut dyn FnMut(u64)) -> Result<u64> {
+        {
+            let _guard = self.begin()?;
+            for prefix in keys::INDEX_PREFIXES {
+                let mut batch = sled::Batch::default();
+                let mut n = 0;
+                for item in self.db.scan_prefix([prefix]) {
+                    batch.remove(item?.0);
+                    n += 1;
+                    if n % 10_000 == 0 {
+                        self.db.apply_batch(std::mem::take(&mut batch))?;
+                    }
+                }
+                self.db.apply_batch(batch)?;
+            }
+            self.db.remove(keys::meta("live"))?;
+        }
+        let mut live = 0;
+        let mut pending: Vec<Customer> = Vec::with_capacity(BATCH);
+        let flush = |pending: &mut Vec<Customer>| -> Result<()> {
+            let mut unit = self.begin()?;
+            for c in pending.drain(..) {
+                unit.index_fresh(&c)?;
+            }
+            unit.commit()
+        };
+        for c in self.all_customers() {
+            let c = c?;
+            live += u64::from(c.is_live());
+            pending.push(c);
+            if pending.len() == BATCH {
+                flush(&mut pending)?;
+                progress(live);
+            }
+        }
+        flush(&mut pending)?;
+        Ok(live)
+    }
+
+    /// Verifies that every derived key agrees with the records. Returns the
+    /// problems found (at most a thousand), each naming the record.
+    pub fn check(&self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        let mut note = |p: String| {
+            if problems.len() < MAX_PROBLEMS {
+                problems.push(p);
+            }
+        };
+        let mut expected: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        let mut chunks: BTreeMap<u64, SearchChunk> = BTreeMap::new();
+        let mut live = 0u64;
+        for item in self.db.scan_prefix([keys::CUSTOMER]) {
+            let (k, v) = item?;
+            let c: Customer = match decode_at(&k, &v) {
+                Ok(c) => c,
+                Err(e) => {
+                    note(e.to_string());
+                    continue;
+                }
+            };
+            if c.is_live() {
+                live += 1;
+                chunks
+                    .entry(chunk_of(c.id))
+                    .or_default()
+                    .entries
+                    .push((c.id.0, haystack(&c)));
+                let stats = self.recompute_stats(c.id)?;
+                let stored = self.stats(c.id)?;
+                if stats != stored {
+                    note(format!(
+                        "customer {}: stored figures {stored:?} differ from its orders {stats:?}",
+                        c.id
+                    ));
+                }
+            }
+            expected.extend(expected_index_entries(&c));
+        }
+        for prefix in [keys::EXT_ID, keys::EMAIL, keys::PHONE, keys::TAG] {
+            for item in self.db.scan_prefix([prefix]) {
+                let (k, v) = item?;
+                match expected.remove(k.as_ref()) {
+                    Some(want) if want == v.as_ref() => {}
+                    Some(_) => note(format!(
+                        "index entry {} points to the wrong customer",
+                        super::error::show_key(&k)
+                    )),
+                    None => note(format!(
+                        "index entry {} has no matching live record",
+                        super::error::show_key(&k)
+                    )),
+                }
+            }
+        }
+        for k in expected.keys() {
+            note(format!("missing index entry {}", super::error::show_key(k)));
+        }
+        for item in self.db.scan_prefix([keys::SEARCH]) {
+            let (k, v) = item?;
+            let stored: SearchChunk = match decode_at(&k, &v) {
+                Ok(c) => c,
+                Err(e) => {
+                    note(e.to_string());
+                    continue;
+                }
+            };
+            let n = keys::id_of(&k).unwrap_or(u64::MAX);
+            let want = chunks.remove(&n).unwrap_or_default();
+            if want != stored {
+                note(format!(
+                    "search chunk {n} is out of step with its {} customers",
+                    want.entries.len()
+                ));
+            }
+        }
+        for n in chunks.keys() {
+            note(format!("search chunk {n} is missing"));
+        }
+        for item in self.db.scan_prefix([keys::STATS]) {
+            let (k, _) = item?;
+            let id = CustomerId(keys::id_of(&k).unwrap_or(0));
+            if !self.customer(id)?.is_some_and(|c| c.is_live()) {
+                note(format!(
+                    "figures stored for customer {id}, who is not a live record"
+                ));
+            }
+        }
+        if self.live_count()? != live {
+            note(format!(
+                "live customer counter says {} but there are {live}",
+                self.live_count()?
+            ));
+        }
+        Ok(problems)
+    }
+
+    fn recompute_stats(&self, id: CustomerId) -> Result<Stats> {
+        let mut orders = Vec::new();
+        for item in self.db.scan_prefix(keys::orders_of(id)) {
+            let (k, v) = item?;
+            orders.push(decode_at::<Order>(&k, &v)?);
+        }
+        Ok(stats_of(&orders))
+    }
+}
+
+/// The derived figures of a customer's orders (in any order).
+pub fn stats_of(orders: &[Order]) -> Stats {
+    let mut days: Vec<_> = orders.iter().map(|o| o.date).collect();
+    days.sort_unstable();
+    days.dedup();
+    Stats {
+        orders: orders.len() as u32,
+        order_days: days.len() as u32,
+        spend_minor: orders
+            .iter()
+            .fold(0i64, |a, o| a.saturating_add(o.amount_minor)),
+        first_order: days.first().copied(),
+        last_order: days.last().copied(),
+    }
+}

@@ -1,0 +1,100 @@
+//! The embedded database: one sled keyspace, versioned records, atomic units
+//! of work, migrations and the indexes that must never drift from records.
+//!
+//! Only this module names sled or bincode. Every change goes through a
+//! [`Unit`]: it collects records, their index entries, the search chunks and
+//! the audit event, and commits them as one sled batch followed by a flush,
+//! so a change is either entirely on disk or not at all.
+
+mod codec;
+mod error;
+mod imports;
+pub mod keys;
+mod maintenance;
+mod open;
+mod read;
+mod revert;
+mod search_chunk;
+mod unit;
+
+pub use codec::CodecError;
+pub use error::StoreError;
+pub use imports::{ImportLog, UndoBatch, UndoEntry};
+pub use maintenance::stats_of;
+pub use open::OpenOptions;
+pub use revert::RevertSummary;
+pub use search_chunk::{CHUNK_IDS, SearchChunk, chunk_of};
+pub use unit::Unit;
+
+use chrono::{DateTime, Utc};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The format version this build writes. Opening an older database migrates
+/// it; a newer one is refused.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Result alias of this module.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An open rolo database. One process at a time: sled holds a file lock.
+pub struct Store {
+    db: sled::Db,
+    path: PathBuf,
+    read_only: bool,
+    /// Serializes units of work: each reads, then writes one batch.
+    writer: Mutex<()>,
+    /// A fixed "now" for reproducible tests; `None` reads the system clock.
+    clock: Option<DateTime<Utc>>,
+    user: String,
+}
+
+impl Store {
+    /// The folder the database lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether every change is refused (`--read-only`).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// The current instant (fixed in tests).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.unwrap_or_else(Utc::now)
+    }
+
+    /// The OS user recorded in audit events.
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// Starts a unit of work. It holds the writer lock until committed or dropped.
+    pub fn begin(&self) -> Result<Unit<'_>> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly);
+        }
+        let guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(Unit::new(self, guard))
+    }
+
+    /// Writes everything to disk. Called after every commit; also on exit.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Bytes the database occupies on disk (sled's own estimate).
+    pub fn size_on_disk(&self) -> Result<u64> {
+        Ok(self.db.size_on_disk()?)
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Err(e) = self.db.flush() {
+            tracing::error!("flush on close failed: {e}");
+        }
+    }
+}

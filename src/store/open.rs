@@ -1,0 +1,183 @@
+//! Opening a database: folder permissions, the process lock, format checks
+//! and migrations. A database that fails to open is never replaced by a
+//! fresh empty one.
+
+use chrono::{DateTime, Utc};
+use std::fs;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::Path;
+use std::sync::Mutex;
+
+use super::{FORMAT_VERSION, Result, Store, StoreError, keys};
+
+/// How to open a database.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Refuse every change.
+    pub read_only: bool,
+    /// sled's page cache in bytes (sled's own default is 1 GiB).
+    pub cache_bytes: u64,
+    /// A fixed clock for reproducible tests.
+    pub clock: Option<DateTime<Utc>>,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            read_only: false,
+            cache_bytes: 256 << 20,
+            clock: None,
+        }
+    }
+}
+
+/// The files sled keeps in a database folder; their presence tells a sled
+/// database from some other folder.
+const SLED_FILES: [&str; 2] = ["db", "conf"];
+
+impl Store {
+    /// Opens (or creates) the database in folder `path`.
+    pub fn open(path: &Path, opts: &OpenOptions) -> Result<Store> {
+        let existed = is_nonempty_dir(path);
+        if existed && !SLED_FILES.iter().any(|f| path.join(f).exists()) {
+            return Err(StoreError::NotRolo(path.to_owned()));
+        }
+        if !existed {
+            create_private_dir(path)?;
+        } else if let Ok(meta) = fs::metadata(path) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                tracing::warn!("database folder {} is readable by others", path.display());
+                eprintln!(
+                    "warning: database folder {} can be read by other users; run `chmod 700 {}`",
+                    path.display(),
+                    path.display()
+                );
+            }
+        }
+        // sled creates files with the process umask; make them private.
+        set_private_umask();
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(opts.cache_bytes)
+            .open()
+            .map_err(|e| open_error(path, e))?;
+        let store = Store {
+            db,
+            path: path.to_owned(),
+            read_only: opts.read_only,
+            writer: Mutex::new(()),
+            clock: opts.clock,
+            user: os_user(),
+        };
+        store.check_format(existed)?;
+        Ok(store)
+    }
+
+    /// Reads the format marker, writes it on a new database, migrates an old one.
+    fn check_format(&self, existed: bool) -> Result<()> {
+        let key = keys::meta("format");
+        let found = match self.db.get(&key).map_err(|e| open_error(&self.path, e))? {
+            Some(v) => {
+                let bytes: [u8; 4] = v.as_ref().try_into().map_err(|_| StoreError::Damaged {
+                    path: self.path.clone(),
+                    reason: "the format marker is damaged".into(),
+                })?;
+                u32::from_be_bytes(bytes)
+            }
+            None if existed && self.db.iter().next().is_some() => {
+                return Err(StoreError::NotRolo(self.path.clone()));
+            }
+            None => {
+                if !self.read_only {
+                    self.db.insert(&key, &FORMAT_VERSION.to_be_bytes())?;
+                    self.db.flush()?;
+                }
+                return Ok(());
+            }
+        };
+        if found > FORMAT_VERSION {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found,
+                supported: FORMAT_VERSION,
+            });
+        }
+        if found < FORMAT_VERSION {
+            self.migrate(found)?;
+        }
+        Ok(())
+    }
+
+    /// Brings a database of format `from` up to [`FORMAT_VERSION`]. Each
+    /// step rewrites what changed in one batch and bumps the marker with it.
+    /// Format 1 is the first: there is no older step yet. Records carry
+    /// their own versions too (see `codec`), so most shape changes need no
+    /// step here: old records are read and upgraded as they are met.
+    fn migrate(&self, from: u32) -> Result<()> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly);
+        }
+        tracing::info!(
+            "migrating {} from format {from} to {FORMAT_VERSION}",
+            self.path.display()
+        );
+        self.db
+            .insert(keys::meta("format"), &FORMAT_VERSION.to_be_bytes())?;
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+fn is_nonempty_dir(path: &Path) -> bool {
+    fs::read_dir(path)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false)
+}
+
+fn create_private_dir(path: &Path) -> Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(|source| StoreError::Create {
+            path: path.to_owned(),
+            source,
+        })?;
+    // An existing empty folder keeps its mode: tighten it.
+    fs::set_permissions(path, fs::Permissions::from_mode(0o700)).map_err(|source| {
+        StoreError::Create {
+            path: path.to_owned(),
+            source,
+        }
+    })
+}
+
+#[expect(
+    unsafe_code,
+    reason = "umask(2) has no safe wrapper in std; it cannot fail"
+)]
+fn set_private_umask() {
+    // SAFETY: umask only swaps the process file-mode mask.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
+fn open_error(path: &Path, e: sled::Error) -> StoreError {
+    let text = e.to_string();
+    if text.contains("could not acquire lock") || text.contains("WouldBlock") {
+        StoreError::Locked(path.to_owned())
+    } else {
+        StoreError::Damaged {
+            path: path.to_owned(),
+            reason: text,
+        }
+    }
+}
+
+fn os_user() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "unknown".to_owned())
+}

@@ -1,0 +1,187 @@
+//! Reading records back: point lookups, per-customer lists and full scans.
+
+use serde::de::DeserializeOwned;
+
+use super::codec::{self, Record};
+use super::error::show_key;
+use super::{ImportLog, Result, SearchChunk, Store, StoreError, keys};
+use crate::model::{AuditEvent, Customer, CustomerId, Note, Order, Stats};
+
+/// Decodes one stored value, naming the key when it is damaged.
+pub(crate) fn decode_at<T: Record + DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T> {
+    codec::decode(bytes).map_err(|source| StoreError::Corrupt {
+        what: T::NAME,
+        key: show_key(key),
+        source,
+    })
+}
+
+impl Store {
+    pub(crate) fn raw_get(&self, key: &[u8]) -> Result<Option<sled::IVec>> {
+        Ok(self.db.get(key)?)
+    }
+
+    fn get_record<T: Record + DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
+        match self.db.get(key)? {
+            Some(bytes) => decode_at(key, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Iterates the decoded values under `prefix`, in key order.
+    pub(crate) fn scan<T: Record + DeserializeOwned>(
+        &self,
+        prefix: &[u8],
+    ) -> impl Iterator<Item = Result<(sled::IVec, T)>> + use<T> {
+        self.db.scan_prefix(prefix).map(|item| {
+            let (k, v) = item?;
+            let value = decode_at(&k, &v)?;
+            Ok((k, value))
+        })
+    }
+
+    /// One customer, live or not.
+    pub fn customer(&self, id: CustomerId) -> Result<Option<Customer>> {
+        self.get_record(&keys::customer(id))
+    }
+
+    /// One customer that must exist.
+    pub fn require_customer(&self, id: CustomerId) -> Result<Customer> {
+        self.customer(id)?.ok_or(StoreError::NotFound(id))
+    }
+
+    /// Every customer record (live, merged and trashed), in id order.
+    pub fn all_customers(&self) -> impl Iterator<Item = Result<Customer>> + use<> {
+        self.scan::<Customer>(&[keys::CUSTOMER])
+            .map(|r| r.map(|(_, c)| c))
+    }
+
+    /// The live customers (neither merged nor trashed), in id order.
+    pub fn customers(&self) -> impl Iterator<Item = Result<Customer>> + use<> {
+        self.all_customers()
+            .filter(|r| r.as_ref().map_or(true, Customer::is_live))
+    }
+
+    /// The number of live customers (kept as a counter; no scan).
+    pub fn live_count(&self) -> Result<u64> {
+        Ok(self.counter("live")?)
+    }
+
+    pub(crate) fn counter(&self, name: &str) -> Result<u64> {
+        Ok(self
+            .db
+            .get(keys::meta(name))?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map_or(0, u64::from_be_bytes))
+    }
+
+    /// A customer's derived figures (all zero without orders).
+    pub fn stats(&self, id: CustomerId) -> Result<Stats> {
+        Ok(self.get_record(&keys::stats(id))?.unwrap_or_default())
+    }
+
+    /// A customer's orders, oldest first.
+    pub fn orders_of(&self, id: CustomerId) -> Result<Vec<Order>> {
+        self.scan::<Order>(&keys::orders_of(id))
+            .map(|r| r.map(|(_, o)| o))
+            .collect()
+    }
+
+    /// Every order, grouped by customer.
+    pub fn all_orders(&self) -> impl Iterator<Item = Result<Order>> + use<> {
+        self.scan::<Order>(&[keys::ORDER])
+            .map(|r| r.map(|(_, o)| o))
+    }
+
+    /// A customer's notes, oldest first.
+    pub fn notes_of(&self, id: CustomerId) -> Result<Vec<Note>> {
+        self.scan::<Note>(&keys::id_key(keys::NOTE, id.0))
+            .map(|r| r.map(|(_, n)| n))
+            .collect()
+    }
+
+    /// The audit events that name `id`, oldest first.
+    pub fn history_of(&self, id: CustomerId) -> Result<Vec<AuditEvent>> {
+        let mut out = Vec::new();
+        for item in self.db.scan_prefix(keys::id_key(keys::HISTORY, id.0)) {
+            let (k, _) = item?;
+            let seq = k
+                .get(9..17)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes);
+            if let Some(seq) = seq {
+                if let Some(e) = self.audit_event(seq)? {
+                    out.push(e);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// One audit event by sequence number.
+    pub fn audit_event(&self, seq: u64) -> Result<Option<AuditEvent>> {
+        self.get_record(&keys::id_key(keys::AUDIT, seq))
+    }
+
+    /// The whole audit log, oldest first.
+    pub fn audit_log(&self) -> impl Iterator<Item = Result<AuditEvent>> + use<> {
+        self.scan::<AuditEvent>(&[keys::AUDIT])
+            .map(|r| r.map(|(_, e)| e))
+    }
+
+    /// The customer with this ext_id, live or not.
+    pub fn find_ext_id(&self, ext_id: &str) -> Result<Option<CustomerId>> {
+        Ok(self
+            .db
+            .get(keys::prefixed(keys::EXT_ID, ext_id.as_bytes()))?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map(|b| CustomerId(u64::from_be_bytes(b))))
+    }
+
+    /// The live customers with this (normalized) email, lowest id first.
+    pub fn find_email(&self, email: &str) -> Result<Vec<CustomerId>> {
+        self.multi_lookup(keys::EMAIL, email)
+    }
+
+    /// The live customers with this E.164 phone, lowest id first.
+    pub fn find_phone(&self, phone: &str) -> Result<Vec<CustomerId>> {
+        self.multi_lookup(keys::PHONE, phone)
+    }
+
+    /// The live customers carrying `tag`, lowest id first.
+    pub fn find_tag(&self, tag: &str) -> Result<Vec<CustomerId>> {
+        self.multi_lookup(keys::TAG, tag)
+    }
+
+    fn multi_lookup(&self, prefix: u8, value: &str) -> Result<Vec<CustomerId>> {
+        let mut out = Vec::new();
+        for item in self.db.scan_prefix(keys::multi_prefix(prefix, value)) {
+            let (k, _) = item?;
+            out.extend(keys::trailing_id(&k));
+        }
+        Ok(out)
+    }
+
+    /// Every import, oldest first.
+    pub fn imports(&self) -> Result<Vec<ImportLog>> {
+        self.scan::<ImportLog>(&[keys::IMPORT])
+            .map(|r| r.map(|(_, l)| l))
+            .collect()
+    }
+
+    /// One import log.
+    pub fn import_log(&self, id: u64) -> Result<Option<ImportLog>> {
+        self.get_record(&keys::id_key(keys::IMPORT, id))
+    }
+
+    /// Every search chunk, in id order: what the search engine loads.
+    pub fn search_chunks(&self) -> impl Iterator<Item = Result<SearchChunk>> + use<> {
+        self.scan::<SearchChunk>(&[keys::SEARCH])
+            .map(|r| r.map(|(_, c)| c))
+    }
+
+    /// The search chunk with number `n`, if any.
+    pub fn search_chunk(&self, n: u64) -> Result<Option<SearchChunk>> {
+        self.get_record(&keys::id_key(keys::SEARCH, n))
+    }
+}

@@ -1,0 +1,499 @@
+//! A unit of work: reads that see its own pending writes, and one atomic
+//! commit of records, index entries, search chunks and audit events.
+//!
+//! Callers never write index entries themselves: `save_customer` and
+//! `save_order` derive them from the record, so an index cannot be
+//! forgotten. Derived figures (stats) of every customer whose orders changed
+//! are recomputed from that customer's orders at commit time, which keeps
+//! them exact whatever mix of inserts, updates and removals the unit held.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::MutexGuard;
+
+use super::codec::{self, Record};
+use super::read::decode_at;
+use super::{ImportLog, Result, SearchChunk, Store, UndoBatch, chunk_of, keys};
+use crate::model::searchable::haystack;
+use crate::model::{AuditEvent, Customer, CustomerId, FieldChange, Note, Order, days};
+
+/// Pending changes, committed as one sled batch. Dropping a unit without
+/// committing discards everything it held.
+pub struct Unit<'s> {
+    store: &'s Store,
+    _guard: MutexGuard<'s, ()>,
+    overlay: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    chunks: BTreeMap<u64, SearchChunk>,
+    dirty_stats: BTreeSet<CustomerId>,
+    live_delta: i64,
+    now: DateTime<Utc>,
+}
+
+impl<'s> Unit<'s> {
+    pub(super) fn new(store: &'s Store, guard: MutexGuard<'s, ()>) -> Self {
+        Unit {
+            store,
+            _guard: guard,
+            overlay: BTreeMap::new(),
+            chunks: BTreeMap::new(),
+            dirty_stats: BTreeSet::new(),
+            live_delta: 0,
+            now: store.now(),
+        }
+    }
+
+    /// The instant this unit stamps on what it writes.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// Number of pending key writes (for batch sizing).
+    pub fn pending(&self) -> usize {
+        self.overlay.len()
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        match self.overlay.get(key) {
+            Some(v) => Ok(v.clone()),
+            None => Ok(self.store.raw_get(key)?.map(|v| v.to_vec())),
+        }
+    }
+
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.overlay.insert(key, Some(value));
+    }
+
+    fn del(&mut self, key: Vec<u8>) {
+        self.overlay.insert(key, None);
+    }
+
+    fn put_record<T: Record + Serialize>(&mut self, key: Vec<u8>, value: &T) {
+        self.put(key, codec::encode(value));
+    }
+
+    fn get_record<T: Record + DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
+        match self.get(key)? {
+            Some(bytes) => decode_at(key, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The keys and values under `prefix`, as they will be after commit.
+    fn scan_merged(&self, prefix: &[u8]) -> Result<BTreeMap<Vec<u8>, Vec<u8>>> {
+        let mut out = BTreeMap::new();
+        for item in self.store.db.scan_prefix(prefix) {
+            let (k, v) = item?;
+            out.insert(k.to_vec(), v.to_vec());
+        }
+        for (k, v) in self.overlay.range(prefix.to_vec()..) {
+            if !k.starts_with(prefix) {
+                break;
+            }
+            match v {
+                Some(v) => out.insert(k.clone(), v.clone()),
+                None => out.remove(k),
+            };
+        }
+        Ok(out)
+    }
+
+    fn next_counter(&mut self, name: &str) -> Result<u64> {
+        let key = keys::meta(name);
+        let current = self
+            .get(&key)?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+            .map_or(0, u64::from_be_bytes);
+        let next = current + 1;
+        self.put(key, next.to_be_bytes().to_vec());
+        Ok(next)
+    }
+
+    /// A fresh customer id (never reused, even after a revert).
+    pub fn new_customer_id(&mut self) -> Result<CustomerId> {
+        Ok(CustomerId(self.next_counter("next_customer")?))
+    }
+
+    /// A fresh import id.
+    pub fn new_import_id(&mut self) -> Result<u64> {
+        self.next_counter("next_import")
+    }
+
+    /// One customer as this unit sees it.
+    pub fn customer(&self, id: CustomerId) -> Result<Option<Customer>> {
+        self.get_record(&keys::customer(id))
+    }
+
+    /// The customer holding `ext_id` (live or merged), as this unit sees it.
+    pub fn find_ext_id(&self, ext_id: &str) -> Result<Option<CustomerId>> {
+        Ok(self
+            .get(&keys::prefixed(keys::EXT_ID, ext_id.as_bytes()))?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+            .map(|b| CustomerId(u64::from_be_bytes(b))))
+    }
+
+    /// Live customers with this email, lowest id first.
+    pub fn find_email(&self, email: &str) -> Result<Vec<CustomerId>> {
+        self.multi(keys::EMAIL, email)
+    }
+
+    /// Live customers with this phone, lowest id first.
+    pub fn find_phone(&self, phone: &str) -> Result<Vec<CustomerId>> {
+        self.multi(keys::PHONE, phone)
+    }
+
+    fn multi(&self, prefix: u8, value: &str) -> Result<Vec<CustomerId>> {
+        let p = keys::multi_prefix(prefix, value);
+        // Fast path: nothing pending under this prefix.
+        let pending = self
+            .overlay
+            .range(p.clone()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(&p));
+        if !pending {
+            let mut out = Vec::new();
+            for item in self.store.db.scan_prefix(&p) {
+                out.extend(keys::trailing_id(&item?.0));
+            }
+            return Ok(out);
+        }
+        Ok(self
+            .scan_merged(&p)?
+            .keys()
+            .filter_map(|k| keys::trailing_id(k))
+            .collect())
+    }
+
+    /// Writes `c` with every index entry it implies and returns the version it replaced.
+    pub fn save_customer(&mut self, c: &Customer) -> Result<Option<Customer>> {
+        let key = keys::customer(c.id);
+        let old: Option<Customer> = self.get_record(&key)?;
+        let old_entries = old.as_ref().map(index_entries).unwrap_or_default();
+        let new_entries = index_entries(c);
+        for (k, _) in &old_entries {
+            if !new_entries.contains_key(k) {
+                self.del(k.clone());
+            }
+        }
+        for (k, v) in new_entries {
+            if old_entries.get(&k) != Some(&v) {
+                self.put(k, v);
+            }
+        }
+        let was_live = old.as_ref().is_some_and(Customer::is_live);
+        if was_live != c.is_live() {
+            self.live_delta += if c.is_live() { 1 } else { -1 };
+        }
+        let chunk_no = chunk_of(c.id);
+        let text_changed = old
+            .as_ref()
+            .is_none_or(|o| !o.is_live() || haystack_inputs_differ(o, c));
+        if c.is_live() && text_changed {
+            let text = haystack(c);
+            self.chunk(chunk_no)?.set(c.id, text);
+        } else if !c.is_live() && was_live {
+            self.chunk(chunk_no)?.remove(c.id);
+        }
+        self.put_record(key, c);
+        Ok(old)
+    }
+
+    fn chunk(&mut self, n: u64) -> Result<&mut SearchChunk> {
+        if !self.chunks.contains_key(&n) {
+            let loaded = self
+                .get_record(&keys::id_key(keys::SEARCH, n))?
+                .unwrap_or_default();
+            self.chunks.insert(n, loaded);
+        }
+        Ok(self.chunks.entry(n).or_default())
+    }
+
+    /// Deletes a customer for good, with its index entries, orders, notes
+    /// and history links. Only reverting the import that created it does this;
+    /// users move customers to the trash instead.
+    pub fn purge_customer(&mut self, id: CustomerId) -> Result<Option<Customer>> {
+        let key = keys::customer(id);
+        let Some(old) = self.get_record::<Customer>(&key)? else {
+            return Ok(None);
+        };
+        for (k, _) in index_entries(&old) {
+            self.del(k);
+        }
+        if old.is_live() {
+            self.live_delta -= 1;
+            self.chunk(chunk_of(id))?.remove(id);
+        }
+        for (k, v) in self.scan_merged(&keys::orders_of(id))? {
+            let order: Order = decode_at(&k, &v)?;
+            self.del(keys::prefixed(keys::ORDER_ID, order.order_id.as_bytes()));
+            self.del(k);
+        }
+        for prefix in [
+            keys::id_key(keys::NOTE, id.0),
+            keys::id_key(keys::HISTORY, id.0),
+        ] {
+            for k in self.scan_merged(&prefix)?.into_keys() {
+                self.del(k);
+            }
+        }
+        self.del(keys::stats(id));
+        self.dirty_stats.remove(&id);
+        self.del(key);
+        Ok(Some(old))
+    }
+
+    /// The order with this order_id, as this unit sees it.
+    pub fn order(&self, order_id: &str) -> Result<Option<Order>> {
+        match self.get(&keys::prefixed(keys::ORDER_ID, order_id.as_bytes()))? {
+            Some(okey) => self.get_record(&okey),
+            None => Ok(None),
+        }
+    }
+
+    /// Inserts or replaces (by `order_id`) an order; returns the version it replaced.
+    pub fn save_order(&mut self, o: &Order) -> Result<Option<Order>> {
+        let id_key = keys::prefixed(keys::ORDER_ID, o.order_id.as_bytes());
+        let day = days::from_date(o.date);
+        let mut reuse = None;
+        let old = match self.get(&id_key)? {
+            Some(okey) => {
+                let old: Option<Order> = self.get_record(&okey)?;
+                if let Some(old) = &old {
+                    self.dirty_stats.insert(old.customer);
+                    if old.customer == o.customer && old.date == o.date {
+                        reuse = Some(okey.clone());
+                    } else {
+                        self.del(okey);
+                    }
+                }
+                old
+            }
+            None => None,
+        };
+        let okey = match reuse {
+            Some(k) => k,
+            None => keys::order(o.customer, day, self.next_counter("next_order")?),
+        };
+        self.put_record(okey.clone(), o);
+        self.put(id_key, okey);
+        self.dirty_stats.insert(o.customer);
+        Ok(old)
+    }
+
+    /// Removes an order by its order_id; returns it.
+    pub fn remove_order(&mut self, order_id: &str) -> Result<Option<Order>> {
+        let id_key = keys::prefixed(keys::ORDER_ID, order_id.as_bytes());
+        let Some(okey) = self.get(&id_key)? else {
+            return Ok(None);
+        };
+        let old: Option<Order> = self.get_record(&okey)?;
+        if let Some(o) = &old {
+            self.dirty_stats.insert(o.customer);
+        }
+        self.del(okey);
+        self.del(id_key);
+        Ok(old)
+    }
+
+    /// Adds a note; returns its key (for undo).
+    pub fn add_note(&mut self, n: &Note) -> Result<Vec<u8>> {
+        let seq = self.next_counter("next_note")?;
+        let key = keys::note(n.customer, n.at.timestamp(), seq);
+        self.put_record(key.clone(), n);
+        Ok(key)
+    }
+
+    /// Whether an identical note (same customer, instant, kind, text and
+    /// score) exists, so that re-importing a notes file adds nothing.
+    pub fn has_note(&self, n: &Note) -> Result<bool> {
+        let mut prefix = keys::note(n.customer, n.at.timestamp(), 0);
+        prefix.truncate(prefix.len() - 8);
+        for (k, v) in self.scan_merged(&prefix)? {
+            let existing: Note = decode_at(&k, &v)?;
+            if existing == *n {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Removes the note stored under `key`.
+    pub fn remove_note(&mut self, key: &[u8]) {
+        self.del(key.to_vec());
+    }
+
+    /// Logs an operation. Events naming a few customers are linked into each
+    /// one's history; bulk operations keep their member list elsewhere.
+    pub fn audit(
+        &mut self,
+        op: &str,
+        summary: String,
+        customers: Vec<CustomerId>,
+        before: Option<Customer>,
+        after: Option<Customer>,
+    ) -> Result<u64> {
+        let seq = self.next_counter("next_audit")?;
+        let changes = match (&before, &after) {
+            (Some(b), Some(a)) => FieldChange::diff(b, a),
+            _ => Vec::new(),
+        };
+        if customers.len() <= 64 {
+            for c in &customers {
+                let mut k = keys::id_key(keys::HISTORY, c.0);
+                k.extend_from_slice(&seq.to_be_bytes());
+                self.put(k, Vec::new());
+            }
+        }
+        let event = AuditEvent {
+            seq,
+            at: self.now,
+            user: self.store.user().to_owned(),
+            op: op.to_owned(),
+            customers,
+            summary,
+            changes,
+            before,
+            after,
+        };
+        self.put_record(keys::id_key(keys::AUDIT, seq), &event);
+        Ok(seq)
+    }
+
+    /// Writes (or rewrites) an import's log.
+    pub fn save_import_log(&mut self, log: &ImportLog) {
+        self.put_record(keys::id_key(keys::IMPORT, log.id), log);
+    }
+
+    /// Stores the undo data of one import batch.
+    pub fn save_undo(&mut self, import: u64, batch: u64, undo: &UndoBatch) {
+        self.put_record(keys::undo(import, batch), undo);
+    }
+
+    /// The undo batches of an import, as (batch number, batch), in order.
+    pub fn undo_batches(&self, import: u64) -> Result<Vec<(u64, UndoBatch)>> {
+        let mut out = Vec::new();
+        for (k, v) in self.scan_merged(&keys::id_key(keys::UNDO, import))? {
+            let n = k
+                .get(9..17)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map_or(0, u64::from_be_bytes);
+            out.push((n, decode_at(&k, &v)?));
+        }
+        Ok(out)
+    }
+
+    /// Drops the undo data of one batch (after it was reverted).
+    pub fn drop_undo(&mut self, import: u64, batch: u64) {
+        self.del(keys::undo(import, batch));
+    }
+
+    fn recompute_stats(&mut self, id: CustomerId) -> Result<()> {
+        let mut orders = Vec::new();
+        for (k, v) in self.scan_merged(&keys::orders_of(id))? {
+            orders.push(decode_at::<Order>(&k, &v)?);
+        }
+        let stats = super::stats_of(&orders);
+        if stats.orders == 0 {
+            self.del(keys::stats(id));
+        } else {
+            self.put_record(keys::stats(id), &stats);
+        }
+        Ok(())
+    }
+
+    /// Writes every derived key of `c` unconditionally (for `reindex`, after
+    /// the derived keys were dropped).
+    pub(crate) fn index_fresh(&mut self, c: &Customer) -> Result<()> {
+        for (k, v) in index_entries(c) {
+            self.put(k, v);
+        }
+        if c.is_live() {
+            self.live_delta += 1;
+            let text = haystack(c);
+            self.chunk(chunk_of(c.id))?.set(c.id, text);
+            self.dirty_stats.insert(c.id);
+        }
+        Ok(())
+    }
+
+    /// Writes everything as one atomic batch, then flushes to disk. Only
+    /// when this returns `Ok` is the change durable.
+    pub fn commit(mut self) -> Result<()> {
+        for id in std::mem::take(&mut self.dirty_stats) {
+            self.recompute_stats(id)?;
+        }
+        for (n, chunk) in std::mem::take(&mut self.chunks) {
+            let key = keys::id_key(keys::SEARCH, n);
+            if chunk.entries.is_empty() {
+                self.del(key);
+            } else {
+                self.put_record(key, &chunk);
+            }
+        }
+        if self.live_delta != 0 {
+            let key = keys::meta("live");
+            let current = self
+                .get(&key)?
+                .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+                .map_or(0, u64::from_be_bytes);
+            let next = current.saturating_add_signed(self.live_delta);
+            self.put(key, next.to_be_bytes().to_vec());
+        }
+        let mut batch = sled::Batch::default();
+        for (k, v) in std::mem::take(&mut self.overlay) {
+            match v {
+                Some(v) => batch.insert(k, v),
+                None => batch.remove(k),
+            }
+        }
+        self.store.db.apply_batch(batch)?;
+        self.store.db.flush()?;
+        Ok(())
+    }
+}
+
+/// The index entries a customer implies: ext_id for every record that is not
+/// in the trash (merged records keep theirs so a re-import finds the
+/// survivor), emails, phones and tags for live ones.
+fn index_entries(c: &Customer) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    if c.trashed_at.is_some() {
+        return out;
+    }
+    if let Some(ext) = c.ext_id.as_deref().filter(|e| !e.is_empty()) {
+        out.insert(
+            keys::prefixed(keys::EXT_ID, ext.as_bytes()),
+            c.id.0.to_be_bytes().to_vec(),
+        );
+    }
+    if !c.is_live() {
+        return out;
+    }
+    for e in &c.emails {
+        out.insert(keys::multi(keys::EMAIL, e, c.id), Vec::new());
+    }
+    for p in &c.phones {
+        out.insert(keys::multi(keys::PHONE, p, c.id), Vec::new());
+    }
+    for t in &c.tags {
+        out.insert(keys::multi(keys::TAG, t, c.id), Vec::new());
+    }
+    out
+}
+
+/// Whether anything the haystack is built from differs.
+fn haystack_inputs_differ(a: &Customer, b: &Customer) -> bool {
+    a.name != b.name
+        || a.given_name != b.given_name
+        || a.family_name != b.family_name
+        || a.emails != b.emails
+        || a.phones != b.phones
+        || a.company != b.company
+        || a.ext_id != b.ext_id
+}
+
+/// The index entries of a customer, for `check` and `reindex`.
+pub(crate) fn expected_index_entries(c: &Customer) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    index_entries(c)
+}
