@@ -326,16 +326,18 @@ fn rank_key(terms: &[&TextTerm], hay: &str) -> (Tier, usize) {
         for a in t.alternatives.iter().filter(|a| !a.negated) {
             let text = a.folded();
             for seg in hay.split('\n') {
+                // Within a tier, a term covering more of its segment ranks higher.
                 let key = if seg == text {
-                    (Tier::Exact, text.len())
-                } else if seg.starts_with(text)
-                    || seg
-                        .match_indices(text)
-                        .any(|(at, _)| at > 0 && is_word_start(seg, at))
+                    (Tier::Exact, seg.len())
+                } else if seg.starts_with(text) {
+                    (Tier::Prefix, seg.len())
+                } else if seg
+                    .match_indices(text)
+                    .any(|(at, _)| at > 0 && is_word_start(seg, at))
                 {
-                    (Tier::Prefix, text.len())
+                    (Tier::Word, seg.len())
                 } else if seg.contains(text) {
-                    (Tier::Substring, text.len())
+                    (Tier::Substring, seg.len())
                 } else if let Some(span) = fuzzy_span(text, seg) {
                     (Tier::Fuzzy, span)
                 } else {
@@ -418,6 +420,19 @@ mod tests {
         assert_eq!(fuzzy_span("zw", "zw"), Some(2));
         assert_eq!(fuzzy_span("wz", "zhang wei"), None);
         assert_eq!(fuzzy_span("张伟", "张 伟"), Some(7));
+    }
+
+    #[test]
+    fn segment_start_beats_word_start_and_shorter_segments_win() {
+        let q = crate::search::parse("zhang").unwrap();
+        let t = q.text_terms();
+        assert_eq!(
+            rank_key(&t, "陈娟长\nchenjuanzhang\nchen juan zhang"),
+            (Tier::Word, 15)
+        );
+        assert_eq!(rank_key(&t, "张玉\nzhangyu\nzhang yu"), (Tier::Prefix, 7));
+        assert_eq!(rank_key(&t, "zhang"), (Tier::Exact, 5));
+        assert!(rank_key(&t, "张玉\nzhangyu") < rank_key(&t, "张雯静\nzhangwenjing"));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! dates and log-normal amounts.
 //!
 //! Counts: a quarter of the (original) customers never buy and most
-//! duplicates do not either; each buyer has a log-normal "appetite" weight.
+//! duplicates do not either; each buyer has an "appetite" weight, tiny for
+//! one-off shoppers and log-normal for regulars.
 //! If there are at least as many orders as buyers every buyer gets one, and
 //! the rest is shared out in proportion to the weights by cumulative
 //! rounding (floor of the running share), which makes the total exact by
@@ -88,7 +89,14 @@ pub fn write_orders<W: io::Write>(
         let w = if buyer {
             buyers += 1;
             let z = r.normal().clamp(-3.0, 3.5);
-            exp(1.5 * z) * if m.is_dup { 0.05 } else { 1.0 }
+            // Two kinds of buyer: one-off shoppers with a tiny appetite and
+            // regulars with a long log-normal tail.
+            let w = if r.chance(0.4) {
+                0.05 * exp(0.5 * z)
+            } else {
+                exp(1.3 * z)
+            };
+            w * if m.is_dup { 0.05 } else { 1.0 }
         } else {
             0.0
         };
