@@ -344,7 +344,7 @@ fn map_columns(
 
 /// Refuses files that cannot yield a single valid row, naming the fix.
 fn check_columns(kind: RecordKind, columns: &[Option<&'static str>]) -> Result<(), String> {
-    let has = |f: &str| columns.iter().any(|c| *c == Some(f));
+    let has = |f: &str| columns.contains(&Some(f));
     let hint = "name the columns with --map SRC=FIELD";
     match kind {
         RecordKind::Customers => {
@@ -411,10 +411,23 @@ impl Values {
             }
             match columns.get(i).copied().flatten() {
                 Some(f) => match fields.iter_mut().find(|(k, _)| *k == f) {
-                    Some((_, existing)) => {
-                        existing.push(' ');
-                        existing.push_str(&v);
-                    }
+                    // Several columns on one field: text joins with a space,
+                    // lists with ';'; a figure or date keeps the first value
+                    // and the other column stays as an attribute.
+                    Some((_, existing)) => match join_rule(f) {
+                        Join::Text => {
+                            existing.push(' ');
+                            existing.push_str(&v);
+                        }
+                        Join::List => {
+                            existing.push(';');
+                            existing.push_str(&v);
+                        }
+                        Join::First => {
+                            let key = headers.get(i).map(|h| clean_text(h)).unwrap_or_default();
+                            attrs.push((key, v));
+                        }
+                    },
                     None => fields.push((f, v)),
                 },
                 None => {
@@ -436,6 +449,21 @@ impl Values {
             .iter()
             .find(|(k, _)| *k == field)
             .map(|(_, v)| v.as_str())
+    }
+}
+
+enum Join {
+    Text,
+    List,
+    First,
+}
+
+fn join_rule(field: &str) -> Join {
+    match field {
+        "email" | "phone" => Join::List,
+        "name" | "given_name" | "family_name" | "company" | "title" | "street" | "city"
+        | "region" | "country" | "source" | "text" | "channel" => Join::Text,
+        _ => Join::First,
     }
 }
 
@@ -552,7 +580,7 @@ fn import_customer(ctx: &mut RowCtx, row: &SourceRow, layout: &Layout) -> Result
             if ctx.touched.insert(format!("c{}", old.id)) {
                 ctx.undo.entries.push(UndoEntry::Customer {
                     id: old.id,
-                    before: Some(old),
+                    before: Some(Box::new(old)),
                 });
             }
             Ok(Outcome::Updated)

@@ -435,13 +435,13 @@ fn swallowed_rows(
     None
 }
 
+/// One JSON record: the object, or why it is not one.
+type JsonRecord = Result<serde_json::Map<String, serde_json::Value>, String>;
+
 /// Reads a JSON array of objects, or JSON Lines (one object per line).
 fn read_json(text: &str) -> Result<(Vec<String>, Vec<SourceRow>), ReadError> {
     let trimmed = text.trim_start();
-    let mut objects: Vec<(
-        u64,
-        Result<serde_json::Map<String, serde_json::Value>, String>,
-    )> = Vec::new();
+    let mut objects: Vec<(u64, JsonRecord)> = Vec::new();
     if trimmed.starts_with('[') {
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| ReadError::Json {
             line: e.line(),

@@ -7,7 +7,9 @@ use std::fmt;
 use super::Field;
 
 /// A customer's internal id: stable for the life of the database, never reused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 pub struct CustomerId(pub u64);
 
 impl fmt::Display for CustomerId {
@@ -57,12 +59,6 @@ pub struct Customer {
     /// Set when the record is in the trash.
     #[serde(with = "super::instant::opt")]
     pub trashed_at: Option<DateTime<Utc>>,
-}
-
-impl Default for CustomerId {
-    fn default() -> Self {
-        CustomerId(0)
-    }
 }
 
 impl Customer {

@@ -33,7 +33,7 @@ pub enum UndoEntry {
     /// `before` is `None` when the import created the customer.
     Customer {
         id: CustomerId,
-        before: Option<Customer>,
+        before: Option<Box<Customer>>,
     },
     Order {
         order_id: String,

@@ -171,7 +171,7 @@ impl<'s> Unit<'s> {
         let old: Option<Customer> = self.get_record(&key)?;
         let old_entries = old.as_ref().map(index_entries).unwrap_or_default();
         let new_entries = index_entries(c);
-        for (k, _) in &old_entries {
+        for k in old_entries.keys() {
             if !new_entries.contains_key(k) {
                 self.del(k.clone());
             }

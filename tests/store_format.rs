@@ -1,0 +1,93 @@
+//! Databases written by earlier format versions must keep opening. The
+//! fixture `tests/fixtures/db_v1` was written by format 1 from the CSVs in
+//! `tests/fixtures/db_v1_source`; never regenerate it.
+
+use rolo::model::CustomerId;
+use rolo::store::{FORMAT_VERSION, OpenOptions, Store, StoreError};
+use std::path::Path;
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn open_fixture() -> (tempfile::TempDir, Store) {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db");
+    copy_dir(Path::new("tests/fixtures/db_v1"), &db);
+    let store = Store::open(&db, &OpenOptions::default()).unwrap();
+    (tmp, store)
+}
+
+#[test]
+fn format_v1_database_opens_with_its_records_intact() {
+    assert!(FORMAT_VERSION >= 1);
+    let (_tmp, store) = open_fixture();
+    assert_eq!(store.live_count().unwrap(), 3);
+    let zhang = store.customer(CustomerId(1)).unwrap().unwrap();
+    assert_eq!(zhang.name, "张伟");
+    assert_eq!(zhang.phones, ["+8613800138000"]);
+    assert_eq!(zhang.attrs, [("会员等级".to_string(), "金卡".to_string())]);
+    let stats = store.stats(CustomerId(1)).unwrap();
+    assert_eq!((stats.orders, stats.spend_minor), (2, 112_850));
+    assert_eq!(store.notes_of(CustomerId(1)).unwrap().len(), 1);
+    assert_eq!(store.imports().unwrap().len(), 3);
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
+    assert_eq!(
+        store.find_email("ann@example.com").unwrap(),
+        [CustomerId(2)]
+    );
+}
+
+#[test]
+fn second_open_in_one_process_reports_the_lock() {
+    let (tmp, _store) = open_fixture();
+    match Store::open(&tmp.path().join("db"), &OpenOptions::default()) {
+        Err(StoreError::Locked(p)) => assert_eq!(p, tmp.path().join("db")),
+        Err(e) => panic!("expected a lock error, got {e}"),
+        Ok(_) => panic!("a second open succeeded"),
+    }
+}
+
+#[test]
+fn a_folder_of_other_files_is_not_taken_over() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
+    assert!(matches!(
+        Store::open(tmp.path(), &OpenOptions::default()),
+        Err(StoreError::NotRolo(_))
+    ));
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "nothing was created"
+    );
+}
+
+#[test]
+fn a_newer_format_is_refused_not_rewritten() {
+    let (tmp, store) = open_fixture();
+    drop(store);
+    let db = tmp.path().join("db");
+    {
+        let raw = sled::open(&db).unwrap();
+        raw.insert(b"mformat", &(FORMAT_VERSION + 1).to_be_bytes())
+            .unwrap();
+        raw.flush().unwrap();
+    }
+    match Store::open(&db, &OpenOptions::default()) {
+        Err(StoreError::TooNew { found, .. }) => assert_eq!(found, FORMAT_VERSION + 1),
+        other => panic!(
+            "expected TooNew, got {:?}",
+            other.err().map(|e| e.to_string())
+        ),
+    }
+}
