@@ -412,8 +412,8 @@ impl<'s> Unit<'s> {
             self.live_delta += 1;
             let text = haystack(c);
             self.chunk(chunk_of(c.id))?.set(c.id, text);
-            self.dirty_stats.insert(c.id);
         }
+        self.dirty_stats.insert(c.id);
         Ok(())
     }
 
