@@ -26,8 +26,14 @@ pub fn summary(ctx: &Ctx, store: &Store) -> Result<()> {
         imports.len(),
         size as f64 / 1e6
     ))?;
+    let db = store.path().display();
     ctx.out
-        .line("try: rolo search \"zhang\" --db ...   rolo export customers --query \"spend>1000\"")
+        .line(&format!("try:  rolo search \"zhang wei\" --db {db}"))?;
+    ctx.out.line(&format!(
+        "      rolo export customers --query \"spend>1000\" --db {db}"
+    ))?;
+    ctx.out
+        .line("(the full-screen workbench is not in this build yet)")
 }
 
 pub fn history(ctx: &Ctx, id: u64) -> Result<()> {
