@@ -48,7 +48,10 @@ fn main() -> Result<()> {
     // `cargo bench` passes `--bench`; nothing to parse.
     let size = bench_size();
     let dir = data_dir(size);
-    println!("== rolo import benchmark: {size} customers, {} orders ==", size * 5);
+    println!(
+        "== rolo import benchmark: {size} customers, {} orders ==",
+        size * 5
+    );
     println!("data folder: {}", dir.display());
 
     let gen_secs = ensure_data(size, &dir)?;

@@ -2,6 +2,10 @@
 //! edits, trashings and merges happened, the indexed engine returns exactly
 //! the customers that evaluating the query on every record returns, and the
 //! persisted index equals a fresh `reindex`.
+#![allow(
+    clippy::unwrap_used,
+    reason = "helpers of tests: a failure should stop the test loudly"
+)]
 
 use chrono::NaiveDate;
 use proptest::prelude::*;

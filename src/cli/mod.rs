@@ -204,10 +204,14 @@ pub fn run(cli: Cli) -> Result<()> {
 /// Prints an error as one line on stderr and picks the exit code: 2 for
 /// input or usage errors, 1 for internal ones, 0 for a closed stdout pipe.
 pub fn report(e: &anyhow::Error) -> ExitCode {
-    if e.chain().any(|c| {
+    // csv and serde_json wrap io errors without exposing them as a source,
+    // so the text is checked too.
+    let broken_pipe = e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    }) {
+            || c.to_string().contains("Broken pipe (os error 32)")
+    });
+    if broken_pipe {
         return ExitCode::SUCCESS;
     }
     let user = e.chain().any(|c| {

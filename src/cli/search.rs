@@ -11,7 +11,7 @@ use crate::search::{EvalContext, NoSegments, parse};
 #[derive(Debug, Args)]
 pub struct SearchArgs {
     /// The query (see docs/query-language.md); empty matches every customer
-    #[arg(default_value = "")]
+    #[arg(default_value = "", allow_hyphen_values = true)]
     pub query: String,
     /// How many hits to show
     #[arg(long, default_value_t = 20)]

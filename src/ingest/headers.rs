@@ -619,7 +619,8 @@ pub fn normalize_header(header: &str) -> String {
 }
 
 fn normalize_header_once(header: &str) -> String {
-    let cleaned = clean_text(header);
+    // Joiners mean nothing in a header (clean_text keeps them for emoji in values).
+    let cleaned = clean_text(header).replace(['\u{200C}', '\u{200D}'], "");
     let mut cased = String::with_capacity(cleaned.len() + 4);
     let chars: Vec<char> = cleaned.chars().collect();
     for (i, &c) in chars.iter().enumerate() {

@@ -926,13 +926,25 @@ impl Rejects {
 
     fn write(&self, path: &Path) -> std::io::Result<()> {
         let mut w = csv::WriterBuilder::new().flexible(true).from_path(path)?;
-        let mut header: Vec<&str> = self.headers.iter().map(String::as_str).collect();
-        header.push("line");
-        header.push("reason");
+        // Rows longer than the header keep their extra cells in `extra_N`
+        // columns, so `line` and `reason` stay under their own headers.
+        let width = self
+            .rows
+            .iter()
+            .map(|(r, _)| r.fields.len())
+            .max()
+            .unwrap_or(0)
+            .max(self.headers.len());
+        let mut header: Vec<String> = self.headers.clone();
+        header.extend(
+            (self.headers.len()..width).map(|i| format!("extra_{}", i + 1 - self.headers.len())),
+        );
+        header.push("line".to_owned());
+        header.push("reason".to_owned());
         w.write_record(&header)?;
         for (row, reason) in &self.rows {
             let mut rec: Vec<String> = row.fields.clone();
-            rec.resize(self.headers.len().max(rec.len()), String::new());
+            rec.resize(width, String::new());
             rec.push(row.line.to_string());
             rec.push(reason.clone());
             w.write_record(&rec)?;

@@ -88,7 +88,11 @@ fn filter_char(c: char) -> Option<char> {
     match c {
         '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | '\u{85}' => Some(' '),
         c if c.is_control() => None,
-        '\u{200B}'..='\u{200F}'
+        // U+200C/U+200D (ZWNJ/ZWJ) stay: emoji sequences and Persian or
+        // Indic text need them.
+        '\u{200B}'
+        | '\u{200E}'
+        | '\u{200F}'
         | '\u{FEFF}'
         | '\u{2060}'
         | '\u{00AD}'
@@ -1117,7 +1121,8 @@ mod tests {
             ("\u{202E}evil\u{202C}", "evil"),
             ("\u{2066}iso\u{2069}\u{200E}\u{200F}\u{061C}", "iso"),
             ("\u{FEFF}bom", "bom"),
-            ("zero\u{200B}width\u{200C}\u{200D}", "zerowidth"),
+            ("zero\u{200B}width\u{200E}", "zerowidth"),
+            ("👨\u{200D}👩", "👨\u{200D}👩"),
             ("soft\u{00AD}hyphen\u{2060}", "softhyphen"),
             ("ｅ\u{0301}", "é"),
             ("Ⅻ ㈱", "XII (株)"),

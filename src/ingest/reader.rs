@@ -402,6 +402,11 @@ fn swallowed_rows(
     delimiter: u8,
     width: usize,
 ) -> Option<(Vec<String>, Vec<u8>)> {
+    // A record with exactly the header's width closed its quotes where the
+    // header expects: a legitimate multi-line value, even with delimiters.
+    if rec.len() == width {
+        return None;
+    }
     let needed = (width / 2).max(2);
     for (i, f) in rec.iter().enumerate() {
         let Some(nl) = f.iter().position(|b| *b == b'\n') else {

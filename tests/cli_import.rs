@@ -1,0 +1,1193 @@
+//! Black-box tests of `rolo import` (and the export, revert, locking,
+//! permissions and crash safety around it), run against the real binary with
+//! a private temporary database. The acceptance criteria are issue #2's.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{
+    CHINESE_HEADERS_TEXT, Env, assert_no_panic, hostile_fixtures, read_rejects, rolo, rolo_std,
+    single_json, stderr,
+};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+// ---------------------------------------------------------------------------
+// Hostile fixtures
+
+/// The committed files under tests/fixtures/hostile/ are exactly what
+/// `common::hostile_fixtures` describes (so a checkout that mangled line
+/// endings or encodings is caught). `ROLO_WRITE_FIXTURES=1` rewrites them.
+#[test]
+fn hostile_fixtures_on_disk_are_current() {
+    let dir = common::fixtures().join("hostile");
+    let write = std::env::var_os("ROLO_WRITE_FIXTURES").is_some();
+    if write {
+        std::fs::create_dir_all(&dir).unwrap();
+    }
+    for (name, bytes) in hostile_fixtures() {
+        let p = dir.join(name);
+        if write {
+            std::fs::write(&p, &bytes).unwrap();
+        }
+        let on_disk = std::fs::read(&p)
+            .unwrap_or_else(|e| panic!("{}: {e} (ROLO_WRITE_FIXTURES=1 writes it)", p.display()));
+        assert!(
+            on_disk == bytes,
+            "{} differs from common::hostile_fixtures()",
+            p.display()
+        );
+    }
+}
+
+/// Characters that must never survive into a stored value.
+fn is_forbidden(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{feff}' | '\u{fffd}')
+}
+
+fn assert_clean(v: &Value, path: &str) {
+    match v {
+        Value::String(s) => assert!(
+            !s.chars().any(is_forbidden),
+            "{path} holds a control, bidi or replacement character: {s:?}"
+        ),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| assert_clean(x, &format!("{path}[{i}]"))),
+        Value::Object(m) => m
+            .iter()
+            .for_each(|(k, x)| assert_clean(x, &format!("{path}.{k}"))),
+        _ => {}
+    }
+}
+
+/// What one hostile import produced.
+struct Imported {
+    report: Value,
+    /// Exported customers by ext_id.
+    records: BTreeMap<String, Value>,
+    /// Rejected rows: (the row's ext_id cell, the reason).
+    rejects: Vec<(String, String)>,
+}
+
+impl Imported {
+    fn rec(&self, ext: &str) -> &Value {
+        self.records
+            .get(ext)
+            .unwrap_or_else(|| panic!("{ext} was not imported; have {:?}", self.records.keys()))
+    }
+
+    fn reason(&self, ext: &str) -> &str {
+        self.rejects
+            .iter()
+            .find(|(e, _)| e == ext)
+            .map(|(_, r)| r.as_str())
+            .unwrap_or_else(|| panic!("{ext} is not in the rejects file: {:?}", self.rejects))
+    }
+
+    fn n(&self, key: &str) -> u64 {
+        self.report[key].as_u64().unwrap()
+    }
+
+    fn counts(&self) -> (u64, u64, u64, u64) {
+        (
+            self.n("read"),
+            self.n("inserted"),
+            self.n("updated"),
+            self.n("rejected"),
+        )
+    }
+}
+
+/// Imports one hostile fixture into a fresh database and checks what holds
+/// for every file: exit 0, no panic, the counts add up, every rejected row is
+/// in the rejects CSV with a reason, every record is clean text.
+fn import_hostile(name: &str) -> Imported {
+    let env = Env::new();
+    let file = env.copy_fixture(&format!("hostile/{name}"));
+    let out = env.run(&["import", "customers", file.to_str().unwrap(), "--json"]);
+    assert_no_panic(&out);
+    assert!(
+        out.status.success(),
+        "{name}: import failed ({:?}): {}",
+        out.status,
+        stderr(&out)
+    );
+    let report = single_json(&out.stdout);
+    common::assert_counts_add_up(&report);
+    let rejected = report["rejected"].as_u64().unwrap();
+    let mut rejects = Vec::new();
+    if rejected > 0 {
+        let p = report["rejects_file"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: rows rejected but no rejects_file: {report}"));
+        assert!(
+            p.starts_with(env.dir.path().to_str().unwrap()),
+            "rejects file {p} is not next to the input"
+        );
+        let (headers, rows) = read_rejects(Path::new(p));
+        assert_eq!(
+            rows.len() as u64,
+            rejected,
+            "{name}: rejects file rows != rejected"
+        );
+        assert_eq!(
+            headers.iter().next_back(),
+            Some("reason"),
+            "{name}: rejects header does not end in `reason`: {headers:?}"
+        );
+        for r in &rows {
+            // The reason is the last cell (a long ragged row has more cells
+            // than the header; see rejects_reason_column_lines_up_with_its_header).
+            let reason = r.get(r.len() - 1).unwrap_or("").trim().to_owned();
+            assert!(
+                !reason.is_empty(),
+                "{name}: rejected row without a reason: {r:?}"
+            );
+            rejects.push((r.get(0).unwrap_or("").to_owned(), reason));
+        }
+    } else {
+        assert!(report["rejects_file"].is_null(), "{report}");
+    }
+    let all = env.export();
+    assert_eq!(
+        all.len() as u64,
+        report["inserted"].as_u64().unwrap(),
+        "{name}: exported customers != inserted"
+    );
+    for c in &all {
+        assert_clean(c, name);
+    }
+    // Keyed by ext_id, or by name for files without one.
+    let records = all
+        .into_iter()
+        .map(|c| {
+            let key = c["ext_id"]
+                .as_str()
+                .or(c["name"].as_str())
+                .unwrap()
+                .to_owned();
+            (key, c)
+        })
+        .collect();
+    Imported {
+        report,
+        records,
+        rejects,
+    }
+}
+
+fn s<'a>(v: &'a Value, key: &str) -> &'a str {
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} is not a string in {v}"))
+}
+
+fn list(v: &Value, key: &str) -> Vec<String> {
+    v[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{key} is not a list in {v}"))
+        .iter()
+        .map(|x| x.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn hostile_utf8_bom_and_crlf() {
+    let r = import_hostile("utf8_bom_crlf.csv");
+    assert_eq!(r.counts(), (3, 3, 0, 0));
+    assert_eq!(
+        r.report["columns"][0]["field"], "ext_id",
+        "BOM not stripped"
+    );
+    let b1 = r.rec("B1");
+    assert_eq!(s(b1, "name"), "Ann Lee");
+    assert_eq!(list(b1, "email"), ["ann.lee@example.com"]);
+    assert_eq!(list(b1, "phone"), ["+8613800138000"]);
+    assert_eq!(s(b1, "city"), "Paris");
+    assert_eq!(s(r.rec("B2"), "name"), "Bob Stone");
+    assert_eq!(s(r.rec("B3"), "city"), "Oslo");
+}
+
+#[test]
+fn hostile_gbk_with_chinese_headers() {
+    let r = import_hostile("gbk_chinese_headers.csv");
+    assert_eq!(r.report["encoding"], "gbk");
+    let fields: Vec<&str> = r.report["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["name", "phone", "email", "city", "created_at"]);
+    assert_eq!(r.counts(), (5, 5, 0, 0));
+    // These records have no ext_id: they are keyed by name.
+    let by_name = |n: &str| r.rec(n);
+    let zw = by_name("张伟");
+    assert_eq!(list(zw, "phone"), ["+8613800138000"]);
+    assert_eq!(list(zw, "email"), ["zhangwei@example.com"]);
+    assert_eq!(s(zw, "city"), "上海");
+    assert_eq!(s(zw, "created_at"), "2024-03-05T00:00:00Z");
+    assert_eq!(list(by_name("李娜"), "phone"), ["+8613900139000"]);
+    assert_eq!(list(by_name("王芳"), "phone"), ["+8613700137000"]);
+    assert_eq!(list(by_name("欧阳娜娜"), "phone"), ["+861062123456"]);
+    for n in ["李娜", "王芳", "赵磊"] {
+        assert_eq!(s(by_name(n), "created_at"), "2024-03-05T00:00:00Z", "{n}");
+    }
+}
+
+#[test]
+fn hostile_embedded_quotes_and_newlines() {
+    let r = import_hostile("quotes_newlines.csv");
+    assert_eq!(r.counts(), (3, 3, 0, 0));
+    let q1 = r.rec("Q1");
+    assert_eq!(s(q1, "name"), "Li \"The Boss\" Lei");
+    assert_eq!(s(q1, "company"), "Acme, Inc.");
+    assert_eq!(s(q1, "street"), "Line 1 Line 2");
+    assert_eq!(s(q1, "city"), "Shanghai");
+    let q2 = r.rec("Q2");
+    assert_eq!(s(q2, "name"), "\"Quoted\"");
+    assert_eq!(s(q2, "company"), "Say \"hi\"");
+    assert_eq!(s(q2, "city"), "Multi line city");
+    assert_eq!(s(r.rec("Q3"), "name"), "Plain");
+    assert!(r.rec("Q3")["city"].is_null());
+}
+
+/// A correctly quoted multi-line address whose second line holds commas is
+/// valid CSV, not an unclosed quote.
+#[test]
+fn quoted_multiline_field_with_commas_is_not_an_unclosed_quote() {
+    let r = import_hostile("quoted_multiline_with_commas.csv");
+    assert_eq!(r.counts(), (2, 2, 0, 0), "{:?}", r.rejects);
+    assert_eq!(
+        s(r.rec("M1"), "street"),
+        "Room 5, Floor 3 Building 2, Zone A, Park Road"
+    );
+    assert_eq!(s(r.rec("M1"), "city"), "Shanghai");
+}
+
+#[test]
+fn hostile_ragged_rows() {
+    let r = import_hostile("ragged_rows.csv");
+    assert_eq!(r.counts(), (4, 3, 0, 1));
+    assert!(r.rec("R1")["city"].is_null());
+    assert_eq!(s(r.rec("R1"), "name"), "Short Row");
+    assert!(r.reason("R2").contains("fields"), "{}", r.reason("R2"));
+    assert_eq!(s(r.rec("R3"), "city"), "Rome");
+    assert_eq!(list(r.rec("R4"), "phone"), ["+8613800138001"]);
+}
+
+/// A spreadsheet (or the csv crate) finds the reason of a rejected row under
+/// the `reason` header. A long ragged row keeps its extra cells, which pushes
+/// its reason to the right of the `reason` column.
+#[test]
+fn rejects_reason_column_lines_up_with_its_header() {
+    let env = Env::new();
+    let file = env.copy_fixture("hostile/ragged_rows.csv");
+    let r = env.import("customers", &file);
+    let (headers, rows) = read_rejects(Path::new(r["rejects_file"].as_str().unwrap()));
+    let col = headers.iter().position(|h| h == "reason").unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(
+        rows[0].get(col).unwrap_or("").contains("fields"),
+        "under `reason`: {:?}",
+        rows[0].get(col)
+    );
+}
+
+#[test]
+fn hostile_invalid_emails_and_phones() {
+    let r = import_hostile("invalid_emails_phones.csv");
+    assert_eq!(r.counts(), (6, 5, 0, 1));
+    assert!(r.n("warnings") >= 5, "{}", r.report);
+    let i1 = r.rec("I1");
+    assert!(list(i1, "email").is_empty());
+    assert_eq!(i1["invalid"]["email"], "not-an-email");
+    assert_eq!(list(i1, "phone"), ["+8613800138002"]);
+    let i2 = r.rec("I2");
+    assert!(list(i2, "phone").is_empty());
+    assert_eq!(i2["invalid"]["phone"], "12345");
+    assert_eq!(list(i2, "email"), ["badphone@example.com"]);
+    assert!(!r.reason("I3").is_empty());
+    assert_eq!(list(r.rec("I4"), "email"), ["ok@example.com"]);
+    assert_eq!(list(r.rec("I5"), "phone"), ["+8613800138003"]);
+    let i6 = r.rec("I6");
+    assert!(list(i6, "email").is_empty() && list(i6, "phone").is_empty());
+    assert_eq!(i6["invalid"]["email"], "a@b");
+    assert_eq!(i6["invalid"]["phone"], "999");
+}
+
+#[test]
+fn hostile_mixed_date_formats() {
+    let r = import_hostile("mixed_dates.csv");
+    assert_eq!(r.counts(), (6, 6, 0, 0));
+    for ext in ["D1", "D2", "D3", "D4", "D5"] {
+        let c = r.rec(ext);
+        assert_eq!(s(c, "birth_date"), "2024-03-05", "{ext}");
+        assert_eq!(s(c, "created_at"), "2024-03-05T00:00:00Z", "{ext}");
+    }
+    let bad = r.rec("D6");
+    assert!(bad["birth_date"].is_null());
+    assert_eq!(bad["invalid"]["birth_date"], "2024-02-30");
+    assert_eq!(bad["invalid"]["created_at"], "yesterday");
+}
+
+#[test]
+fn hostile_100kb_field() {
+    let r = import_hostile("field_100kb.csv");
+    assert_eq!(r.counts(), (3, 1, 0, 2));
+    assert!(r.reason("K1").contains("KB"), "{}", r.reason("K1"));
+    assert!(r.reason("K2").contains("KB"), "{}", r.reason("K2"));
+    assert_eq!(s(r.rec("K3"), "name"), "Small");
+}
+
+#[test]
+fn hostile_control_characters_ansi_and_bidi() {
+    let r = import_hostile("control_ansi_bidi.csv");
+    assert_eq!(r.counts(), (4, 3, 0, 1));
+    let a1 = r.rec("A1");
+    assert_eq!(s(a1, "name"), "Red Alert");
+    assert!(!s(a1, "name").contains('\u{1b}'));
+    assert_eq!(s(a1, "company"), "Evil Corp");
+    assert_eq!(s(r.rec("A2"), "name"), "Bell Ringer");
+    assert_eq!(s(r.rec("A2"), "company"), "NullByte Ltd");
+    assert_eq!(s(r.rec("A3"), "name"), "Right To Left");
+    assert_eq!(s(r.rec("A3"), "company"), "Isolate Ltd");
+    // A name made only of escapes is no name.
+    assert!(!r.reason("A4").is_empty());
+}
+
+#[test]
+fn hostile_emoji_kept_as_is() {
+    let r = import_hostile("emoji.csv");
+    assert_eq!(r.counts(), (3, 3, 0, 0));
+    assert_eq!(s(r.rec("E1"), "name"), "Zoë 😀 Smith");
+    assert_eq!(s(r.rec("E1"), "company"), "🍕 Pizza Palace");
+    assert_eq!(s(r.rec("E2"), "name"), "王😊芳");
+    assert_eq!(s(r.rec("E2"), "company"), "Café ☕");
+    assert_eq!(s(r.rec("E3"), "name"), "👍🏽 Thumbs");
+    assert_eq!(s(r.rec("E3"), "company"), "🇨🇳 Flag Co");
+}
+
+/// U+200D joins emoji into one glyph (and is meaningful in Indic and
+/// Persian text); removing it changes the data.
+#[test]
+fn emoji_zwj_sequence_is_kept() {
+    let r = import_hostile("emoji_zwj_sequence.csv");
+    assert_eq!(r.counts(), (1, 1, 0, 0));
+    assert_eq!(s(r.rec("Z1"), "name"), "👨\u{200d}👩\u{200d}👧 Family");
+}
+
+#[test]
+fn hostile_fullwidth_digits_and_letters() {
+    let r = import_hostile("fullwidth_digits.csv");
+    assert_eq!(r.counts(), (2, 2, 0, 0));
+    let f1 = r.rec("F1");
+    assert_eq!(list(f1, "phone"), ["+8613800138000"]);
+    assert_eq!(list(f1, "email"), ["john@example.com"]);
+    assert_eq!(s(f1, "name"), "John Doe");
+    assert_eq!(list(r.rec("F2"), "phone"), ["+8613900139000"]);
+}
+
+#[test]
+fn hostile_unclosed_quote_in_the_middle() {
+    let r = import_hostile("unclosed_quote.csv");
+    assert_eq!(r.counts(), (4, 3, 0, 1));
+    assert!(
+        r.reason("U2").contains("unclosed quote"),
+        "{}",
+        r.reason("U2")
+    );
+    for (ext, city) in [("U1", "Paris"), ("U3", "Oslo"), ("U4", "Lima")] {
+        assert_eq!(s(r.rec(ext), "city"), city);
+    }
+}
+
+#[test]
+fn hostile_semicolon_delimited() {
+    let r = import_hostile("semicolon.csv");
+    assert_eq!(r.counts(), (2, 2, 0, 0));
+    let s1 = r.rec("S1");
+    assert_eq!(s(s1, "name"), "Müller, Hans");
+    assert_eq!(list(s1, "email"), ["hans@example.de"]);
+    assert_eq!(list(s1, "phone"), ["+8613800138005"]);
+    assert_eq!(s1["attributes"]["balance"], "1,50");
+    assert_eq!(r.rec("S2")["attributes"]["balance"], "2,75");
+}
+
+#[test]
+fn hostile_tab_delimited() {
+    let r = import_hostile("tab_delimited.tsv");
+    assert_eq!(r.counts(), (2, 2, 0, 0));
+    assert_eq!(s(r.rec("T1"), "city"), "New York, NY");
+    assert_eq!(s(r.rec("T2"), "city"), "Paris; France");
+    assert_eq!(list(r.rec("T2"), "email"), ["t2@example.com"]);
+}
+
+#[test]
+fn hostile_json_array() {
+    let r = import_hostile("array.json");
+    assert_eq!(r.counts(), (4, 2, 0, 2));
+    let j1 = r.rec("J1");
+    assert_eq!(list(j1, "email"), ["j1@example.com"]);
+    assert_eq!(list(j1, "phone"), ["+8613800138004"]);
+    assert_eq!(j1["attributes"]["vip"], "true");
+    assert_eq!(r.rec("J2")["attributes"]["labels"], r#"["a","b"]"#);
+    assert!(!r.reason("J4").is_empty());
+}
+
+#[test]
+fn hostile_json_lines() {
+    let r = import_hostile("lines.jsonl");
+    assert_eq!(r.counts(), (5, 2, 0, 3));
+    assert_eq!(list(r.rec("L1"), "email"), ["l1@example.com"]);
+    assert_eq!(list(r.rec("L2"), "phone"), ["+8613900139001"]);
+}
+
+#[test]
+fn hostile_stray_byte_rejects_only_its_row() {
+    let r = import_hostile("utf8_stray_byte.csv");
+    assert_eq!(r.report["encoding"], "utf-8");
+    assert_eq!(r.counts(), (4, 3, 0, 1));
+    assert!(r.reason("G2").contains("UTF-8"), "{}", r.reason("G2"));
+    assert_eq!(s(r.rec("G1"), "name"), "张伟");
+    assert_eq!(s(r.rec("G3"), "name"), "王芳");
+    assert_eq!(s(r.rec("G4"), "city"), "深圳");
+}
+
+// ---------------------------------------------------------------------------
+// Encodings, re-imports, revert
+
+/// Imports `bytes` as customers into a fresh database; returns the report
+/// and the export with `id` removed (and `created_at` where the source row
+/// had no date, since that defaults to the import time).
+fn import_and_export(bytes: &[u8], undated: &[&str]) -> (Value, Vec<Value>) {
+    let env = Env::new();
+    let file = env.write("customers.csv", bytes);
+    let report = env.import("customers", &file);
+    let mut records = env.export();
+    for r in &mut records {
+        let m = r.as_object_mut().unwrap();
+        m.remove("id");
+        if undated.contains(&m["name"].as_str().unwrap()) {
+            m.remove("created_at");
+        }
+    }
+    records.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    (report, records)
+}
+
+#[test]
+fn same_file_in_utf8_and_gbk_gives_the_same_records() {
+    let (gbk, _, _) = encoding_rs::GB18030.encode(CHINESE_HEADERS_TEXT);
+    let undated = ["欧阳娜娜"];
+    let (r_utf8, utf8) = import_and_export(CHINESE_HEADERS_TEXT.as_bytes(), &undated);
+    let (r_gbk, gbk) = import_and_export(&gbk, &undated);
+    assert_eq!(r_utf8["encoding"], "utf-8");
+    assert_eq!(r_gbk["encoding"], "gbk");
+    assert_eq!(r_utf8["columns"], r_gbk["columns"]);
+    assert_eq!(utf8.len(), 5);
+    assert_eq!(utf8, gbk);
+    // And a BOM-prefixed UTF-8 copy reads the same too.
+    let mut bom = b"\xef\xbb\xbf".to_vec();
+    bom.extend_from_slice(CHINESE_HEADERS_TEXT.as_bytes());
+    let (_, with_bom) = import_and_export(&bom, &undated);
+    assert_eq!(utf8, with_bom);
+}
+
+#[test]
+fn importing_the_same_file_twice_inserts_nothing_the_second_time() {
+    let env = Env::new();
+    let data = env.generate(
+        "data",
+        &[
+            "--customers",
+            "1500",
+            "--orders",
+            "0",
+            "--notes",
+            "0",
+            "--seed",
+            "21",
+        ],
+    );
+    let file = data.join("customers.csv");
+    let first = env.import("customers", &file);
+    assert_eq!(first["read"], 1500);
+    assert!(first["inserted"].as_u64().unwrap() > 1000, "{first}");
+    let total = env.total("");
+    assert_eq!(total, first["inserted"].as_u64().unwrap());
+    let before = env.export();
+
+    let second = env.import("customers", &file);
+    assert_eq!(second["inserted"], 0, "{second}");
+    assert_eq!(second["read"], first["read"]);
+    assert_eq!(second["rejected"], first["rejected"]);
+    assert_eq!(second["updated"], second["unchanged"], "{second}");
+    assert_eq!(env.total(""), total);
+    assert_eq!(env.export(), before, "a re-import changed records");
+}
+
+#[test]
+fn import_revert_restores_the_previous_export_exactly() {
+    let env = Env::new();
+    let a = env.write(
+        "a.csv",
+        "ext_id,name,email,city\n\
+         V1,Ann,ann@example.com,Paris\n\
+         V2,Bob,bob@example.com,Rome\n\
+         V3,Cy,,Oslo\n",
+    );
+    let b = env.write(
+        "b.csv",
+        "ext_id,name,email,phone,city,vip\n\
+         V1,Ann Lee,ann.lee@example.com,13800138000,Lyon,yes\n\
+         V3,Cy,,,Oslo,\n\
+         V4,Di,di@example.com,,Lima,no\n",
+    );
+    let orders = env.write(
+        "orders.csv",
+        "order_id,customer_id,order_date,amount\n\
+         O1,V1,2024-01-02,10.50\n\
+         O2,V2,2024-02-03,\"1,000.00\"\n",
+    );
+    let empty = env.export();
+    assert!(empty.is_empty());
+
+    let ra = env.import("customers", &a);
+    assert_eq!(
+        (ra["inserted"].as_u64(), ra["updated"].as_u64()),
+        (Some(3), Some(0))
+    );
+    let after_a = env.export();
+
+    let rb = env.import("customers", &b);
+    assert_eq!(rb["inserted"], 1, "{rb}");
+    assert_eq!(rb["updated"], 2, "{rb}");
+    assert_eq!(rb["unchanged"], 1, "{rb}");
+    let after_b = env.export();
+    assert_ne!(after_b, after_a);
+    assert_eq!(env.total("'ann.lee"), 1);
+
+    let ro = env.import("orders", &orders);
+    assert_eq!(ro["inserted"], 2, "{ro}");
+    let after_orders = env.export();
+    assert_ne!(after_orders, after_b);
+
+    // Newest first: orders, then the updating import, then the inserting one.
+    let rev = env.json(&["import", "revert", &ro["import_id"].to_string()]);
+    assert_eq!(rev["removed"], 2, "{rev}");
+    assert_eq!(env.export(), after_b);
+
+    let rev = env.json(&["import", "revert", &rb["import_id"].to_string()]);
+    assert_eq!(rev["removed"], 1, "{rev}");
+    assert_eq!(env.export(), after_a, "revert of an updating import");
+    assert_eq!(env.total(""), 3);
+    assert_eq!(
+        env.total("'ann.lee"),
+        0,
+        "the search index still has the reverted email"
+    );
+    assert_eq!(
+        env.total("'13800138000"),
+        0,
+        "the search index still has the reverted phone"
+    );
+    assert_eq!(env.total("'lima"), 0);
+    assert_eq!(env.json(&["check"])["problems"], serde_json::json!([]));
+
+    let rev = env.json(&["import", "revert", &ra["import_id"].to_string()]);
+    assert_eq!(rev["removed"], 3, "{rev}");
+    assert_eq!(env.export(), empty);
+    assert_eq!(env.total(""), 0);
+
+    let list = env.json(&["import", "list"]);
+    let imports = list["imports"].as_array().unwrap();
+    assert_eq!(imports.len(), 3);
+    assert!(imports.iter().all(|i| i["reverted"] == true), "{list}");
+
+    // A second revert is refused as a user error.
+    let out = env.run(&["import", "revert", &ra["import_id"].to_string()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("already reverted"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Orders
+
+#[test]
+fn orders_link_to_customers_and_unknown_customers_are_rejected() {
+    let env = Env::new();
+    let data = env.generate(
+        "data",
+        &[
+            "--customers",
+            "400",
+            "--orders",
+            "2500",
+            "--notes",
+            "0",
+            "--seed",
+            "5",
+            "--locale",
+            "en",
+        ],
+    );
+    let customers_csv = data.join("customers.csv");
+    let orders_csv = data.join("orders.csv");
+    let mut text = std::fs::read_to_string(&orders_csv).unwrap();
+    text.push_str(
+        "X1,NOPE-1,2024-01-01,10.00,1,CNY,web\n\
+         X2,nobody@example.com,2024-01-02,20.00,1,CNY,web\n\
+         X3,C9999999,2024-01-03,30.00,1,CNY,web\n",
+    );
+    std::fs::write(&orders_csv, text).unwrap();
+
+    let rc = env.import("customers", &customers_csv);
+    assert_eq!(rc["rejected"], 0, "{rc}");
+    let ro = env.import("orders", &orders_csv);
+    assert_eq!(ro["read"], 2503, "{ro}");
+    assert_eq!(ro["rejected"], 3, "{ro}");
+    let (_, rows) = read_rejects(Path::new(ro["rejects_file"].as_str().unwrap()));
+    let mut rejected_ids: Vec<&str> = rows.iter().map(|r| r.get(0).unwrap()).collect();
+    rejected_ids.sort_unstable();
+    assert_eq!(rejected_ids, ["X1", "X2", "X3"]);
+    for r in &rows {
+        assert!(
+            r.get(r.len() - 1).unwrap().contains("no such customer"),
+            "{r:?}"
+        );
+    }
+
+    // Expected figures, computed from the CSV.
+    #[derive(Default, Debug, PartialEq)]
+    struct Fig {
+        orders: u64,
+        cents: i64,
+        days: std::collections::BTreeSet<String>,
+    }
+    let mut want: BTreeMap<String, Fig> = BTreeMap::new();
+    for row in common::read_csv_maps(&orders_csv) {
+        if row["order_id"].starts_with('X') {
+            continue;
+        }
+        let f = want.entry(row["customer_id"].clone()).or_default();
+        f.orders += 1;
+        f.cents += common::cents(&row["amount"]);
+        f.days.insert(row["order_date"].clone());
+    }
+    let got = env.export_by_ext_id();
+    assert_eq!(got.len(), 400);
+    let mut with_orders = 0;
+    for (ext, c) in &got {
+        let empty = Fig::default();
+        let w = want.get(ext).unwrap_or(&empty);
+        assert_eq!(c["orders"].as_u64(), Some(w.orders), "{ext}");
+        let spend = (c["spend"].as_f64().unwrap() * 100.0).round() as i64;
+        assert_eq!(spend, w.cents, "{ext}");
+        assert_eq!(c["order_days"].as_u64(), Some(w.days.len() as u64), "{ext}");
+        if w.orders > 0 {
+            with_orders += 1;
+            assert_eq!(
+                c["first_order"].as_str(),
+                w.days.first().map(String::as_str)
+            );
+            assert_eq!(c["last_order"].as_str(), w.days.last().map(String::as_str));
+        } else {
+            assert!(c["first_order"].is_null());
+        }
+    }
+    assert!(
+        with_orders > 100,
+        "only {with_orders} customers have orders"
+    );
+    let total_cents: i64 = want.values().map(|f| f.cents).sum();
+    let got_cents: i64 = got
+        .values()
+        .map(|c| (c["spend"].as_f64().unwrap() * 100.0).round() as i64)
+        .sum();
+    assert_eq!(got_cents, total_cents);
+}
+
+// ---------------------------------------------------------------------------
+// Locking, errors, export safety, permissions
+
+#[test]
+fn second_process_on_an_open_database_gets_in_use_error_exit_2() {
+    use rolo::store::{OpenOptions, Store};
+    let env = Env::new();
+    let file = env.write("c.csv", "name,email\nAnn,ann@example.com\n");
+    env.import("customers", &file);
+    let store = Store::open(&env.db, &OpenOptions::default()).expect("open in the test");
+    for args in [
+        vec!["search", "x"],
+        vec!["import", "customers", file.to_str().unwrap()],
+        vec!["export", "customers"],
+    ] {
+        let out = env.run(&args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("in use by another rolo process"),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains(env.db.to_str().unwrap()), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    drop(store);
+    assert_eq!(env.total(""), 1, "the database works again once released");
+}
+
+fn one_line_error(out: &std::process::Output) -> String {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "exit code: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+    assert!(err.starts_with("rolo: "), "{err}");
+    assert!(out.stdout.is_empty(), "stdout not empty on error");
+    err
+}
+
+#[test]
+fn exit_codes_and_error_messages() {
+    let env = Env::new();
+    let missing = env.path("no-such-file.csv");
+    let err =
+        one_line_error(&env.run(&["import", "customers", missing.to_str().unwrap(), "--json"]));
+    assert!(err.contains(missing.to_str().unwrap()), "{err}");
+
+    let file = env.write("c.csv", "Full Name,Cell\nAnn,13800138000\n");
+    let err = one_line_error(&env.run(&[
+        "import",
+        "customers",
+        file.to_str().unwrap(),
+        "--map",
+        "Full Name=nmae",
+    ]));
+    assert!(err.contains("nmae"), "{err}");
+    for field in ["ext_id", "name", "email", "phone", "created_at"] {
+        assert!(err.contains(field), "valid fields not listed: {err}");
+    }
+    let err = one_line_error(&env.run(&[
+        "import",
+        "customers",
+        file.to_str().unwrap(),
+        "--map",
+        "Mobile=phone",
+    ]));
+    assert!(err.contains("Full Name") && err.contains("Cell"), "{err}");
+    // The right mapping works.
+    let r = env.import_with(&file, &["--map", "Full Name=name", "--map", "Cell=phone"]);
+    assert_eq!(r["inserted"], 1, "{r}");
+
+    let err = one_line_error(&env.run(&["search", "city:"]));
+    assert!(err.contains("column"), "{err}");
+    let err = one_line_error(&env.run(&["search", "(city:x", "--json"]));
+    assert!(err.contains("column"), "{err}");
+
+    let err = one_line_error(&env.run(&[
+        "--read-only",
+        "import",
+        "customers",
+        file.to_str().unwrap(),
+        "--map",
+        "Full Name=name",
+    ]));
+    assert!(err.contains("read-only"), "{err}");
+    assert_eq!(env.total(""), 1, "a read-only import changed data");
+
+    let err = one_line_error(&env.run(&["tag", "list"]));
+    assert!(err.contains("planned"), "{err}");
+
+    let err = one_line_error(&env.run(&["frobnicate"]));
+    assert!(err.contains("frobnicate"), "{err}");
+}
+
+#[test]
+fn json_flag_prints_exactly_one_document_before_or_after_the_command() {
+    let env = Env::new();
+    let file = env.write(
+        "c.csv",
+        "name,email\nAnn,ann@example.com\nBob,bob@example.com\n",
+    );
+    let db = env.db.to_str().unwrap();
+    let f = file.to_str().unwrap();
+    let before = rolo()
+        .args(["--json", "--db", db, "import", "customers", f])
+        .output()
+        .unwrap();
+    assert!(before.status.success(), "{}", stderr(&before));
+    let doc = single_json(&before.stdout);
+    assert_eq!(doc["inserted"], 2);
+    for args in [
+        vec!["import", "customers", f],
+        vec!["import", "list"],
+        vec!["search", "ann"],
+        vec!["search", ""],
+        vec!["check"],
+        vec!["reindex"],
+    ] {
+        let after = env.json(&args);
+        assert!(after.is_object(), "{args:?}: {after}");
+    }
+    let s = env.search("ann", 10);
+    assert_eq!(s["total"], 1);
+    assert_eq!(s["hits"][0]["name"], "Ann");
+    let gen_out = rolo()
+        .args(["gen", "--customers", "10", "--json", "-o"])
+        .arg(env.path("g"))
+        .output()
+        .unwrap();
+    assert!(gen_out.status.success());
+    assert_eq!(single_json(&gen_out.stdout)["customers"], 10);
+}
+
+#[test]
+fn export_neutralises_formulas_but_not_phone_numbers() {
+    let env = Env::new();
+    let file = env.write(
+        "c.csv",
+        "ext_id,name,company,phone,title\n\
+         X1,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",@SUM(1),+8613800138000,-2+3+cmd|x\n\
+         X2,Plain Name,Acme,13900139000,Manager\n",
+    );
+    env.import("customers", &file);
+    let text = env.export_csv();
+    let mut rd = csv::Reader::from_reader(text.as_bytes());
+    let headers = rd.headers().unwrap().clone();
+    let col = |h: &str| headers.iter().position(|x| x == h).unwrap();
+    let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    let x1 = rows
+        .iter()
+        .find(|r| r.get(col("ext_id")) == Some("X1"))
+        .unwrap();
+    assert_eq!(&x1[col("name")], "'=HYPERLINK(\"http://x\",\"y\")");
+    assert_eq!(&x1[col("company")], "'@SUM(1)");
+    assert_eq!(&x1[col("phone")], "+8613800138000");
+    assert_eq!(&x1[col("title")], "'-2+3+cmd|x");
+    let x2 = rows
+        .iter()
+        .find(|r| r.get(col("ext_id")) == Some("X2"))
+        .unwrap();
+    assert_eq!(&x2[col("name")], "Plain Name");
+    assert_eq!(&x2[col("phone")], "+8613900139000");
+    assert_eq!(&x2[col("spend")], "0.00");
+    // JSON is data, not a spreadsheet: values stay as stored.
+    let json = env.export_by_ext_id();
+    assert_eq!(json["X1"]["name"], "=HYPERLINK(\"http://x\",\"y\")");
+    assert_eq!(json["X1"]["company"], "@SUM(1)");
+}
+
+fn assert_private(dir: &Path) -> usize {
+    use std::os::unix::fs::PermissionsExt;
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let meta = entry.metadata().unwrap();
+        let mode = meta.permissions().mode() & 0o777;
+        if meta.is_dir() {
+            assert_eq!(mode, 0o700, "{} is {mode:o}", entry.path().display());
+            files += assert_private(&entry.path());
+        } else {
+            assert_eq!(mode, 0o600, "{} is {mode:o}", entry.path().display());
+            files += 1;
+        }
+    }
+    files
+}
+
+#[test]
+fn database_folder_is_0700_and_its_files_0600_under_umask_022() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let file = env.write("c.csv", "name,email\nAnn,ann@example.com\n");
+    // Run under the usual umask explicitly (this test process's own umask
+    // may have been tightened by another test opening a Store).
+    let run = |db: &Path| {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("umask 022 && exec \"$0\" \"$@\"")
+            .arg(common::bin())
+            .args(["import", "customers"])
+            .arg(&file)
+            .arg("--db")
+            .arg(db)
+            .env("NO_COLOR", "1")
+            .env_remove("ROLO_DB")
+            .output()
+            .unwrap();
+        assert_no_panic(&out);
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    let fresh = env.path("fresh/db");
+    run(&fresh);
+    let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    assert!(assert_private(&fresh) >= 2, "sled wrote no files?");
+
+    // An existing empty folder made with the usual 0755 is tightened.
+    let existing = env.path("existing");
+    std::fs::create_dir(&existing).unwrap();
+    std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o755)).unwrap();
+    run(&existing);
+    let mode = std::fs::metadata(&existing).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    assert!(assert_private(&existing) >= 2);
+}
+
+// ---------------------------------------------------------------------------
+// Crash safety
+
+#[test]
+fn sigkill_during_import_keeps_only_whole_batches() {
+    const ROWS: u64 = 100_000;
+    const BATCH: u64 = 5_000;
+    let env = Env::new();
+    let data = env.generate(
+        "data",
+        &[
+            "--customers",
+            &ROWS.to_string(),
+            "--orders",
+            "0",
+            "--notes",
+            "0",
+            "--seed",
+            "13",
+        ],
+    );
+    let file = data.join("customers.csv");
+    let distinct: std::collections::HashSet<String> = common::read_csv_maps(&file)
+        .into_iter()
+        .map(|r| r["ext_id"].clone())
+        .collect();
+    assert_eq!(
+        distinct.len() as u64,
+        ROWS,
+        "generated ext_ids are not unique"
+    );
+
+    let mut partial = Vec::new();
+    for (trial, delay_ms) in [150u64, 1000, 1900, 2800].into_iter().enumerate() {
+        let db = env.path(&format!("db{trial}"));
+        let mut child = rolo_std()
+            .args(["import", "customers"])
+            .arg(&file)
+            .arg("--db")
+            .arg(&db)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let finished_early = child.try_wait().unwrap().is_some();
+        child.kill().unwrap_or(()); // SIGKILL
+        child.wait().unwrap();
+        assert!(
+            !finished_early,
+            "the import finished within {delay_ms} ms: use a bigger file"
+        );
+
+        let dbs = db.to_str().unwrap();
+        let check = rolo()
+            .args(["check", "--json", "--db", dbs])
+            .output()
+            .unwrap();
+        assert_no_panic(&check);
+        assert!(
+            check.status.success(),
+            "trial {trial} ({delay_ms} ms): reopen/check failed: {} {}",
+            stderr(&check),
+            String::from_utf8_lossy(&check.stdout)
+        );
+        assert_eq!(
+            single_json(&check.stdout)["problems"],
+            serde_json::json!([])
+        );
+
+        let list = rolo()
+            .args(["import", "list", "--json", "--db", dbs])
+            .output()
+            .unwrap();
+        assert!(list.status.success(), "{}", stderr(&list));
+        let list = single_json(&list.stdout);
+        let imports = list["imports"].as_array().unwrap();
+        assert!(imports.len() <= 1, "{list}");
+        let (read, inserted) = match imports.first() {
+            None => (0, 0),
+            Some(i) => {
+                let read = i["read"].as_u64().unwrap();
+                let inserted = i["inserted"].as_u64().unwrap();
+                assert_eq!(
+                    read,
+                    inserted + i["updated"].as_u64().unwrap() + i["rejected"].as_u64().unwrap()
+                );
+                assert!(
+                    read % BATCH == 0 || read == ROWS,
+                    "trial {trial}: committed read {read} is not whole batches"
+                );
+                assert_eq!(i["finished"], read == ROWS, "{i}");
+                (read, inserted)
+            }
+        };
+        let search = rolo()
+            .args(["search", "", "--json", "--db", dbs])
+            .output()
+            .unwrap();
+        assert!(search.status.success(), "{}", stderr(&search));
+        assert_eq!(
+            single_json(&search.stdout)["total"].as_u64(),
+            Some(inserted),
+            "trial {trial} ({delay_ms} ms): customers on disk != committed inserts"
+        );
+        eprintln!("trial {trial}: SIGKILL after {delay_ms} ms, {read} rows committed");
+        if read > 0 && read < ROWS {
+            partial.push((db, inserted));
+        }
+    }
+    assert!(
+        !partial.is_empty(),
+        "no kill landed between batches; the test proved nothing"
+    );
+
+    // Reverting a killed import takes back its committed batches.
+    if partial.len() >= 2 {
+        let (db, _) = partial.remove(0);
+        let out = rolo()
+            .args(["import", "revert", "1", "--json", "--db"])
+            .arg(&db)
+            .output()
+            .unwrap();
+        assert_no_panic(&out);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let search = rolo()
+            .args(["search", "", "--json", "--db"])
+            .arg(&db)
+            .output()
+            .unwrap();
+        assert_eq!(single_json(&search.stdout)["total"], 0);
+        let check = rolo()
+            .args(["check", "--json", "--db"])
+            .arg(&db)
+            .output()
+            .unwrap();
+        assert!(check.status.success(), "{}", stderr(&check));
+    }
+
+    // Finishing the import after a crash: the total is the file's customers.
+    let (db, committed) = partial.pop().unwrap();
+    let out = rolo()
+        .args(["import", "customers"])
+        .arg(&file)
+        .args(["--json", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_no_panic(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = single_json(&out.stdout);
+    common::assert_counts_add_up(&r);
+    assert_eq!(r["inserted"].as_u64(), Some(ROWS - committed), "{r}");
+    let search = rolo()
+        .args(["search", "", "--json", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(
+        single_json(&search.stdout)["total"].as_u64(),
+        Some(distinct.len() as u64)
+    );
+}
+
+/// SIGTERM (like SIGINT and SIGHUP) stops an import at the next batch
+/// boundary: the committed batches are kept and reported, exit 2.
+#[test]
+fn sigterm_during_import_stops_at_a_batch_boundary() {
+    let env = Env::new();
+    let data = env.generate(
+        "data",
+        &[
+            "--customers",
+            "60000",
+            "--orders",
+            "0",
+            "--notes",
+            "0",
+            "--seed",
+            "17",
+        ],
+    );
+    let file = data.join("customers.csv");
+    let child = rolo_std()
+        .args(["import", "customers"])
+        .arg(&file)
+        .arg("--json")
+        .arg("--db")
+        .arg(&env.db)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(
+        kill.success(),
+        "the import finished before SIGTERM: use a bigger file"
+    );
+    let out = child.wait_with_output().unwrap();
+    assert_no_panic(&out);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    let r = single_json(&out.stdout);
+    assert_eq!(r["interrupted"], true, "{r}");
+    let read = r["read"].as_u64().unwrap();
+    assert!(read > 0 && read < 60_000 && read % 5000 == 0, "{r}");
+    let list = env.json(&["import", "list"]);
+    assert_eq!(list["imports"][0]["read"].as_u64(), Some(read), "{list}");
+    assert_eq!(list["imports"][0]["finished"], false);
+    assert_eq!(env.total(""), r["inserted"].as_u64().unwrap());
+}
+
+/// `rolo export ... | head` closes stdout early: that is not an error.
+#[test]
+fn export_into_a_closed_pipe_exits_quietly() {
+    use std::io::Read;
+    let env = Env::new();
+    let data = env.generate(
+        "data",
+        &["--customers", "2000", "--orders", "0", "--notes", "0"],
+    );
+    env.import("customers", &data.join("customers.csv"));
+    for format in ["json", "csv"] {
+        let mut child = rolo_std()
+            .args(["export", "customers", "--format", format, "--db"])
+            .arg(&env.db)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 16];
+        stdout.read_exact(&mut first).unwrap();
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        assert_no_panic(&out);
+        assert_eq!(
+            (out.status.code(), stderr(&out).as_str()),
+            (Some(0), ""),
+            "{format}"
+        );
+    }
+}
