@@ -128,6 +128,7 @@ fn main() -> Result<()> {
     let mut cold = Vec::new();
     let mut fetch_ms = Vec::new();
     let mut found = 0;
+    let mut found_by_kind: BTreeMap<&str, usize> = BTreeMap::new();
     let mut parse_errors = 0;
     for t in &targets {
         let chars: Vec<char> = t.text.chars().collect();
@@ -162,6 +163,7 @@ fn main() -> Result<()> {
         }
         if last_hit {
             found += 1;
+            *found_by_kind.entry(t.kind).or_insert(0) += 1;
         }
     }
     for t in &targets {
@@ -221,12 +223,14 @@ fn main() -> Result<()> {
         }
         let (p50, p99, max) = stats(&a);
         println!(
-            "  {kind:<16} n={:<4} p50 {p50:>8.2}  p99 {p99:>8.2}  max {max:>8.2}",
-            a.len()
+            "  {kind:<16} n={:<4} p50 {p50:>8.2}  p99 {p99:>8.2}  max {max:>8.2}  target in top {LIMIT} at last key: {}/{PER_KIND}",
+            a.len(),
+            found_by_kind.get(kind).copied().unwrap_or(0)
         );
+        let hits = found_by_kind.get(kind).copied().unwrap_or(0);
         per_kind.insert(
             kind.to_owned(),
-            json!({"n": a.len(), "p50_ms": p50, "p99_ms": p99, "max_ms": max}),
+            json!({"n": a.len(), "p50_ms": p50, "p99_ms": p99, "max_ms": max, "found_in_top": hits}),
         );
     }
     let all: Vec<&Sample> = narrowed.iter().collect();
