@@ -40,7 +40,7 @@ impl ImportOptions {
             format: Format::Auto,
             maps: Vec::new(),
             normalize: NormalizeConfig::default(),
-            batch_rows: 5000,
+            batch_rows: std::env::var("XP_BATCH").ok().and_then(|v| v.parse().ok()).unwrap_or(5000),
             rejects_path: None,
         }
     }

@@ -56,9 +56,14 @@ impl Store {
         }
         // sled creates files with the process umask; make them private.
         set_private_umask();
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(opts.cache_bytes)
+        let mut config = sled::Config::new().path(path).cache_capacity(opts.cache_bytes);
+        if std::env::var_os("XP_COMPRESS").is_some() {
+            config = config.use_compression(true);
+        }
+        if std::env::var_os("XP_HT").is_some() {
+            config = config.mode(sled::Mode::HighThroughput);
+        }
+        let db = config
             .open()
             .map_err(|e| open_error(path, e))?;
         let store = Store {

@@ -152,6 +152,11 @@ impl<'s> Unit<'s> {
             .next()
             .is_some_and(|(k, _)| k.starts_with(&p));
         if !pending {
+            // Most lookups during an import miss: one seek answers those.
+            match self.store.db.get_gt(&p)? {
+                Some((k, _)) if k.starts_with(&p) => {}
+                _ => return Ok(Vec::new()),
+            }
             let mut out = Vec::new();
             for item in self.store.db.scan_prefix(&p) {
                 out.extend(keys::trailing_id(&item?.0));
