@@ -102,7 +102,13 @@ impl ImportError {
 const MAX_WARNING_SAMPLES: usize = 50;
 
 /// Imports `path` into `store`. `progress(done, total)` is called after each
-/// committed batch; `cancel` is checked between batches.
+/// committed batch (`total` is an estimate for CSV); `cancel` is checked
+/// between batches.
+///
+/// Two threads share the work: one reads and prepares rows (decoding,
+/// cleaning, parsing phones and dates: no database), the other matches them
+/// against the database and commits each batch. The channel between them
+/// holds at most two batches, so memory stays flat whatever the file size.
 pub fn import_file(
     store: &Store,
     path: &Path,
@@ -110,28 +116,17 @@ pub fn import_file(
     progress: &mut dyn FnMut(u64, u64),
     cancel: &AtomicBool,
 ) -> Result<ImportReport, ImportError> {
-    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    let source =
-        reader::read(&bytes, opts.encoding, opts.format).map_err(|source| ImportError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-    drop(bytes);
-    let columns = map_columns(&source.headers, opts).map_err(|message| ImportError::Columns {
-        path: path.to_owned(),
-        message,
-    })?;
-    check_columns(opts.kind, &columns).map_err(|message| ImportError::Columns {
-        path: path.to_owned(),
-        message,
-    })?;
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Io { path: path.to_owned(), source })?;
+    let stream = reader::open(bytes, opts.encoding, opts.format)
+        .map_err(|source| ImportError::Read { path: path.to_owned(), source })?;
+    let columns = map_columns(&stream.headers, opts)
+        .map_err(|message| ImportError::Columns { path: path.to_owned(), message })?;
+    check_columns(opts.kind, &columns)
+        .map_err(|message| ImportError::Columns { path: path.to_owned(), message })?;
 
     let mut report = ImportReport {
-        encoding: source.encoding.to_owned(),
-        columns: source
+        encoding: stream.encoding.to_owned(),
+        columns: stream
             .headers
             .iter()
             .zip(&columns)
@@ -139,137 +134,144 @@ pub fn import_file(
             .collect(),
         ..ImportReport::default()
     };
-    let mut rejects = Rejects::new(&source.headers);
-    let layout = Layout {
-        columns,
-        headers: source.headers,
-    };
-    let total = source.rows.len() as u64;
-    let file_label = path.display().to_string();
-    let mut log: Option<ImportLog> = None;
-    let mut batch_no = 0;
-    let mut rows = source.rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        if cancel.load(Ordering::Relaxed) {
-            report.interrupted = true;
-            break;
-        }
-        let mut unit = store.begin()?;
-        let mut current = match log.take() {
-            Some(l) => l,
-            None => ImportLog {
-                id: unit.new_import_id()?,
-                kind: kind_name(opts.kind).to_owned(),
-                file: file_label.clone(),
-                at: unit.now(),
-                user: store.user().to_owned(),
-                read: 0,
-                inserted: 0,
-                updated: 0,
-                rejected: 0,
-                batches: 0,
-                finished: false,
-                reverted: false,
-            },
-        };
-        let mut undo = UndoBatch::default();
-        let mut touched = HashSet::new();
-        let mut counts = Counts::default();
-        for row in rows.by_ref().take(opts.batch_rows.max(1)) {
-            counts.read += 1;
-            let outcome = match &row.problem {
-                Some(p) => Err(p.clone()),
-                None => {
-                    let mut ctx = RowCtx {
-                        unit: &mut unit,
-                        undo: &mut undo,
-                        touched: &mut touched,
-                        opts,
-                        warnings: Vec::new(),
-                    };
-                    let r = match opts.kind {
-                        RecordKind::Customers => import_customer(&mut ctx, &row, &layout),
-                        RecordKind::Orders => import_order(&mut ctx, &row, &layout),
-                        RecordKind::Notes => import_note(&mut ctx, &row, &layout),
-                    };
-                    for w in ctx.warnings {
-                        counts.warnings += 1;
-                        if report.warning_samples.len() < MAX_WARNING_SAMPLES {
-                            report
-                                .warning_samples
-                                .push(format!("line {}: {w}", row.line));
-                        }
-                    }
-                    r
-                }
-            };
-            match outcome {
-                Ok(Outcome::Inserted) => counts.inserted += 1,
-                Ok(Outcome::Updated) => counts.updated += 1,
-                Ok(Outcome::Unchanged) => {
-                    counts.updated += 1;
-                    counts.unchanged += 1;
-                }
-                Err(reason) => {
-                    counts.rejected += 1;
-                    rejects.push(row, reason);
+    let rejects_target = opts.rejects_path.clone().unwrap_or_else(|| rejects_path_for(path));
+    let mut rejects = Rejects::new(&stream.headers, rejects_target);
+    let layout = Layout { columns, headers: stream.headers };
+    let total = stream.approx_rows;
+    let rows = stream.rows;
+    let batch_rows = opts.batch_rows.max(1);
+
+    let outcome = std::thread::scope(|scope| -> Result<(), ImportError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<PreparedRow>>(2);
+        let layout = &layout;
+        scope.spawn(move || {
+            let mut rows = rows;
+            loop {
+                let batch: Vec<PreparedRow> =
+                    rows.by_ref().take(batch_rows).map(|row| prepare(opts.kind, row, layout, opts)).collect();
+                if batch.is_empty() || tx.send(batch).is_err() {
+                    break;
                 }
             }
+        });
+        let mut log: Option<ImportLog> = None;
+        let mut next = rx.recv().ok();
+        let mut batch_no = 0;
+        while let Some(batch) = next.take() {
+            if cancel.load(Ordering::Relaxed) {
+                report.interrupted = true;
+                break;
+            }
+            next = rx.recv().ok();
+            let finished = next.is_none();
+            let current = write_batch(store, path, opts, batch, batch_no, finished, log.take(), &mut report, &mut rejects)?;
+            log = Some(current);
+            batch_no += 1;
+            progress(report.read, total.max(report.read));
         }
-        current.read += counts.read;
-        current.inserted += counts.inserted;
-        current.updated += counts.updated;
-        current.rejected += counts.rejected;
-        current.batches += 1;
-        current.finished = rows.peek().is_none();
-        if !undo.entries.is_empty() {
-            unit.save_undo(current.id, batch_no, &undo);
-        }
-        unit.save_import_log(&current);
-        if current.finished {
-            unit.audit(
-                "import",
-                format!(
-                    "import #{} {} {}: {} read, {} inserted, {} updated, {} rejected",
-                    current.id,
-                    current.kind,
-                    current.file,
-                    current.read,
-                    current.inserted,
-                    current.updated,
-                    current.rejected
-                ),
-                Vec::new(),
-                None,
-                None,
-            )?;
-        }
-        unit.commit()?;
-        batch_no += 1;
-        report.import_id = current.id;
-        report.read += counts.read;
-        report.inserted += counts.inserted;
-        report.updated += counts.updated;
-        report.rejected += counts.rejected;
-        report.unchanged += counts.unchanged;
-        report.warnings += counts.warnings;
-        log = Some(current);
-        progress(report.read, total);
-    }
+        // Dropping the receiver stops the reader thread at its next send.
+        drop(rx);
+        Ok(())
+    });
+    outcome?;
     if report.rejected > 0 {
-        let target = opts
-            .rejects_path
-            .clone()
-            .unwrap_or_else(|| rejects_path_for(path));
-        rejects
-            .write(&target)
-            .map_err(|source| ImportError::Rejects {
-                path: target.clone(),
-                source,
-            })?;
+        let target = rejects.finish().map_err(|(path, source)| ImportError::Rejects { path, source })?;
         report.rejects_file = Some(target);
     }
     Ok(report)
+}
+
+/// Matches and writes one batch in one unit of work, with its undo data and
+/// the running import log; returns the updated log.
+#[expect(clippy::too_many_arguments, reason = "one call site; the pieces are the import's running state")]
+fn write_batch(
+    store: &Store,
+    path: &Path,
+    opts: &ImportOptions,
+    batch: Vec<PreparedRow>,
+    batch_no: u64,
+    finished: bool,
+    log: Option<ImportLog>,
+    report: &mut ImportReport,
+    rejects: &mut Rejects,
+) -> Result<ImportLog, ImportError> {
+    let mut unit = store.begin()?;
+    let mut current = match log {
+        Some(l) => l,
+        None => ImportLog {
+            id: unit.new_import_id()?,
+            kind: kind_name(opts.kind).to_owned(),
+            file: path.display().to_string(),
+            at: unit.now(),
+            user: store.user().to_owned(),
+            read: 0,
+            inserted: 0,
+            updated: 0,
+            rejected: 0,
+            batches: 0,
+            finished: false,
+            reverted: false,
+        },
+    };
+    let mut undo = UndoBatch::default();
+    let mut touched = HashSet::new();
+    let mut counts = Counts::default();
+    for PreparedRow { row, result, warnings } in batch {
+        counts.read += 1;
+        for w in warnings {
+            counts.warnings += 1;
+            if report.warning_samples.len() < MAX_WARNING_SAMPLES {
+                report.warning_samples.push(format!("line {}: {w}", row.line));
+            }
+        }
+        let outcome = result.and_then(|prepared| {
+            let mut ctx = RowCtx { unit: &mut unit, undo: &mut undo, touched: &mut touched, opts };
+            apply(&mut ctx, prepared)
+        });
+        match outcome {
+            Ok(Outcome::Inserted) => counts.inserted += 1,
+            Ok(Outcome::Updated) => counts.updated += 1,
+            Ok(Outcome::Unchanged) => {
+                counts.updated += 1;
+                counts.unchanged += 1;
+            }
+            Err(reason) => {
+                counts.rejected += 1;
+                rejects.push(&row, &reason).map_err(|(path, source)| ImportError::Rejects { path, source })?;
+            }
+        }
+    }
+    current.read += counts.read;
+    current.inserted += counts.inserted;
+    current.updated += counts.updated;
+    current.rejected += counts.rejected;
+    current.batches += 1;
+    current.finished = finished;
+    if !undo.entries.is_empty() {
+        unit.save_undo(current.id, batch_no, &undo);
+    }
+    unit.save_import_log(&current);
+    if finished {
+        unit.audit(
+            "import",
+            format!(
+                "import #{} {} {}: {} read, {} inserted, {} updated, {} rejected",
+                current.id, current.kind, current.file, current.read, current.inserted, current.updated, current.rejected
+            ),
+            Vec::new(),
+            None,
+            None,
+        )?;
+    }
+    unit.commit()?;
+    report.import_id = current.id;
+    report.read += counts.read;
+    report.inserted += counts.inserted;
+    report.updated += counts.updated;
+    report.rejected += counts.rejected;
+    report.unchanged += counts.unchanged;
+    report.warnings += counts.warnings;
+    Ok(current)
 }
 
 /// `customers.csv` -> `customers.rejects.csv`, next to the input.
@@ -311,7 +313,6 @@ struct RowCtx<'u, 's> {
     /// Records whose before-image this batch already holds.
     touched: &'u mut HashSet<String>,
     opts: &'u ImportOptions,
-    warnings: Vec<String>,
 }
 
 /// The canonical field of each column (`None`: a custom attribute).
@@ -477,20 +478,61 @@ fn split_list(s: &str, allow_space: bool) -> Vec<&str> {
     .collect()
 }
 
-fn import_customer(ctx: &mut RowCtx, row: &SourceRow, layout: &Layout) -> Result<Outcome, String> {
+/// A row after the work that needs no database: cleaned, parsed and
+/// validated. Runs on its own thread, ahead of the writer.
+enum Prepared {
+    Customer(Box<Customer>),
+    Order(Box<Order>, Who),
+    Note(Box<Note>, Who),
+}
+
+/// One source row on its way to the writer.
+struct PreparedRow {
+    row: SourceRow,
+    result: Result<Prepared, String>,
+    warnings: Vec<String>,
+}
+
+fn prepare(kind: RecordKind, row: SourceRow, layout: &Layout, opts: &ImportOptions) -> PreparedRow {
+    let mut warnings = Vec::new();
+    let result = match &row.problem {
+        Some(p) => Err(p.clone()),
+        None => match kind {
+            RecordKind::Customers => prepare_customer(&row, layout, opts, &mut warnings),
+            RecordKind::Orders => prepare_order(&row, layout, opts, &mut warnings),
+            RecordKind::Notes => prepare_note(&row, layout, opts, &mut warnings),
+        },
+    };
+    PreparedRow { row, result, warnings }
+}
+
+/// Matches a prepared row against the database and writes it.
+fn apply(ctx: &mut RowCtx, prepared: Prepared) -> Result<Outcome, String> {
+    match prepared {
+        Prepared::Customer(draft) => apply_customer(ctx, *draft),
+        Prepared::Order(order, who) => apply_order(ctx, *order, &who),
+        Prepared::Note(note, who) => apply_note(ctx, *note, &who),
+    }
+}
+
+fn prepare_customer(
+    row: &SourceRow,
+    layout: &Layout,
+    opts: &ImportOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Prepared, String> {
     let v = Values::of(row, layout);
     // A row's own country decides how its phone numbers without a country
     // code are read; the configured region is the fallback.
-    let mut row_cfg = ctx.opts.normalize.clone();
+    let mut row_cfg = opts.normalize.clone();
     if let Some(region) = v.get("country").and_then(region_of_country) {
         row_cfg.default_region = region;
     }
     let cfg = &row_cfg;
     let mut draft = Customer::default();
     let mut invalid = Vec::new();
-    let mut warn = |ctx: &mut RowCtx, field: &str, value: &str, why: String| {
-        ctx.warnings
-            .push(format!("{field} '{}' emptied: {why}", preview(value)));
+    let mut warn = |field: &str, value: &str, why: String| {
+        warnings.push(format!("{field} '{}' emptied: {why}", preview(value)));
         invalid.push((field.to_owned(), value.to_owned()));
     };
     for (field, value) in &v.fields {
@@ -505,7 +547,7 @@ fn import_customer(ctx: &mut RowCtx, row: &SourceRow, layout: &Layout) -> Result
                     match normalize::email(part) {
                         Ok(e) if !draft.emails.contains(&e) => draft.emails.push(e),
                         Ok(_) => {}
-                        Err(why) => warn(ctx, "email", part, why),
+                        Err(why) => warn("email", part, why),
                     }
                 }
             }
@@ -514,7 +556,7 @@ fn import_customer(ctx: &mut RowCtx, row: &SourceRow, layout: &Layout) -> Result
                     match normalize::phone(part, cfg) {
                         Ok(p) if !draft.phones.contains(&p) => draft.phones.push(p),
                         Ok(_) => {}
-                        Err(why) => warn(ctx, "phone", part, why),
+                        Err(why) => warn("phone", part, why),
                     }
                 }
             }
@@ -527,13 +569,13 @@ fn import_customer(ctx: &mut RowCtx, row: &SourceRow, layout: &Layout) -> Result
             "country" => draft.country = Some(value.to_owned()),
             "birth_date" => match normalize::date(value, cfg) {
                 Ok(d) => draft.birth_date = Some(d),
-                Err(why) => warn(ctx, "birth_date", value, why),
+                Err(why) => warn("birth_date", value, why),
             },
             "gender" => draft.gender = Some(normalize::gender(value)),
             "source" => draft.source = Some(value.to_owned()),
             "created_at" => match normalize::datetime(value, cfg) {
                 Ok(t) => draft.created_at = Some(t),
-                Err(why) => warn(ctx, "created_at", value, why),
+                Err(why) => warn("created_at", value, why),
             },
             other => draft.attrs.push((other.to_owned(), value.to_owned())),
         }
@@ -549,6 +591,10 @@ fn import_customer(ctx: &mut RowCtx, row: &SourceRow, layout: &Layout) -> Result
                 .to_owned(),
         );
     }
+    Ok(Prepared::Customer(Box::new(draft)))
+}
+
+fn apply_customer(ctx: &mut RowCtx, mut draft: Customer) -> Result<Outcome, String> {
     let unit = &mut *ctx.unit;
     let existing = match find_existing(unit, &draft).map_err(internal)? {
         Some(id) => unit.customer(id).map_err(internal)?,
@@ -723,10 +769,27 @@ pub fn derive_name(given: Option<&str>, family: Option<&str>) -> String {
 }
 
 /// Finds the customer an order or note row refers to.
-fn resolve_customer(ctx: &RowCtx, v: &Values) -> Result<CustomerId, String> {
+/// How an order or note row names its customer.
+struct Who {
+    customer: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+}
+
+impl Who {
+    fn of(v: &Values) -> Who {
+        Who {
+            customer: v.get("customer").map(str::to_owned),
+            email: v.get("customer_email").map(str::to_owned),
+            phone: v.get("customer_phone").map(str::to_owned),
+        }
+    }
+}
+
+fn resolve_customer(ctx: &RowCtx, who: &Who) -> Result<CustomerId, String> {
     let unit = &*ctx.unit;
     let mut tried = Vec::new();
-    if let Some(c) = v.get("customer") {
+    if let Some(c) = who.customer.as_deref() {
         if let Some(id) = unit.find_ext_id(c).map_err(internal)? {
             if let Some(id) = survivor(unit, id).map_err(internal)? {
                 return Ok(id);
@@ -743,7 +806,7 @@ fn resolve_customer(ctx: &RowCtx, v: &Values) -> Result<CustomerId, String> {
         }
         tried.push(format!("customer '{}'", preview(c)));
     }
-    if let Some(e) = v.get("customer_email") {
+    if let Some(e) = who.email.as_deref() {
         if let Ok(e) = normalize::email(e) {
             if let Some(id) = unit.find_email(&e).map_err(internal)?.first() {
                 return Ok(*id);
@@ -751,7 +814,7 @@ fn resolve_customer(ctx: &RowCtx, v: &Values) -> Result<CustomerId, String> {
         }
         tried.push(format!("email '{}'", preview(e)));
     }
-    if let Some(p) = v.get("customer_phone") {
+    if let Some(p) = who.phone.as_deref() {
         if let Ok(p) = normalize::phone(p, &ctx.opts.normalize) {
             if let Some(id) = unit.find_phone(&p).map_err(internal)?.first() {
                 return Ok(*id);
@@ -769,23 +832,27 @@ fn resolve_customer(ctx: &RowCtx, v: &Values) -> Result<CustomerId, String> {
     }
 }
 
-fn import_order(ctx: &mut RowCtx, row: &SourceRow, layout: &Layout) -> Result<Outcome, String> {
+fn prepare_order(
+    row: &SourceRow,
+    layout: &Layout,
+    opts: &ImportOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Prepared, String> {
     let v = Values::of(row, layout);
-    let cfg = ctx.opts.normalize.clone();
+    let cfg = &opts.normalize;
     let date_text = v.get("order_date").ok_or("no order date")?;
-    let date = normalize::datetime(date_text, &cfg)
+    let date = normalize::datetime(date_text, cfg)
         .map(|t| t.date_naive())
-        .or_else(|_| normalize::date(date_text, &cfg))
+        .or_else(|_| normalize::date(date_text, cfg))
         .map_err(|why| format!("order date '{}': {why}", preview(date_text)))?;
     let amount_text = v.get("amount").ok_or("no amount")?;
     let amount_minor = normalize::amount_minor(amount_text)
         .map_err(|why| format!("amount '{}': {why}", preview(amount_text)))?;
-    let customer = resolve_customer(ctx, &v)?;
     let quantity = match v.get("quantity") {
         Some(q) => match q.trim().parse::<f64>() {
             Ok(n) if n >= 0.0 && n.fract() == 0.0 && n <= f64::from(u32::MAX) => Some(n as u32),
             _ => {
-                ctx.warnings.push(format!(
+                warnings.push(format!(
                     "quantity '{}' emptied: not a whole number",
                     preview(q)
                 ));
@@ -803,8 +870,8 @@ fn import_order(ctx: &mut RowCtx, row: &SourceRow, layout: &Layout) -> Result<Ou
     // customer_email / customer_phone only identified the customer: the
     // order links to that customer instead of copying personal data.
     let order = Order {
-        order_id: order_id.clone(),
-        customer,
+        order_id,
+        customer: CustomerId(0),
         date,
         amount_minor,
         quantity,
@@ -812,6 +879,12 @@ fn import_order(ctx: &mut RowCtx, row: &SourceRow, layout: &Layout) -> Result<Ou
         channel: v.get("channel").map(str::to_owned),
         attrs: v.attrs.clone(),
     };
+    Ok(Prepared::Order(Box::new(order), Who::of(&v)))
+}
+
+fn apply_order(ctx: &mut RowCtx, mut order: Order, who: &Who) -> Result<Outcome, String> {
+    order.customer = resolve_customer(ctx, who)?;
+    let order_id = order.order_id.clone();
     let unit = &mut *ctx.unit;
     let old = unit.order(&order_id).map_err(internal)?;
     if old.as_ref() == Some(&order) {
@@ -831,17 +904,20 @@ fn import_order(ctx: &mut RowCtx, row: &SourceRow, layout: &Layout) -> Result<Ou
     })
 }
 
-fn import_note(ctx: &mut RowCtx, row: &SourceRow, layout: &Layout) -> Result<Outcome, String> {
+fn prepare_note(
+    row: &SourceRow,
+    layout: &Layout,
+    opts: &ImportOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Prepared, String> {
     let v = Values::of(row, layout);
-    let cfg = ctx.opts.normalize.clone();
     let at_text = v.get("at").ok_or("no date or time")?;
-    let at = normalize::datetime(at_text, &cfg)
+    let at = normalize::datetime(at_text, &opts.normalize)
         .map_err(|why| format!("time '{}': {why}", preview(at_text)))?;
-    let customer = resolve_customer(ctx, &v)?;
     let mut text = v.get("text").unwrap_or_default().to_owned();
     let kind = match v.get("kind") {
         Some(k) => k.parse::<NoteKind>().unwrap_or_else(|()| {
-            ctx.warnings.push(format!(
+            warnings.push(format!(
                 "kind '{}' is not call/email/visit/feedback/complaint: kept as other",
                 preview(k)
             ));
@@ -854,7 +930,7 @@ fn import_note(ctx: &mut RowCtx, row: &SourceRow, layout: &Layout) -> Result<Out
         Some(s) => match s.trim().parse::<f64>() {
             Ok(n) if (1.0..=5.0).contains(&n) && n.fract() == 0.0 => Some(n as u8),
             _ => {
-                ctx.warnings.push(format!(
+                warnings.push(format!(
                     "satisfaction '{}' emptied: expected 1 to 5",
                     preview(s)
                 ));
@@ -867,12 +943,17 @@ fn import_note(ctx: &mut RowCtx, row: &SourceRow, layout: &Layout) -> Result<Out
         return Err("the note has neither text nor a satisfaction score".to_owned());
     }
     let note = Note {
-        customer,
+        customer: CustomerId(0),
         at,
         kind,
         text,
         satisfaction,
     };
+    Ok(Prepared::Note(Box::new(note), Who::of(&v)))
+}
+
+fn apply_note(ctx: &mut RowCtx, mut note: Note, who: &Who) -> Result<Outcome, String> {
+    note.customer = resolve_customer(ctx, who)?;
     let unit = &mut *ctx.unit;
     if unit.has_note(&note).map_err(internal)? {
         return Ok(Outcome::Unchanged);
@@ -906,49 +987,50 @@ fn internal(e: StoreError) -> String {
     format!("internal error: {e}")
 }
 
-/// The rejected rows, written as the original row plus a `reason` column.
+/// The rejected rows, streamed to a CSV file as they come: the original
+/// row, then `extra` (cells beyond the header's width, joined by commas, so
+/// nothing is lost and every later column stays under its header), `line`
+/// and `reason`. The file is created on the first reject only.
 struct Rejects {
     headers: Vec<String>,
-    rows: Vec<(SourceRow, String)>,
+    target: PathBuf,
+    writer: Option<csv::Writer<std::fs::File>>,
 }
 
+type RejectsError = (PathBuf, std::io::Error);
+
 impl Rejects {
-    fn new(headers: &[String]) -> Self {
-        Rejects {
-            headers: headers.to_vec(),
-            rows: Vec::new(),
-        }
+    fn new(headers: &[String], target: PathBuf) -> Self {
+        Rejects { headers: headers.to_vec(), target, writer: None }
     }
 
-    fn push(&mut self, row: SourceRow, reason: String) {
-        self.rows.push((row, reason));
+    fn push(&mut self, row: &SourceRow, reason: &str) -> Result<(), RejectsError> {
+        let target = self.target.clone();
+        let err = move |e: csv::Error| (target.clone(), std::io::Error::other(e));
+        let width = self.headers.len();
+        let writer = match &mut self.writer {
+            Some(w) => w,
+            None => {
+                let mut w = csv::Writer::from_path(&self.target).map_err(&err)?;
+                let mut header = self.headers.clone();
+                header.extend(["extra".to_owned(), "line".to_owned(), "reason".to_owned()]);
+                w.write_record(&header).map_err(&err)?;
+                self.writer.insert(w)
+            }
+        };
+        let mut rec: Vec<String> = row.fields.iter().take(width).cloned().collect();
+        rec.resize(width, String::new());
+        rec.push(row.fields.get(width..).map(|extra| extra.join(",")).unwrap_or_default());
+        rec.push(row.line.to_string());
+        rec.push(reason.to_owned());
+        writer.write_record(&rec).map_err(&err)
     }
 
-    fn write(&self, path: &Path) -> std::io::Result<()> {
-        let mut w = csv::WriterBuilder::new().flexible(true).from_path(path)?;
-        // Rows longer than the header keep their extra cells in `extra_N`
-        // columns, so `line` and `reason` stay under their own headers.
-        let width = self
-            .rows
-            .iter()
-            .map(|(r, _)| r.fields.len())
-            .max()
-            .unwrap_or(0)
-            .max(self.headers.len());
-        let mut header: Vec<String> = self.headers.clone();
-        header.extend(
-            (self.headers.len()..width).map(|i| format!("extra_{}", i + 1 - self.headers.len())),
-        );
-        header.push("line".to_owned());
-        header.push("reason".to_owned());
-        w.write_record(&header)?;
-        for (row, reason) in &self.rows {
-            let mut rec: Vec<String> = row.fields.clone();
-            rec.resize(width, String::new());
-            rec.push(row.line.to_string());
-            rec.push(reason.clone());
-            w.write_record(&rec)?;
+    /// Flushes the file; returns its path.
+    fn finish(mut self) -> Result<PathBuf, RejectsError> {
+        if let Some(w) = self.writer.as_mut() {
+            w.flush().map_err(|e| (self.target.clone(), e))?;
         }
-        w.flush()
+        Ok(self.target)
     }
 }

@@ -10,6 +10,7 @@
 use encoding_rs::{Encoding as Enc, GB18030, UTF_8};
 use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::str::FromStr;
 
 /// The text encoding of an input file.
@@ -102,25 +103,42 @@ pub enum ReadError {
 /// The longest value accepted in one field; longer values reject their row.
 pub const MAX_FIELD_BYTES: usize = 64 * 1024;
 
-/// Reads `bytes` (a whole file) into rows.
+/// A file being read: its headers now, its rows one at a time.
+pub struct Stream {
+    pub headers: Vec<String>,
+    /// The encoding that was used, for the report.
+    pub encoding: &'static str,
+    /// `Some(delimiter)` for CSV.
+    pub delimiter: Option<u8>,
+    /// About how many rows follow (for progress); exact for JSON.
+    pub approx_rows: u64,
+    pub rows: Box<dyn Iterator<Item = SourceRow> + Send>,
+}
+
+/// Reads `bytes` (a whole file) into rows, all at once.
 pub fn read(bytes: &[u8], encoding: Encoding, format: Format) -> Result<Source, ReadError> {
-    let (enc, body) = choose_encoding(bytes, encoding);
+    let stream = open(bytes.to_vec(), encoding, format)?;
+    Ok(Source {
+        headers: stream.headers,
+        encoding: stream.encoding,
+        delimiter: stream.delimiter,
+        rows: stream.rows.collect(),
+    })
+}
+
+/// Opens a whole file's bytes for reading row by row.
+pub fn open(bytes: Vec<u8>, encoding: Encoding, format: Format) -> Result<Stream, ReadError> {
+    let (enc, bom) = choose_encoding(&bytes, encoding);
     // UTF-16 files (Excel's "Unicode text") are decoded up front: their
     // delimiters are not single bytes.
-    let widened;
-    let (enc, body): (&'static Enc, &[u8]) =
-        if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
-            widened = enc
-                .decode_without_bom_handling(body)
-                .0
-                .into_owned()
-                .into_bytes();
-            (UTF_8, widened.as_slice())
-        } else {
-            (enc, body)
-        };
-    let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    let Some(&first) = first else {
+    let (enc, body) = if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
+        let wide = enc.decode_without_bom_handling(&bytes[bom..]).0.into_owned().into_bytes();
+        (UTF_8, Shared { data: Arc::new(wide), start: 0 })
+    } else {
+        (enc, Shared { data: Arc::new(bytes), start: bom })
+    };
+    let text = body.as_ref();
+    let Some(&first) = text.iter().find(|b| !b.is_ascii_whitespace()) else {
         return Err(ReadError::Empty);
     };
     let is_json = match format {
@@ -130,62 +148,49 @@ pub fn read(bytes: &[u8], encoding: Encoding, format: Format) -> Result<Source, 
     };
     let name = if enc == UTF_8 { "utf-8" } else { "gbk" };
     if is_json {
-        let text = decode_field(enc, body).map_err(|_| ReadError::JsonShape)?;
+        let text = decode_field(enc, text).map_err(|_| ReadError::JsonShape)?;
         let (headers, rows) = read_json(&text)?;
-        Ok(Source {
+        Ok(Stream {
             headers,
             encoding: name,
             delimiter: None,
-            rows,
+            approx_rows: rows.len() as u64,
+            rows: Box::new(rows.into_iter()),
         })
     } else {
-        let delimiter = sniff_delimiter(body);
-        let (headers, rows) = read_csv(body, enc, delimiter)?;
-        Ok(Source {
-            headers,
-            encoding: name,
-            delimiter: Some(delimiter),
-            rows,
-        })
+        let delimiter = sniff_delimiter(text);
+        let approx_rows = memchr::memchr_iter(b'\n', text).count().saturating_sub(1) as u64;
+        let (headers, rows) = CsvRows::new(body, enc, delimiter)?;
+        Ok(Stream { headers, encoding: name, delimiter: Some(delimiter), approx_rows, rows: Box::new(rows) })
     }
 }
 
-/// Picks the encoding and strips a BOM.
-fn choose_encoding(bytes: &[u8], wanted: Encoding) -> (&'static Enc, &[u8]) {
+/// Picks the encoding; returns it with the length of the BOM to skip.
+fn choose_encoding(bytes: &[u8], wanted: Encoding) -> (&'static Enc, usize) {
     if let Some((enc, bom)) = Enc::for_bom(bytes) {
         if wanted == Encoding::Auto || (wanted == Encoding::Utf8 && enc == UTF_8) {
-            return (enc, &bytes[bom..]);
+            return (enc, bom);
         }
     }
     match wanted {
-        Encoding::Utf8 => (UTF_8, bytes),
-        Encoding::Gbk => (GB18030, bytes),
+        Encoding::Utf8 => (UTF_8, 0),
+        Encoding::Gbk => (GB18030, 0),
         Encoding::Auto => {
             if std::str::from_utf8(bytes).is_ok() {
-                return (UTF_8, bytes);
+                return (UTF_8, 0);
             }
-            if GB18030
-                .decode_without_bom_handling_and_without_replacement(bytes)
-                .is_some()
-            {
-                return (GB18030, bytes);
+            if GB18030.decode_without_bom_handling_and_without_replacement(bytes).is_some() {
+                return (GB18030, 0);
             }
             // Neither decodes cleanly: take the one with fewer bad lines;
             // the bad rows are rejected one by one.
             let bad = |enc: &'static Enc| {
                 bytes
                     .split(|b| *b == b'\n')
-                    .filter(|l| {
-                        enc.decode_without_bom_handling_and_without_replacement(l)
-                            .is_none()
-                    })
+                    .filter(|l| enc.decode_without_bom_handling_and_without_replacement(l).is_none())
                     .count()
             };
-            if bad(GB18030) < bad(UTF_8) {
-                (GB18030, bytes)
-            } else {
-                (UTF_8, bytes)
-            }
+            if bad(GB18030) < bad(UTF_8) { (GB18030, 0) } else { (UTF_8, 0) }
         }
     }
 }
@@ -242,87 +247,128 @@ fn csv_reader(bytes: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
         .from_reader(bytes)
 }
 
-fn read_csv(
-    body: &[u8],
+/// The bytes of a file shared between the reader and the line counter.
+#[derive(Clone)]
+struct Shared {
+    data: Arc<Vec<u8>>,
+    start: usize,
+}
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        self.data.get(self.start..).unwrap_or_default()
+    }
+}
+
+/// Rows of a CSV file, read one at a time (so a million-row file never
+/// exists as a million parsed rows).
+struct CsvRows {
+    reader: csv::Reader<std::io::Cursor<Shared>>,
+    body: Shared,
     enc: &'static Enc,
     delimiter: u8,
-) -> Result<(Vec<String>, Vec<SourceRow>), ReadError> {
-    let mut reader = csv_reader(body, delimiter);
-    let mut record = csv::ByteRecord::new();
-    let mut headers = None;
-    let mut rows = Vec::new();
+    width: usize,
+    record: csv::ByteRecord,
     // Rows recovered from a record that swallowed lines after an unclosed quote.
-    let mut pending: VecDeque<(u64, csv::ByteRecord)> = VecDeque::new();
+    pending: VecDeque<(u64, csv::ByteRecord)>,
     // csv's own line numbers drift on CRLF files: count newlines ourselves.
-    let mut lines = LineCounter::default();
-    loop {
-        let (line, rec) = if let Some(p) = pending.pop_front() {
-            p
-        } else {
-            match reader.read_byte_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    // The csv crate only errors on I/O or UTF-8, neither of
-                    // which applies to in-memory bytes; record and go on.
-                    let line = e.position().map_or(0, |p| p.line());
-                    rows.push(SourceRow {
-                        line,
-                        fields: Vec::new(),
-                        problem: Some(format!("unreadable row: {e}")),
-                    });
-                    continue;
-                }
-            }
-            let line = lines.line_at(body, record.position().map_or(0, |p| p.byte()));
-            (line, record.clone())
+    lines: LineCounter,
+}
+
+impl CsvRows {
+    fn new(body: Shared, enc: &'static Enc, delimiter: u8) -> Result<(Vec<String>, CsvRows), ReadError> {
+        let reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(std::io::Cursor::new(body.clone()));
+        let mut rows = CsvRows {
+            reader,
+            body,
+            enc,
+            delimiter,
+            width: 0,
+            record: csv::ByteRecord::new(),
+            pending: VecDeque::new(),
+            lines: LineCounter::default(),
         };
-        let Some(hdr) = &headers else {
-            let mut h = Vec::with_capacity(rec.len());
-            for f in rec.iter() {
-                let text = decode_field(enc, f).unwrap_or_else(|lossy| lossy);
-                h.push(text.trim_start_matches('\u{feff}').trim().to_owned());
-            }
-            if h.iter().all(String::is_empty) {
-                return Err(ReadError::NoHeader);
-            }
-            headers = Some(h);
-            continue;
+        let headers = match rows.next_record() {
+            Some(Ok((_, rec))) => rec
+                .iter()
+                .map(|f| {
+                    let text = decode_field(enc, f).unwrap_or_else(|lossy| lossy);
+                    text.trim_start_matches('\u{feff}').trim().to_owned()
+                })
+                .collect::<Vec<_>>(),
+            _ => return Err(ReadError::NoHeader),
         };
-        let width = hdr.len();
-        if rec.len() == 1
-            && rec
-                .get(0)
-                .is_some_and(|f| f.iter().all(u8::is_ascii_whitespace))
-        {
-            continue; // a blank line
+        if headers.iter().all(String::is_empty) {
+            return Err(ReadError::NoHeader);
         }
-        if let Some(split) = swallowed_rows(&rec, delimiter, width) {
-            let (first, rest) = split;
-            rows.push(SourceRow {
-                line,
-                fields: first,
-                problem: Some(format!(
-                    "unclosed quote on line {line}: the field runs into the following lines; fix the quoting of this row"
-                )),
-            });
-            let mut sub = csv_reader(&rest, delimiter);
-            let mut r = csv::ByteRecord::new();
-            let mut recovered = Vec::new();
-            let mut sub_lines = LineCounter::default();
-            while let Ok(true) = sub.read_byte_record(&mut r) {
-                let l = line + sub_lines.line_at(&rest, r.position().map_or(0, |p| p.byte()));
-                recovered.push((l, r.clone()));
-            }
-            for item in recovered.into_iter().rev() {
-                pending.push_front(item);
-            }
-            continue;
-        }
-        rows.push(decode_row(&rec, enc, width, line));
+        rows.width = headers.len();
+        Ok((headers, rows))
     }
-    let headers = headers.ok_or(ReadError::NoHeader)?;
-    Ok((headers, rows))
+
+    /// The next physical record with its line, or an unreadable row.
+    fn next_record(&mut self) -> Option<Result<(u64, csv::ByteRecord), SourceRow>> {
+        if let Some(p) = self.pending.pop_front() {
+            return Some(Ok(p));
+        }
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(true) => {}
+            Ok(false) => return None,
+            Err(e) => {
+                // The csv crate only errors on I/O or UTF-8, neither of
+                // which applies to in-memory bytes; record and go on.
+                let line = e.position().map_or(0, |p| p.line());
+                return Some(Err(SourceRow {
+                    line,
+                    fields: Vec::new(),
+                    problem: Some(format!("unreadable row: {e}")),
+                }));
+            }
+        }
+        let byte = self.record.position().map_or(0, |p| p.byte());
+        let line = self.lines.line_at(self.body.as_ref(), byte);
+        Some(Ok((line, self.record.clone())))
+    }
+}
+
+impl Iterator for CsvRows {
+    type Item = SourceRow;
+
+    fn next(&mut self) -> Option<SourceRow> {
+        loop {
+            let (line, rec) = match self.next_record()? {
+                Ok(r) => r,
+                Err(bad) => return Some(bad),
+            };
+            if rec.len() == 1 && rec.get(0).is_some_and(|f| f.iter().all(u8::is_ascii_whitespace)) {
+                continue; // a blank line
+            }
+            if let Some((first, rest)) = swallowed_rows(&rec, self.delimiter, self.width) {
+                let mut sub = csv_reader(&rest, self.delimiter);
+                let mut r = csv::ByteRecord::new();
+                let mut recovered = Vec::new();
+                let mut sub_lines = LineCounter::default();
+                while let Ok(true) = sub.read_byte_record(&mut r) {
+                    let l = line + sub_lines.line_at(&rest, r.position().map_or(0, |p| p.byte()));
+                    recovered.push((l, r.clone()));
+                }
+                for item in recovered.into_iter().rev() {
+                    self.pending.push_front(item);
+                }
+                return Some(SourceRow {
+                    line,
+                    fields: first,
+                    problem: Some(format!(
+                        "unclosed quote on line {line}: the field runs into the following lines; fix the quoting of this row"
+                    )),
+                });
+            }
+            return Some(decode_row(&rec, self.enc, self.width, line));
+        }
+    }
 }
 
 /// Turns increasing byte offsets into 1-based line numbers.
