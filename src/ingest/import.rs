@@ -40,7 +40,7 @@ impl ImportOptions {
             format: Format::Auto,
             maps: Vec::new(),
             normalize: NormalizeConfig::default(),
-            batch_rows: std::env::var("XP_BATCH").ok().and_then(|v| v.parse().ok()).unwrap_or(5000),
+            batch_rows: 5000,
             rejects_path: None,
         }
     }
@@ -116,13 +116,23 @@ pub fn import_file(
     progress: &mut dyn FnMut(u64, u64),
     cancel: &AtomicBool,
 ) -> Result<ImportReport, ImportError> {
-    let bytes = std::fs::read(path).map_err(|source| ImportError::Io { path: path.to_owned(), source })?;
-    let stream = reader::open(bytes, opts.encoding, opts.format)
-        .map_err(|source| ImportError::Read { path: path.to_owned(), source })?;
-    let columns = map_columns(&stream.headers, opts)
-        .map_err(|message| ImportError::Columns { path: path.to_owned(), message })?;
-    check_columns(opts.kind, &columns)
-        .map_err(|message| ImportError::Columns { path: path.to_owned(), message })?;
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let stream =
+        reader::open(bytes, opts.encoding, opts.format).map_err(|source| ImportError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+    let columns = map_columns(&stream.headers, opts).map_err(|message| ImportError::Columns {
+        path: path.to_owned(),
+        message,
+    })?;
+    check_columns(opts.kind, &columns).map_err(|message| ImportError::Columns {
+        path: path.to_owned(),
+        message,
+    })?;
 
     let mut report = ImportReport {
         encoding: stream.encoding.to_owned(),
@@ -134,9 +144,15 @@ pub fn import_file(
             .collect(),
         ..ImportReport::default()
     };
-    let rejects_target = opts.rejects_path.clone().unwrap_or_else(|| rejects_path_for(path));
+    let rejects_target = opts
+        .rejects_path
+        .clone()
+        .unwrap_or_else(|| rejects_path_for(path));
     let mut rejects = Rejects::new(&stream.headers, rejects_target);
-    let layout = Layout { columns, headers: stream.headers };
+    let layout = Layout {
+        columns,
+        headers: stream.headers,
+    };
     let total = stream.approx_rows;
     let rows = stream.rows;
     let batch_rows = opts.batch_rows.max(1);
@@ -147,8 +163,11 @@ pub fn import_file(
         scope.spawn(move || {
             let mut rows = rows;
             loop {
-                let batch: Vec<PreparedRow> =
-                    rows.by_ref().take(batch_rows).map(|row| prepare(opts.kind, row, layout, opts)).collect();
+                let batch: Vec<PreparedRow> = rows
+                    .by_ref()
+                    .take(batch_rows)
+                    .map(|row| prepare(opts.kind, row, layout, opts))
+                    .collect();
                 if batch.is_empty() || tx.send(batch).is_err() {
                     break;
                 }
@@ -164,7 +183,17 @@ pub fn import_file(
             }
             next = rx.recv().ok();
             let finished = next.is_none();
-            let current = write_batch(store, path, opts, batch, batch_no, finished, log.take(), &mut report, &mut rejects)?;
+            let current = write_batch(
+                store,
+                path,
+                opts,
+                batch,
+                batch_no,
+                finished,
+                log.take(),
+                &mut report,
+                &mut rejects,
+            )?;
             log = Some(current);
             batch_no += 1;
             progress(report.read, total.max(report.read));
@@ -175,7 +204,9 @@ pub fn import_file(
     });
     outcome?;
     if report.rejected > 0 {
-        let target = rejects.finish().map_err(|(path, source)| ImportError::Rejects { path, source })?;
+        let target = rejects
+            .finish()
+            .map_err(|(path, source)| ImportError::Rejects { path, source })?;
         report.rejects_file = Some(target);
     }
     Ok(report)
@@ -183,7 +214,10 @@ pub fn import_file(
 
 /// Matches and writes one batch in one unit of work, with its undo data and
 /// the running import log; returns the updated log.
-#[expect(clippy::too_many_arguments, reason = "one call site; the pieces are the import's running state")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; the pieces are the import's running state"
+)]
 fn write_batch(
     store: &Store,
     path: &Path,
@@ -216,16 +250,28 @@ fn write_batch(
     let mut undo = UndoBatch::default();
     let mut touched = HashSet::new();
     let mut counts = Counts::default();
-    for PreparedRow { row, result, warnings } in batch {
+    for PreparedRow {
+        row,
+        result,
+        warnings,
+    } in batch
+    {
         counts.read += 1;
         for w in warnings {
             counts.warnings += 1;
             if report.warning_samples.len() < MAX_WARNING_SAMPLES {
-                report.warning_samples.push(format!("line {}: {w}", row.line));
+                report
+                    .warning_samples
+                    .push(format!("line {}: {w}", row.line));
             }
         }
         let outcome = result.and_then(|prepared| {
-            let mut ctx = RowCtx { unit: &mut unit, undo: &mut undo, touched: &mut touched, opts };
+            let mut ctx = RowCtx {
+                unit: &mut unit,
+                undo: &mut undo,
+                touched: &mut touched,
+                opts,
+            };
             apply(&mut ctx, prepared)
         });
         match outcome {
@@ -237,7 +283,9 @@ fn write_batch(
             }
             Err(reason) => {
                 counts.rejected += 1;
-                rejects.push(&row, &reason).map_err(|(path, source)| ImportError::Rejects { path, source })?;
+                rejects
+                    .push(&row, &reason)
+                    .map_err(|(path, source)| ImportError::Rejects { path, source })?;
             }
         }
     }
@@ -256,7 +304,13 @@ fn write_batch(
             "import",
             format!(
                 "import #{} {} {}: {} read, {} inserted, {} updated, {} rejected",
-                current.id, current.kind, current.file, current.read, current.inserted, current.updated, current.rejected
+                current.id,
+                current.kind,
+                current.file,
+                current.read,
+                current.inserted,
+                current.updated,
+                current.rejected
             ),
             Vec::new(),
             None,
@@ -503,7 +557,11 @@ fn prepare(kind: RecordKind, row: SourceRow, layout: &Layout, opts: &ImportOptio
             RecordKind::Notes => prepare_note(&row, layout, opts, &mut warnings),
         },
     };
-    PreparedRow { row, result, warnings }
+    PreparedRow {
+        row,
+        result,
+        warnings,
+    }
 }
 
 /// Matches a prepared row against the database and writes it.
@@ -1001,7 +1059,11 @@ type RejectsError = (PathBuf, std::io::Error);
 
 impl Rejects {
     fn new(headers: &[String], target: PathBuf) -> Self {
-        Rejects { headers: headers.to_vec(), target, writer: None }
+        Rejects {
+            headers: headers.to_vec(),
+            target,
+            writer: None,
+        }
     }
 
     fn push(&mut self, row: &SourceRow, reason: &str) -> Result<(), RejectsError> {
@@ -1020,7 +1082,12 @@ impl Rejects {
         };
         let mut rec: Vec<String> = row.fields.iter().take(width).cloned().collect();
         rec.resize(width, String::new());
-        rec.push(row.fields.get(width..).map(|extra| extra.join(",")).unwrap_or_default());
+        rec.push(
+            row.fields
+                .get(width..)
+                .map(|extra| extra.join(","))
+                .unwrap_or_default(),
+        );
         rec.push(row.line.to_string());
         rec.push(reason.to_owned());
         writer.write_record(&rec).map_err(&err)

@@ -372,7 +372,10 @@ fn fast_cn_mobile(t: &str, region: country::Id) -> Option<String> {
         return None;
     }
     let meta = phonenumber::metadata::DATABASE.by_id("CN")?;
-    meta.descriptors().mobile()?.is_match(nsn).then(|| format!("+86{nsn}"))
+    meta.descriptors()
+        .mobile()?
+        .is_match(nsn)
+        .then(|| format!("+86{nsn}"))
 }
 
 fn parse_phone_number(t: &str, region: country::Id) -> Option<phonenumber::PhoneNumber> {

@@ -10,8 +10,8 @@
 use encoding_rs::{Encoding as Enc, GB18030, UTF_8};
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// The text encoding of an input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -132,10 +132,26 @@ pub fn open(bytes: Vec<u8>, encoding: Encoding, format: Format) -> Result<Stream
     // UTF-16 files (Excel's "Unicode text") are decoded up front: their
     // delimiters are not single bytes.
     let (enc, body) = if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
-        let wide = enc.decode_without_bom_handling(&bytes[bom..]).0.into_owned().into_bytes();
-        (UTF_8, Shared { data: Arc::new(wide), start: 0 })
+        let wide = enc
+            .decode_without_bom_handling(&bytes[bom..])
+            .0
+            .into_owned()
+            .into_bytes();
+        (
+            UTF_8,
+            Shared {
+                data: Arc::new(wide),
+                start: 0,
+            },
+        )
     } else {
-        (enc, Shared { data: Arc::new(bytes), start: bom })
+        (
+            enc,
+            Shared {
+                data: Arc::new(bytes),
+                start: bom,
+            },
+        )
     };
     let text = body.as_ref();
     let Some(&first) = text.iter().find(|b| !b.is_ascii_whitespace()) else {
@@ -161,7 +177,13 @@ pub fn open(bytes: Vec<u8>, encoding: Encoding, format: Format) -> Result<Stream
         let delimiter = sniff_delimiter(text);
         let approx_rows = memchr::memchr_iter(b'\n', text).count().saturating_sub(1) as u64;
         let (headers, rows) = CsvRows::new(body, enc, delimiter)?;
-        Ok(Stream { headers, encoding: name, delimiter: Some(delimiter), approx_rows, rows: Box::new(rows) })
+        Ok(Stream {
+            headers,
+            encoding: name,
+            delimiter: Some(delimiter),
+            approx_rows,
+            rows: Box::new(rows),
+        })
     }
 }
 
@@ -179,7 +201,10 @@ fn choose_encoding(bytes: &[u8], wanted: Encoding) -> (&'static Enc, usize) {
             if std::str::from_utf8(bytes).is_ok() {
                 return (UTF_8, 0);
             }
-            if GB18030.decode_without_bom_handling_and_without_replacement(bytes).is_some() {
+            if GB18030
+                .decode_without_bom_handling_and_without_replacement(bytes)
+                .is_some()
+            {
                 return (GB18030, 0);
             }
             // Neither decodes cleanly: take the one with fewer bad lines;
@@ -187,10 +212,17 @@ fn choose_encoding(bytes: &[u8], wanted: Encoding) -> (&'static Enc, usize) {
             let bad = |enc: &'static Enc| {
                 bytes
                     .split(|b| *b == b'\n')
-                    .filter(|l| enc.decode_without_bom_handling_and_without_replacement(l).is_none())
+                    .filter(|l| {
+                        enc.decode_without_bom_handling_and_without_replacement(l)
+                            .is_none()
+                    })
                     .count()
             };
-            if bad(GB18030) < bad(UTF_8) { (GB18030, 0) } else { (UTF_8, 0) }
+            if bad(GB18030) < bad(UTF_8) {
+                (GB18030, 0)
+            } else {
+                (UTF_8, 0)
+            }
         }
     }
 }
@@ -276,7 +308,11 @@ struct CsvRows {
 }
 
 impl CsvRows {
-    fn new(body: Shared, enc: &'static Enc, delimiter: u8) -> Result<(Vec<String>, CsvRows), ReadError> {
+    fn new(
+        body: Shared,
+        enc: &'static Enc,
+        delimiter: u8,
+    ) -> Result<(Vec<String>, CsvRows), ReadError> {
         let reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)
@@ -343,7 +379,11 @@ impl Iterator for CsvRows {
                 Ok(r) => r,
                 Err(bad) => return Some(bad),
             };
-            if rec.len() == 1 && rec.get(0).is_some_and(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            if rec.len() == 1
+                && rec
+                    .get(0)
+                    .is_some_and(|f| f.iter().all(u8::is_ascii_whitespace))
+            {
                 continue; // a blank line
             }
             if let Some((first, rest)) = swallowed_rows(&rec, self.delimiter, self.width) {

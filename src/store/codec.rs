@@ -125,6 +125,7 @@ record!(crate::model::AuditEvent, b'A', "audit event", 1);
 record!(super::imports::ImportLog, b'I', "import log", 1);
 record!(super::imports::UndoBatch, b'U', "undo batch", 1);
 record!(super::search_chunk::SearchChunk, b'G', "search chunk", 1);
+record!(super::identity::IdentityChunk, b'K', "identity chunk", 1);
 
 #[cfg(test)]
 mod tests {

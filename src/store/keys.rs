@@ -13,9 +13,7 @@
 //! | `o` | customer id, day, seq | order |
 //! | `O` | order_id | `o` key of that order |
 //! | `n` | customer id, instant, seq | note |
-//! | `x` | ext_id | customer id |
-//! | `e` | email, 0, customer id | (empty) |
-//! | `p` | phone, 0, customer id | (empty) |
+//! | `k` | chunk number | identity chunk: ext_id, emails, phones per customer |
 //! | `t` | tag, 0, customer id | (empty) |
 //! | `a` | audit seq | audit event |
 //! | `i` | import id | import log |
@@ -40,9 +38,11 @@ pub const IMPORT: u8 = b'i';
 pub const UNDO: u8 = b'u';
 pub const SEARCH: u8 = b'g';
 pub const HISTORY: u8 = b'h';
+pub const IDENTITY: u8 = b'k';
 
-/// The prefixes of the derived index entries (rebuilt by `reindex`).
-pub const INDEX_PREFIXES: [u8; 6] = [EXT_ID, EMAIL, PHONE, TAG, SEARCH, STATS];
+/// The prefixes of the derived keys (rebuilt by `reindex`). `x`, `e` and `p`
+/// were format 1's identity indexes; reindex drops any left over.
+pub const INDEX_PREFIXES: [u8; 7] = [EXT_ID, EMAIL, PHONE, TAG, SEARCH, STATS, IDENTITY];
 
 pub fn meta(name: &str) -> Vec<u8> {
     prefixed(META, name.as_bytes())

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::identity::{self, IdentityChunk};
 use super::read::decode_at;
 use super::unit::expected_index_entries;
 use super::{Result, SearchChunk, Store, chunk_of, keys};
@@ -53,6 +54,7 @@ impl Store {
             }
         }
         flush(&mut pending)?;
+        self.reset_identity();
         Ok(live)
     }
 
@@ -67,6 +69,7 @@ impl Store {
         };
         let mut expected: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
         let mut chunks: BTreeMap<u64, SearchChunk> = BTreeMap::new();
+        let mut id_chunks: BTreeMap<u64, IdentityChunk> = BTreeMap::new();
         let mut live = 0u64;
         for item in self.db.scan_prefix([keys::CUSTOMER]) {
             let (k, v) = item?;
@@ -96,6 +99,33 @@ impl Store {
                 ));
             }
             expected.extend(expected_index_entries(&c));
+            let ids = identity::keys_of(&c);
+            if !ids.is_empty() {
+                id_chunks
+                    .entry(chunk_of(c.id))
+                    .or_default()
+                    .entries
+                    .push((c.id.0, ids));
+            }
+        }
+        for item in self.db.scan_prefix([keys::IDENTITY]) {
+            let (k, v) = item?;
+            let stored: IdentityChunk = match decode_at(&k, &v) {
+                Ok(c) => c,
+                Err(e) => {
+                    note(e.to_string());
+                    continue;
+                }
+            };
+            let n = keys::id_of(&k).unwrap_or(u64::MAX);
+            if id_chunks.remove(&n).unwrap_or_default() != stored {
+                note(format!(
+                    "identity chunk {n} is out of step with its customers"
+                ));
+            }
+        }
+        for n in id_chunks.keys() {
+            note(format!("identity chunk {n} is missing"));
         }
         for prefix in [keys::EXT_ID, keys::EMAIL, keys::PHONE, keys::TAG] {
             for item in self.db.scan_prefix([prefix]) {

@@ -8,6 +8,7 @@
 
 mod codec;
 mod error;
+mod identity;
 mod imports;
 pub mod keys;
 mod maintenance;
@@ -19,6 +20,7 @@ mod unit;
 
 pub use codec::CodecError;
 pub use error::StoreError;
+pub use identity::{IdKey, IdentityChunk};
 pub use imports::{ImportLog, UndoBatch, UndoEntry};
 pub use maintenance::stats_of;
 pub use open::OpenOptions;
@@ -28,11 +30,11 @@ pub use unit::Unit;
 
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 /// The format version this build writes. Opening an older database migrates
 /// it; a newer one is refused.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Result alias of this module.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -47,6 +49,8 @@ pub struct Store {
     /// A fixed "now" for reproducible tests; `None` reads the system clock.
     clock: Option<DateTime<Utc>>,
     user: String,
+    /// Identity key hashes to ids, built from the identity chunks on first use.
+    identity: Mutex<Option<identity::IdentityMap>>,
 }
 
 impl Store {
@@ -77,6 +81,32 @@ impl Store {
         }
         let guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         Ok(Unit::new(self, guard))
+    }
+
+    /// The identity map, loaded from the identity chunks if needed.
+    pub(crate) fn identity(&self) -> Result<MutexGuard<'_, Option<identity::IdentityMap>>> {
+        let mut guard = self.identity.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            let mut map = identity::IdentityMap::default();
+            for item in self.db.scan_prefix([keys::IDENTITY]) {
+                let (k, v) = item?;
+                let chunk: IdentityChunk = read::decode_at(&k, &v)?;
+                for (id, stored) in chunk.entries {
+                    for key in &stored {
+                        if let Some(h) = identity::hash_stored(key) {
+                            map.add(h, id);
+                        }
+                    }
+                }
+            }
+            *guard = Some(map);
+        }
+        Ok(guard)
+    }
+
+    /// Forgets the identity map (after a reindex rewrote the chunks).
+    pub(crate) fn reset_identity(&self) {
+        *self.identity.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// Writes everything to disk. Called after every commit; also on exit.

@@ -56,16 +56,10 @@ impl Store {
         }
         // sled creates files with the process umask; make them private.
         set_private_umask();
-        let mut config = sled::Config::new().path(path).cache_capacity(opts.cache_bytes);
-        if std::env::var_os("XP_COMPRESS").is_some() {
-            config = config.use_compression(true);
-        }
-        if std::env::var_os("XP_HT").is_some() {
-            config = config.mode(sled::Mode::HighThroughput);
-        }
-        let db = config
-            .open()
-            .map_err(|e| open_error(path, e))?;
+        let config = sled::Config::new()
+            .path(path)
+            .cache_capacity(opts.cache_bytes);
+        let db = config.open().map_err(|e| open_error(path, e))?;
         let store = Store {
             db,
             path: path.to_owned(),
@@ -73,6 +67,7 @@ impl Store {
             writer: Mutex::new(()),
             clock: opts.clock,
             user: os_user(),
+            identity: Mutex::new(None),
         };
         store.check_format(existed)?;
         Ok(store)
@@ -113,11 +108,16 @@ impl Store {
         Ok(())
     }
 
-    /// Brings a database of format `from` up to [`FORMAT_VERSION`]. Each
-    /// step rewrites what changed in one batch and bumps the marker with it.
-    /// Format 1 is the first: there is no older step yet. Records carry
-    /// their own versions too (see `codec`), so most shape changes need no
-    /// step here: old records are read and upgraded as they are met.
+    /// Brings a database of format `from` up to [`FORMAT_VERSION`]. Records
+    /// carry their own versions too (see `codec`), so most shape changes need
+    /// no step here: old records are read and upgraded as they are met.
+    ///
+    /// - 1 -> 2: identity lookups moved from one sled key per ext_id, email
+    ///   and phone to identity chunks; `reindex` drops the old keys and
+    ///   builds the chunks from the records (the records do not change).
+    ///
+    /// The marker is bumped only after the steps completed, so an
+    /// interrupted migration runs again on the next open.
     fn migrate(&self, from: u32) -> Result<()> {
         if self.read_only {
             return Err(StoreError::ReadOnly);
@@ -126,6 +126,9 @@ impl Store {
             "migrating {} from format {from} to {FORMAT_VERSION}",
             self.path.display()
         );
+        if from < 2 {
+            self.reindex(&mut |_| {})?;
+        }
         self.db
             .insert(keys::meta("format"), &FORMAT_VERSION.to_be_bytes())?;
         self.db.flush()?;

@@ -4,7 +4,7 @@ use serde::de::DeserializeOwned;
 
 use super::codec::{self, Record};
 use super::error::show_key;
-use super::{ImportLog, Result, SearchChunk, Store, StoreError, keys};
+use super::{IdKey, ImportLog, Result, SearchChunk, Store, StoreError, keys};
 use crate::model::{AuditEvent, Customer, CustomerId, Note, Order, Stats};
 
 /// Decodes one stored value, naming the key when it is damaged.
@@ -129,23 +129,38 @@ impl Store {
             .map(|r| r.map(|(_, e)| e))
     }
 
-    /// The customer with this ext_id, live or not.
+    /// The customer with this ext_id (live or merged; not trashed).
     pub fn find_ext_id(&self, ext_id: &str) -> Result<Option<CustomerId>> {
-        Ok(self
-            .db
-            .get(keys::prefixed(keys::EXT_ID, ext_id.as_bytes()))?
-            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
-            .map(|b| CustomerId(u64::from_be_bytes(b))))
+        Ok(self.lookup(IdKey::Ext(ext_id))?.first().copied())
     }
 
     /// The live customers with this (normalized) email, lowest id first.
     pub fn find_email(&self, email: &str) -> Result<Vec<CustomerId>> {
-        self.multi_lookup(keys::EMAIL, email)
+        self.lookup(IdKey::Email(email))
     }
 
     /// The live customers with this E.164 phone, lowest id first.
     pub fn find_phone(&self, phone: &str) -> Result<Vec<CustomerId>> {
-        self.multi_lookup(keys::PHONE, phone)
+        self.lookup(IdKey::Phone(phone))
+    }
+
+    /// The customers holding an identity key, confirmed against their records.
+    fn lookup(&self, key: IdKey) -> Result<Vec<CustomerId>> {
+        let candidates = match self.identity()?.as_ref() {
+            Some(map) => map.candidates(key.hash64()),
+            None => Vec::new(),
+        };
+        let mut out = Vec::new();
+        for id in candidates {
+            if self
+                .customer(CustomerId(id))?
+                .is_some_and(|c| key.is_held_by(&c))
+            {
+                out.push(CustomerId(id));
+            }
+        }
+        out.sort_unstable();
+        Ok(out)
     }
 
     /// The live customers carrying `tag`, lowest id first.

@@ -10,10 +10,11 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::MutexGuard;
 
 use super::codec::{self, Record};
+use super::identity::{self, IdKey, IdentityChunk};
 use super::read::decode_at;
 use super::{ImportLog, Result, SearchChunk, Store, UndoBatch, chunk_of, keys};
 use crate::model::searchable::haystack;
@@ -26,6 +27,10 @@ pub struct Unit<'s> {
     _guard: MutexGuard<'s, ()>,
     overlay: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     chunks: BTreeMap<u64, SearchChunk>,
+    id_chunks: BTreeMap<u64, IdentityChunk>,
+    /// Identity map changes to apply once the batch is on disk: (hash, id).
+    id_added: HashMap<u64, Vec<u64>>,
+    id_removed: Vec<(u64, u64)>,
     dirty_stats: BTreeSet<CustomerId>,
     live_delta: i64,
     now: DateTime<Utc>,
@@ -38,6 +43,9 @@ impl<'s> Unit<'s> {
             _guard: guard,
             overlay: BTreeMap::new(),
             chunks: BTreeMap::new(),
+            id_chunks: BTreeMap::new(),
+            id_added: HashMap::new(),
+            id_removed: Vec::new(),
             dirty_stats: BTreeSet::new(),
             live_delta: 0,
             now: store.now(),
@@ -127,47 +135,68 @@ impl<'s> Unit<'s> {
 
     /// The customer holding `ext_id` (live or merged), as this unit sees it.
     pub fn find_ext_id(&self, ext_id: &str) -> Result<Option<CustomerId>> {
-        Ok(self
-            .get(&keys::prefixed(keys::EXT_ID, ext_id.as_bytes()))?
-            .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
-            .map(|b| CustomerId(u64::from_be_bytes(b))))
+        Ok(self.lookup(IdKey::Ext(ext_id))?.first().copied())
     }
 
     /// Live customers with this email, lowest id first.
     pub fn find_email(&self, email: &str) -> Result<Vec<CustomerId>> {
-        self.multi(keys::EMAIL, email)
+        self.lookup(IdKey::Email(email))
     }
 
     /// Live customers with this phone, lowest id first.
     pub fn find_phone(&self, phone: &str) -> Result<Vec<CustomerId>> {
-        self.multi(keys::PHONE, phone)
+        self.lookup(IdKey::Phone(phone))
     }
 
-    fn multi(&self, prefix: u8, value: &str) -> Result<Vec<CustomerId>> {
-        let p = keys::multi_prefix(prefix, value);
-        // Fast path: nothing pending under this prefix.
-        let pending = self
-            .overlay
-            .range(p.clone()..)
-            .next()
-            .is_some_and(|(k, _)| k.starts_with(&p));
-        if !pending {
-            // Most lookups during an import miss: one seek answers those.
-            match self.store.db.get_gt(&p)? {
-                Some((k, _)) if k.starts_with(&p) => {}
-                _ => return Ok(Vec::new()),
-            }
-            let mut out = Vec::new();
-            for item in self.store.db.scan_prefix(&p) {
-                out.extend(keys::trailing_id(&item?.0));
-            }
-            return Ok(out);
+    /// Candidates from the store's map plus this unit's pending additions,
+    /// each confirmed against the record as this unit sees it.
+    fn lookup(&self, key: IdKey) -> Result<Vec<CustomerId>> {
+        let hash = key.hash64();
+        let mut candidates = match self.store.identity()?.as_ref() {
+            Some(map) => map.candidates(hash),
+            None => Vec::new(),
+        };
+        if let Some(ids) = self.id_added.get(&hash) {
+            candidates.extend(ids);
         }
-        Ok(self
-            .scan_merged(&p)?
-            .keys()
-            .filter_map(|k| keys::trailing_id(k))
-            .collect())
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut out = Vec::new();
+        for id in candidates {
+            if self
+                .customer(CustomerId(id))?
+                .is_some_and(|c| key.is_held_by(&c))
+            {
+                out.push(CustomerId(id));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Rewrites the identity keys of `id` in its chunk and notes the map changes.
+    fn set_identity(&mut self, id: CustomerId, old: Vec<String>, new: Vec<String>) -> Result<()> {
+        if old == new {
+            return Ok(());
+        }
+        for k in old.iter().filter(|k| !new.contains(k)) {
+            if let Some(h) = identity::hash_stored(k) {
+                self.id_removed.push((h, id.0));
+            }
+        }
+        for k in new.iter().filter(|k| !old.contains(k)) {
+            if let Some(h) = identity::hash_stored(k) {
+                self.id_added.entry(h).or_default().push(id.0);
+            }
+        }
+        let n = chunk_of(id);
+        if !self.id_chunks.contains_key(&n) {
+            let loaded = self
+                .get_record(&keys::id_key(keys::IDENTITY, n))?
+                .unwrap_or_default();
+            self.id_chunks.insert(n, loaded);
+        }
+        self.id_chunks.entry(n).or_default().set(id, new);
+        Ok(())
     }
 
     /// Writes `c` with every index entry it implies and returns the version it replaced.
@@ -186,6 +215,8 @@ impl<'s> Unit<'s> {
                 self.put(k, v);
             }
         }
+        let old_keys = old.as_ref().map(identity::keys_of).unwrap_or_default();
+        self.set_identity(c.id, old_keys, identity::keys_of(c))?;
         let was_live = old.as_ref().is_some_and(Customer::is_live);
         if was_live != c.is_live() {
             self.live_delta += if c.is_live() { 1 } else { -1 };
@@ -225,6 +256,7 @@ impl<'s> Unit<'s> {
         for (k, _) in index_entries(&old) {
             self.del(k);
         }
+        self.set_identity(id, identity::keys_of(&old), Vec::new())?;
         if old.is_live() {
             self.live_delta -= 1;
             self.chunk(chunk_of(id))?.remove(id);
@@ -413,6 +445,7 @@ impl<'s> Unit<'s> {
         for (k, v) in index_entries(c) {
             self.put(k, v);
         }
+        self.set_identity(c.id, Vec::new(), identity::keys_of(c))?;
         if c.is_live() {
             self.live_delta += 1;
             let text = haystack(c);
@@ -436,6 +469,14 @@ impl<'s> Unit<'s> {
                 self.put_record(key, &chunk);
             }
         }
+        for (n, chunk) in std::mem::take(&mut self.id_chunks) {
+            let key = keys::id_key(keys::IDENTITY, n);
+            if chunk.entries.is_empty() {
+                self.del(key);
+            } else {
+                self.put_record(key, &chunk);
+            }
+        }
         if self.live_delta != 0 {
             let key = keys::meta("live");
             let current = self
@@ -453,33 +494,35 @@ impl<'s> Unit<'s> {
             }
         }
         self.store.db.apply_batch(batch)?;
+        // The map follows only what is on disk. If it is not loaded, it will
+        // be built from the chunks just written when first needed.
+        if let Some(map) = self
+            .store
+            .identity
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            for (h, id) in &self.id_removed {
+                map.remove(*h, *id);
+            }
+            for (h, ids) in &self.id_added {
+                for id in ids {
+                    map.add(*h, *id);
+                }
+            }
+        }
         self.store.db.flush()?;
         Ok(())
     }
 }
 
-/// The index entries a customer implies: ext_id for every record that is not
-/// in the trash (merged records keep theirs so a re-import finds the
-/// survivor), emails, phones and tags for live ones.
+/// The sled index entries a customer implies: one per tag of a live
+/// customer (identity keys live in identity chunks, see `identity`).
 fn index_entries(c: &Customer) -> BTreeMap<Vec<u8>, Vec<u8>> {
     let mut out = BTreeMap::new();
-    if c.trashed_at.is_some() {
-        return out;
-    }
-    if let Some(ext) = c.ext_id.as_deref().filter(|e| !e.is_empty()) {
-        out.insert(
-            keys::prefixed(keys::EXT_ID, ext.as_bytes()),
-            c.id.0.to_be_bytes().to_vec(),
-        );
-    }
     if !c.is_live() {
         return out;
-    }
-    for e in &c.emails {
-        out.insert(keys::multi(keys::EMAIL, e, c.id), Vec::new());
-    }
-    for p in &c.phones {
-        out.insert(keys::multi(keys::PHONE, p, c.id), Vec::new());
     }
     for t in &c.tags {
         out.insert(keys::multi(keys::TAG, t, c.id), Vec::new());
