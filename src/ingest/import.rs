@@ -163,9 +163,9 @@ pub fn import_file(
         scope.spawn(move || {
             let mut rows = rows;
             loop {
-                let batch: Vec<PreparedRow> = rows
-                    .by_ref()
-                    .take(batch_rows)
+                let raw: Vec<SourceRow> = rows.by_ref().take(batch_rows).collect();
+                let batch: Vec<PreparedRow> = raw
+                    .into_iter()
                     .map(|row| prepare(opts.kind, row, layout, opts))
                     .collect();
                 if batch.is_empty() || tx.send(batch).is_err() {

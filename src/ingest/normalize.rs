@@ -67,6 +67,28 @@ impl Default for NormalizeConfig {
 /// U+061C) and invisible characters (U+200B–U+200D, U+FEFF, U+2060, soft
 /// hyphen U+00AD), then trims and collapses runs of whitespace to one space.
 pub fn clean_text(s: &str) -> String {
+    if is_clean(s) {
+        return s.to_owned();
+    }
+    clean_text_slow(s)
+}
+
+/// Whether `s` is already what [`clean_text`] would make of it: most cells
+/// of a real file are, and checking is far cheaper than normalizing.
+fn is_clean(s: &str) -> bool {
+    if s.starts_with(' ') || s.ends_with(' ') || s.contains("  ") {
+        return false;
+    }
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return true;
+    }
+    s.chars()
+        .all(|c| c == ' ' || (!c.is_whitespace() && filter_char(c) == Some(c)))
+        && unicode_normalization::is_nfkc_quick(s.chars())
+            == unicode_normalization::IsNormalized::Yes
+}
+
+fn clean_text_slow(s: &str) -> String {
     let stripped = strip_escapes(s);
     let filtered: String = stripped.chars().filter_map(filter_char).collect();
     // NFKC may turn compatibility characters into spaces, so filter again
@@ -371,11 +393,14 @@ fn fast_cn_mobile(t: &str, region: country::Id) -> Option<String> {
     if nsn.len() != 11 || !nsn.starts_with('1') {
         return None;
     }
-    let meta = phonenumber::metadata::DATABASE.by_id("CN")?;
-    meta.descriptors()
-        .mobile()?
-        .is_match(nsn)
-        .then(|| format!("+86{nsn}"))
+    static CN_MOBILE: std::sync::OnceLock<Option<&'static phonenumber::metadata::Descriptor>> =
+        std::sync::OnceLock::new();
+    let mobile = CN_MOBILE.get_or_init(|| {
+        let meta: &'static phonenumber::metadata::Metadata =
+            phonenumber::metadata::DATABASE.by_id("CN")?;
+        meta.descriptors().mobile()
+    });
+    mobile.as_ref()?.is_match(nsn).then(|| format!("+86{nsn}"))
 }
 
 fn parse_phone_number(t: &str, region: country::Id) -> Option<phonenumber::PhoneNumber> {
@@ -1760,6 +1785,13 @@ mod tests {
                     .map(|n| n.format().mode(phonenumber::Mode::E164).to_string());
                 prop_assert_eq!(Some(fast), slow);
             }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn clean_text_fast_path_equals_the_full_one(s in "(\\PC|[ \t\u{3000}\u{ff10}-\u{ff19}\u{1b}\u{200d}\u{202e}])*") {
+            prop_assert_eq!(clean_text(&s), clean_text_slow(&s));
         }
     }
 }

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::MutexGuard;
 
 use super::codec::{self, Record};
@@ -28,6 +28,8 @@ pub struct Unit<'s> {
     overlay: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     chunks: BTreeMap<u64, SearchChunk>,
     id_chunks: BTreeMap<u64, IdentityChunk>,
+    /// Customer ids allocated by this unit (never on disk yet).
+    fresh: HashSet<CustomerId>,
     /// Identity map changes to apply once the batch is on disk: (hash, id).
     id_added: HashMap<u64, Vec<u64>>,
     id_removed: Vec<(u64, u64)>,
@@ -44,6 +46,7 @@ impl<'s> Unit<'s> {
             overlay: BTreeMap::new(),
             chunks: BTreeMap::new(),
             id_chunks: BTreeMap::new(),
+            fresh: HashSet::new(),
             id_added: HashMap::new(),
             id_removed: Vec::new(),
             dirty_stats: BTreeSet::new(),
@@ -120,7 +123,9 @@ impl<'s> Unit<'s> {
 
     /// A fresh customer id (never reused, even after a revert).
     pub fn new_customer_id(&mut self) -> Result<CustomerId> {
-        Ok(CustomerId(self.next_counter("next_customer")?))
+        let id = CustomerId(self.next_counter("next_customer")?);
+        self.fresh.insert(id);
+        Ok(id)
     }
 
     /// A fresh import id.
@@ -202,7 +207,13 @@ impl<'s> Unit<'s> {
     /// Writes `c` with every index entry it implies and returns the version it replaced.
     pub fn save_customer(&mut self, c: &Customer) -> Result<Option<Customer>> {
         let key = keys::customer(c.id);
-        let old: Option<Customer> = self.get_record(&key)?;
+        // An id this unit allocated has never been on disk: skip the read.
+        let old: Option<Customer> =
+            if self.fresh.contains(&c.id) && !self.overlay.contains_key(&key) {
+                None
+            } else {
+                self.get_record(&key)?
+            };
         let old_entries = old.as_ref().map(index_entries).unwrap_or_default();
         let new_entries = index_entries(c);
         for k in old_entries.keys() {
