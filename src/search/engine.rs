@@ -64,7 +64,7 @@ pub struct Narrowing {
 pub struct Index {
     ids: Vec<u64>,
     offsets: Vec<u32>,
-    arena: Vec<u8>,
+    arena: String,
     masks: Vec<u64>,
 }
 
@@ -110,7 +110,7 @@ impl Index {
 
     fn push(&mut self, id: u64, hay: &str) {
         self.ids.push(id);
-        self.arena.extend_from_slice(hay.as_bytes());
+        self.arena.push_str(hay);
         self.offsets
             .push(u32::try_from(self.arena.len()).unwrap_or(u32::MAX));
         self.masks.push(mask_of(hay));
@@ -132,9 +132,9 @@ impl Index {
 
     fn hay(&self, i: usize) -> &str {
         let (a, b) = (self.offsets[i] as usize, self.offsets[i + 1] as usize);
-        // The arena only ever holds whole `String`s, so every slice between
-        // offsets is valid UTF-8; fall back to empty rather than panic.
-        std::str::from_utf8(&self.arena[a..b]).unwrap_or("")
+        // Offsets always fall between whole haystacks; fall back to empty
+        // rather than panic.
+        self.arena.get(a..b).unwrap_or("")
     }
 
     /// The haystack of a customer, if indexed.
@@ -193,9 +193,11 @@ impl Index {
             .filter(|t| t.alternatives.len() == 1)
             .map(|t| mask_of(t.alternatives[0].folded()))
             .fold(0, |a, b| a | b);
+        // A one-character ASCII term is decided by the mask alone.
+        let verify: Vec<&TextTerm> = terms.iter().copied().filter(|t| !is_decided_by_mask(t)).collect();
         let check = |i: u32| {
             let i = i as usize;
-            self.masks[i] & need == need && terms.iter().all(|t| text_matches(t, self.hay(i)))
+            self.masks[i] & need == need && verify.iter().all(|t| text_matches(t, self.hay(i)))
         };
         match start {
             Some(s) => parallel_filter(s, &check),
@@ -224,11 +226,20 @@ impl Index {
                 .collect();
             return Results { total, hits };
         }
-        let keyed = parallel_map(&matched, &|i: u32| {
-            let (tier, span) = rank_key(terms, self.hay(i as usize));
-            (tier, span, i)
-        });
-        let mut keyed = keyed;
+        // Most short queries have plenty of exact and prefix hits; finding
+        // those takes one substring search per term, so the full ranking
+        // (word starts, fuzzy spans) runs only when they are too few.
+        let finders = PrefixFinders::new(terms);
+        let quick = parallel_map(&matched, &|i: u32| finders.key(self.hay(i as usize)));
+        let good = quick.iter().filter(|k| k.is_some()).count();
+        let mut keyed: Vec<(Tier, usize, u32)> = if good >= limit {
+            quick.iter().zip(&matched).filter_map(|(k, i)| k.map(|(t, l)| (t, l, *i))).collect()
+        } else {
+            parallel_map(&matched, &|i: u32| {
+                let (tier, span) = rank_key(terms, self.hay(i as usize));
+                (tier, span, i)
+            })
+        };
         if keyed.len() > limit {
             keyed.select_nth_unstable(limit);
             keyed.truncate(limit);
@@ -260,6 +271,70 @@ impl Index {
             })
             .collect();
         Results { total, hits }
+    }
+}
+
+/// Whether a term is a single positive ASCII letter or digit, which a
+/// haystack contains exactly when its mask has that bit.
+fn is_decided_by_mask(t: &TextTerm) -> bool {
+    match t.alternatives.as_slice() {
+        [a] => {
+            !a.negated
+                && matches!(a.kind, MatchKind::Fuzzy | MatchKind::Substring)
+                && a.folded().len() == 1
+                && a.folded().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        }
+        _ => false,
+    }
+}
+
+/// Finds, per term, the segments that equal or start with one of its
+/// alternatives: the exact and prefix tiers of [`rank_key`], without it.
+struct PrefixFinders {
+    terms: Vec<Vec<(String, memchr::memmem::Finder<'static>)>>,
+}
+
+impl PrefixFinders {
+    fn new(terms: &[&TextTerm]) -> Self {
+        let terms = terms
+            .iter()
+            .map(|t| {
+                t.alternatives
+                    .iter()
+                    .filter(|a| !a.negated)
+                    .map(|a| {
+                        let text = a.folded().to_owned();
+                        let needle = format!("\n{text}");
+                        (text, memchr::memmem::Finder::new(needle.as_bytes()).into_owned())
+                    })
+                    .collect()
+            })
+            .collect();
+        PrefixFinders { terms }
+    }
+
+    /// `rank_key` of `hay` when every term meets a segment start, else `None`.
+    fn key(&self, hay: &str) -> Option<(Tier, usize)> {
+        let bytes = hay.as_bytes();
+        let mut worst = Tier::Exact;
+        let mut total = 0;
+        for alternatives in &self.terms {
+            let mut best: Option<(Tier, usize)> = None;
+            for (text, finder) in alternatives {
+                let starts = hay.starts_with(text.as_str()).then_some(0).into_iter();
+                let later = finder.find_iter(bytes).map(|at| at + 1);
+                for start in starts.chain(later) {
+                    let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |n| start + n);
+                    let seg = end - start;
+                    let key = (if seg == text.len() { Tier::Exact } else { Tier::Prefix }, seg);
+                    best = Some(best.map_or(key, |b| b.min(key)));
+                }
+            }
+            let (tier, len) = best?;
+            worst = worst.max(tier);
+            total += len;
+        }
+        Some((worst, total))
     }
 }
 
@@ -448,6 +523,23 @@ mod tests {
     fn masks_never_exclude_a_match() {
         for (t, h) in [("ab", "xaxb"), ("张", "张伟"), ("a1", "1a"), ("é", "é")] {
             assert_eq!(mask_of(h) & mask_of(t), mask_of(t), "{t} in {h}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The quick exact/prefix key is the full ranking key whenever it
+        /// applies, and applies whenever the full key is exact or prefix.
+        #[test]
+        fn quick_key_agrees_with_rank_key(segs in proptest::collection::vec("[abz ]{0,6}", 1..5),
+                                          words in proptest::collection::vec("[abz]{1,3}(\\|[abz]{1,2})?", 1..3)) {
+            let hay = segs.join("\n");
+            let q = crate::search::parse(&words.join(" ")).unwrap();
+            let terms = q.text_terms();
+            let full = rank_key(&terms, &hay);
+            match PrefixFinders::new(&terms).key(&hay) {
+                Some(k) => proptest::prop_assert_eq!(k, full),
+                None => proptest::prop_assert!(full.0 > Tier::Prefix, "{:?} for {:?}", full, hay),
+            }
         }
     }
 }
