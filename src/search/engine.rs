@@ -226,19 +226,24 @@ impl Index {
                 .collect();
             return Results { total, hits };
         }
-        // Most short queries have plenty of exact and prefix hits; finding
-        // those takes one substring search per term, so the full ranking
-        // (word starts, fuzzy spans) runs only when they are too few.
-        let finders = PrefixFinders::new(terms);
-        let quick = parallel_map(&matched, &|i: u32| finders.key(self.hay(i as usize)));
+        // Most short queries have plenty of substring hits; ranking those
+        // takes one memmem scan per term, so the full per-segment key
+        // (fuzzy spans) runs only for fuzzy-only hits, and only when the
+        // others are fewer than the limit.
+        let quick_keys = QuickKeys::new(terms);
+        let quick = parallel_map(&matched, &|i: u32| quick_keys.key(self.hay(i as usize)));
         let good = quick.iter().filter(|k| k.is_some()).count();
         let mut keyed: Vec<(Tier, usize, u32)> = if good >= limit {
             quick.iter().zip(&matched).filter_map(|(k, i)| k.map(|(t, l)| (t, l, *i))).collect()
         } else {
-            parallel_map(&matched, &|i: u32| {
+            let fuzzy: Vec<u32> = quick.iter().zip(&matched).filter(|(k, _)| k.is_none()).map(|(_, i)| *i).collect();
+            let mut keyed: Vec<(Tier, usize, u32)> =
+                quick.iter().zip(&matched).filter_map(|(k, i)| k.map(|(t, l)| (t, l, *i))).collect();
+            keyed.extend(parallel_map(&fuzzy, &|i: u32| {
                 let (tier, span) = rank_key(terms, self.hay(i as usize));
                 (tier, span, i)
-            })
+            }));
+            keyed
         };
         if keyed.len() > limit {
             keyed.select_nth_unstable(limit);
@@ -288,13 +293,14 @@ fn is_decided_by_mask(t: &TextTerm) -> bool {
     }
 }
 
-/// Finds, per term, the segments that equal or start with one of its
-/// alternatives: the exact and prefix tiers of [`rank_key`], without it.
-struct PrefixFinders {
-    terms: Vec<Vec<(String, memchr::memmem::Finder<'static>)>>,
+/// [`rank_key`] for haystacks where every term occurs as a substring,
+/// found with one memmem scan per alternative instead of per-segment work;
+/// only the fuzzy tier (no occurrence at all) needs the full key.
+struct QuickKeys {
+    terms: Vec<Vec<(usize, memchr::memmem::Finder<'static>)>>,
 }
 
-impl PrefixFinders {
+impl QuickKeys {
     fn new(terms: &[&TextTerm]) -> Self {
         let terms = terms
             .iter()
@@ -302,31 +308,33 @@ impl PrefixFinders {
                 t.alternatives
                     .iter()
                     .filter(|a| !a.negated)
-                    .map(|a| {
-                        let text = a.folded().to_owned();
-                        let needle = format!("\n{text}");
-                        (text, memchr::memmem::Finder::new(needle.as_bytes()).into_owned())
-                    })
+                    .map(|a| (a.folded().len(), memchr::memmem::Finder::new(a.folded().as_bytes()).into_owned()))
                     .collect()
             })
             .collect();
-        PrefixFinders { terms }
+        QuickKeys { terms }
     }
 
-    /// `rank_key` of `hay` when every term meets a segment start, else `None`.
+    /// `rank_key(hay)` when every term occurs in `hay`, else `None`.
     fn key(&self, hay: &str) -> Option<(Tier, usize)> {
         let bytes = hay.as_bytes();
         let mut worst = Tier::Exact;
         let mut total = 0;
         for alternatives in &self.terms {
             let mut best: Option<(Tier, usize)> = None;
-            for (text, finder) in alternatives {
-                let starts = hay.starts_with(text.as_str()).then_some(0).into_iter();
-                let later = finder.find_iter(bytes).map(|at| at + 1);
-                for start in starts.chain(later) {
-                    let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |n| start + n);
+            for (len, finder) in alternatives {
+                for at in finder.find_iter(bytes) {
+                    let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |n| n + 1);
+                    let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n);
                     let seg = end - start;
-                    let key = (if seg == text.len() { Tier::Exact } else { Tier::Prefix }, seg);
+                    let tier = if at == start {
+                        if seg == *len { Tier::Exact } else { Tier::Prefix }
+                    } else if hay[..at].chars().next_back().is_some_and(|c| !c.is_alphanumeric()) {
+                        Tier::Word
+                    } else {
+                        Tier::Substring
+                    };
+                    let key = (tier, seg);
                     best = Some(best.map_or(key, |b| b.min(key)));
                 }
             }
@@ -527,18 +535,18 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The quick exact/prefix key is the full ranking key whenever it
-        /// applies, and applies whenever the full key is exact or prefix.
+        /// The quick key is the full ranking key whenever it applies, and
+        /// applies whenever the full key is not fuzzy.
         #[test]
-        fn quick_key_agrees_with_rank_key(segs in proptest::collection::vec("[abz ]{0,6}", 1..5),
+        fn quick_key_agrees_with_rank_key(segs in proptest::collection::vec("[abzé ._-]{0,6}", 1..5),
                                           words in proptest::collection::vec("[abz]{1,3}(\\|[abz]{1,2})?", 1..3)) {
             let hay = segs.join("\n");
             let q = crate::search::parse(&words.join(" ")).unwrap();
             let terms = q.text_terms();
             let full = rank_key(&terms, &hay);
-            match PrefixFinders::new(&terms).key(&hay) {
+            match QuickKeys::new(&terms).key(&hay) {
                 Some(k) => proptest::prop_assert_eq!(k, full),
-                None => proptest::prop_assert!(full.0 > Tier::Prefix, "{:?} for {:?}", full, hay),
+                None => proptest::prop_assert_eq!(full.0, Tier::Fuzzy, "{:?} for {:?}", full, hay),
             }
         }
     }

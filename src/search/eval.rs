@@ -138,17 +138,23 @@ fn atom_matches(a: &TextAtom, hay: &str) -> bool {
 /// Whether `needle`'s characters occur in order within one line of `hay`.
 fn fuzzy_in_a_segment(needle: &str, hay: &str) -> bool {
     if needle.is_ascii() {
+        // Jump between candidate bytes with memchr2 (the wanted byte or a
+        // segment break) instead of stepping through every byte.
         let n = needle.as_bytes();
         let Some(&first) = n.first() else {
             return true;
         };
+        let h = hay.as_bytes();
+        let mut pos = 0;
         let mut at = 0;
         let mut want = first;
-        for &b in hay.as_bytes() {
+        while let Some(off) = memchr::memchr2(want, b'\n', &h[pos..]) {
+            let b = h[pos + off];
+            pos += off + 1;
             if b == b'\n' {
                 at = 0;
                 want = first;
-            } else if b == want {
+            } else {
                 at += 1;
                 match n.get(at) {
                     Some(&next) => want = next,
