@@ -59,6 +59,24 @@ pub fn haystack(c: &Customer) -> String {
     out
 }
 
+/// The character-class bit of one (lower-cased) char: one bit per ASCII
+/// letter and digit (exact), one for other ASCII, and 27 hashed bits for the
+/// rest. A haystack can only match a term whose mask bits it has.
+pub fn char_bit(c: char) -> u64 {
+    match c {
+        'a'..='z' => 1 << (c as u32 - 'a' as u32),
+        '0'..='9' => 1 << (26 + c as u32 - '0' as u32),
+        '@' | '.' | '-' | '_' | '+' | ' ' | '\n' => 0,
+        c if c.is_ascii() => 1 << 36,
+        c => 1 << (37 + (c as u32).wrapping_mul(2_654_435_761) % 27),
+    }
+}
+
+/// The union of [`char_bit`] over `text`.
+pub fn mask_of(text: &str) -> u64 {
+    text.chars().fold(0, |m, c| m | char_bit(c))
+}
+
 /// Whether `c` is a Han character (the CJK blocks that carry pinyin).
 fn is_han(c: char) -> bool {
     matches!(c,

@@ -20,6 +20,7 @@ use fuzzy_matcher::skim::SkimMatcherV2;
 use super::eval::{EvalContext, matches, text_matches};
 use super::query::{MatchKind, Query, TextTerm};
 use crate::model::CustomerId;
+use crate::model::searchable::mask_of;
 use crate::store::{Result, Store};
 
 /// How a free-text term met a haystack, best first.
@@ -68,30 +69,25 @@ pub struct Index {
     masks: Vec<u64>,
 }
 
-/// The character-class bit of one (lower-cased) char.
-fn char_bit(c: char) -> u64 {
-    match c {
-        'a'..='z' => 1 << (c as u32 - 'a' as u32),
-        '0'..='9' => 1 << (26 + c as u32 - '0' as u32),
-        '@' | '.' | '-' | '_' | '+' | ' ' | '\n' => 0,
-        c if c.is_ascii() => 1 << 36,
-        c => 1 << (37 + (c as u32).wrapping_mul(2_654_435_761) % 27),
-    }
-}
-
-fn mask_of(text: &str) -> u64 {
-    text.chars().fold(0, |m, c| m | char_bit(c))
-}
-
 impl Index {
     /// Reads every search chunk of the store.
     pub fn load(store: &Store) -> Result<Index> {
         let mut index = Index::default();
         index.offsets.push(0);
         for chunk in store.search_chunks() {
-            for (id, hay) in chunk?.entries {
-                index.push(id, &hay);
+            let chunk = chunk?;
+            if !chunk.is_well_formed() {
+                continue;
             }
+            let (ids, ends, masks, text) = chunk.parts();
+            let base = index.arena.len();
+            index.arena.push_str(text);
+            index.ids.extend_from_slice(ids);
+            index.masks.extend_from_slice(masks);
+            index.offsets.extend(
+                ends.iter()
+                    .map(|e| u32::try_from(base + *e as usize).unwrap_or(u32::MAX)),
+            );
         }
         Ok(index)
     }
@@ -194,7 +190,11 @@ impl Index {
             .map(|t| mask_of(t.alternatives[0].folded()))
             .fold(0, |a, b| a | b);
         // A one-character ASCII term is decided by the mask alone.
-        let verify: Vec<&TextTerm> = terms.iter().copied().filter(|t| !is_decided_by_mask(t)).collect();
+        let verify: Vec<&TextTerm> = terms
+            .iter()
+            .copied()
+            .filter(|t| !is_decided_by_mask(t))
+            .collect();
         let check = |i: u32| {
             let i = i as usize;
             self.masks[i] & need == need && verify.iter().all(|t| text_matches(t, self.hay(i)))
@@ -234,11 +234,23 @@ impl Index {
         let quick = parallel_map(&matched, &|i: u32| quick_keys.key(self.hay(i as usize)));
         let good = quick.iter().filter(|k| k.is_some()).count();
         let mut keyed: Vec<(Tier, usize, u32)> = if good >= limit {
-            quick.iter().zip(&matched).filter_map(|(k, i)| k.map(|(t, l)| (t, l, *i))).collect()
+            quick
+                .iter()
+                .zip(&matched)
+                .filter_map(|(k, i)| k.map(|(t, l)| (t, l, *i)))
+                .collect()
         } else {
-            let fuzzy: Vec<u32> = quick.iter().zip(&matched).filter(|(k, _)| k.is_none()).map(|(_, i)| *i).collect();
-            let mut keyed: Vec<(Tier, usize, u32)> =
-                quick.iter().zip(&matched).filter_map(|(k, i)| k.map(|(t, l)| (t, l, *i))).collect();
+            let fuzzy: Vec<u32> = quick
+                .iter()
+                .zip(&matched)
+                .filter(|(k, _)| k.is_none())
+                .map(|(_, i)| *i)
+                .collect();
+            let mut keyed: Vec<(Tier, usize, u32)> = quick
+                .iter()
+                .zip(&matched)
+                .filter_map(|(k, i)| k.map(|(t, l)| (t, l, *i)))
+                .collect();
             keyed.extend(parallel_map(&fuzzy, &|i: u32| {
                 let (tier, span) = rank_key(terms, self.hay(i as usize));
                 (tier, span, i)
@@ -287,7 +299,9 @@ fn is_decided_by_mask(t: &TextTerm) -> bool {
             !a.negated
                 && matches!(a.kind, MatchKind::Fuzzy | MatchKind::Substring)
                 && a.folded().len() == 1
-                && a.folded().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                && a.folded()
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         }
         _ => false,
     }
@@ -308,7 +322,12 @@ impl QuickKeys {
                 t.alternatives
                     .iter()
                     .filter(|a| !a.negated)
-                    .map(|a| (a.folded().len(), memchr::memmem::Finder::new(a.folded().as_bytes()).into_owned()))
+                    .map(|a| {
+                        (
+                            a.folded().len(),
+                            memchr::memmem::Finder::new(a.folded().as_bytes()).into_owned(),
+                        )
+                    })
                     .collect()
             })
             .collect();
@@ -328,8 +347,16 @@ impl QuickKeys {
                     let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n);
                     let seg = end - start;
                     let tier = if at == start {
-                        if seg == *len { Tier::Exact } else { Tier::Prefix }
-                    } else if hay[..at].chars().next_back().is_some_and(|c| !c.is_alphanumeric()) {
+                        if seg == *len {
+                            Tier::Exact
+                        } else {
+                            Tier::Prefix
+                        }
+                    } else if hay[..at]
+                        .chars()
+                        .next_back()
+                        .is_some_and(|c| !c.is_alphanumeric())
+                    {
                         Tier::Word
                     } else {
                         Tier::Substring

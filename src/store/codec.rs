@@ -124,7 +124,9 @@ record!(crate::model::Note, b'N', "note", 1);
 record!(crate::model::AuditEvent, b'A', "audit event", 1);
 record!(super::imports::ImportLog, b'I', "import log", 1);
 record!(super::imports::UndoBatch, b'U', "undo batch", 1);
-record!(super::search_chunk::SearchChunk, b'G', "search chunk", 1);
+// Version 1 (format 1) was a list of (id, haystack); format 2 rebuilds
+// every chunk on migration, so version 1 is never read.
+record!(super::search_chunk::SearchChunk, b'G', "search chunk", 2);
 record!(super::identity::IdentityChunk, b'K', "identity chunk", 1);
 
 #[cfg(test)]

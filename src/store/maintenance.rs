@@ -85,8 +85,7 @@ impl Store {
                 chunks
                     .entry(chunk_of(c.id))
                     .or_default()
-                    .entries
-                    .push((c.id.0, haystack(&c)));
+                    .push(c.id, &haystack(&c));
             }
             // Trashed and merged records keep their orders and figures, so
             // that a restore or an unmerge brings them back exactly.
@@ -160,7 +159,7 @@ impl Store {
             if want != stored {
                 note(format!(
                     "search chunk {n} is out of step with its {} customers",
-                    want.entries.len()
+                    want.len()
                 ));
             }
         }

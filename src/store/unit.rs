@@ -474,7 +474,7 @@ impl<'s> Unit<'s> {
         }
         for (n, chunk) in std::mem::take(&mut self.chunks) {
             let key = keys::id_key(keys::SEARCH, n);
-            if chunk.entries.is_empty() {
+            if chunk.is_empty() {
                 self.del(key);
             } else {
                 self.put_record(key, &chunk);
