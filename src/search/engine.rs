@@ -472,9 +472,9 @@ fn is_word_start(seg: &str, at: usize) -> bool {
 const PARALLEL_MIN: usize = 50_000;
 
 fn threads() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8)
+    // available_parallelism reads cgroup files on Linux: ask once.
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(8))
 }
 
 fn parallel_filter(items: &[u32], keep: &(dyn Fn(u32) -> bool + Sync)) -> Vec<u32> {

@@ -25,7 +25,7 @@ impl Default for OpenOptions {
     fn default() -> Self {
         OpenOptions {
             read_only: false,
-            cache_bytes: 256 << 20,
+            cache_bytes: 128 << 20,
             clock: None,
         }
     }
