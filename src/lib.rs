@@ -12,3 +12,4 @@ pub mod model;
 pub mod search;
 pub mod store;
 pub mod synth;
+pub mod tui;

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use clap::Args;
 
-use super::{Ctx, maintenance};
+use super::Ctx;
 use crate::ingest::ImportOptions;
 use crate::ingest::headers::RecordKind;
 use crate::synth::{GenOptions, generate};
@@ -57,7 +57,7 @@ pub fn run(ctx: &Ctx, a: DemoArgs) -> Result<()> {
         }
         let _ = std::fs::remove_dir_all(&dir);
     }
-    maintenance::summary(&ctx, &store)
+    super::open_workbench(&ctx, store)
 }
 
 fn tempfile_dir() -> Result<std::path::PathBuf> {

@@ -32,8 +32,7 @@ pub fn summary(ctx: &Ctx, store: &Store) -> Result<()> {
     ctx.out.line(&format!(
         "      rolo export customers --query \"spend>1000\" --db {db}"
     ))?;
-    ctx.out
-        .line("(the full-screen workbench is not in this build yet)")
+    ctx.out.line("run rolo in a terminal to open the workbench")
 }
 
 pub fn history(ctx: &Ctx, id: u64) -> Result<()> {

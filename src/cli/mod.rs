@@ -79,6 +79,16 @@ pub enum Command {
     Other(Vec<String>),
 }
 
+/// Opens the TUI when stdout is a terminal (and not `--json`); otherwise
+/// prints the database summary, so scripts and pipes get text.
+pub fn open_workbench(ctx: &Ctx, store: Store) -> Result<()> {
+    use std::io::IsTerminal;
+    if ctx.out.is_json() || !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return maintenance::summary(ctx, &store);
+    }
+    crate::tui::run(store, ctx.today(), Arc::clone(&ctx.cancel))
+}
+
 /// Parses a calendar date in the forms the importer accepts.
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     crate::ingest::normalize::date(s, &crate::ingest::normalize::NormalizeConfig::default())
@@ -172,7 +182,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         None => {
             let store = ctx.open()?;
-            maintenance::summary(&ctx, &store)
+            open_workbench(&ctx, store)
         }
         Some(Command::Demo(args)) => demo::run(&ctx, args),
         Some(Command::Gen(args)) => synth::run(&ctx, args),

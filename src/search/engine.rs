@@ -112,6 +112,11 @@ impl Index {
         self.masks.push(mask_of(hay));
     }
 
+    /// The id at a position in id order (browsing without a query).
+    pub fn id_at(&self, pos: usize) -> Option<CustomerId> {
+        self.ids.get(pos).map(|id| CustomerId(*id))
+    }
+
     /// Number of indexed customers.
     pub fn len(&self) -> usize {
         self.ids.len()
@@ -474,7 +479,11 @@ const PARALLEL_MIN: usize = 50_000;
 fn threads() -> usize {
     // available_parallelism reads cgroup files on Linux: ask once.
     static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(8))
+    *THREADS.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8)
+    })
 }
 
 fn parallel_filter(items: &[u32], keep: &(dyn Fn(u32) -> bool + Sync)) -> Vec<u32> {

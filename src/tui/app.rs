@@ -1,0 +1,346 @@
+//! The TUI's state and its one update function. `update` does no terminal
+//! I/O: it reads the store for the rows on screen and runs searches; the
+//! view only draws from the state. Tests drive it key by key.
+
+use chrono::NaiveDate;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::action::Action;
+use super::keymap::KeyMap;
+use crate::model::{Customer, CustomerId, Stats};
+use crate::search::engine::{Index, Narrowing};
+use crate::search::{EvalContext, parse};
+use crate::store::Store;
+
+/// How many ranked hits a search keeps for scrolling (the count is exact).
+pub const RESULT_LIMIT: usize = 2000;
+
+/// The panes, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Customers,
+    Tags,
+    Duplicates,
+    Segments,
+    Quality,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 5] = [
+        Pane::Customers,
+        Pane::Tags,
+        Pane::Duplicates,
+        Pane::Segments,
+        Pane::Quality,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Customers => "Customers",
+            Pane::Tags => "Tags",
+            Pane::Duplicates => "Duplicates",
+            Pane::Segments => "Segments",
+            Pane::Quality => "Quality",
+        }
+    }
+
+    fn index(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+}
+
+/// What keys do right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    /// Typing into the search box.
+    Search,
+    Help,
+}
+
+/// One customer row as shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub customer: Customer,
+    pub stats: Stats,
+}
+
+/// Everything the screen shows, kept across frames.
+pub struct App {
+    pub store: Arc<Store>,
+    pub index: Option<Arc<Index>>,
+    pub keymap: KeyMap,
+    pub as_of: NaiveDate,
+    pub pane: Pane,
+    pub mode: Mode,
+    pub query: String,
+    /// The parse error of the query, if any (the previous results stay).
+    pub query_error: Option<String>,
+    /// Ranked ids of the current search; `None` while browsing all customers.
+    pub results: Option<Vec<CustomerId>>,
+    /// Exact number of rows in the current view.
+    pub total: usize,
+    /// Before the index is loaded: the first page, read straight from the store.
+    pub first_page: Vec<CustomerId>,
+    pub cursor: usize,
+    pub offset: usize,
+    /// Rows that fit on screen (set from the terminal size).
+    pub page: usize,
+    pub visible: Vec<Row>,
+    pub selected: HashSet<CustomerId>,
+    pub masked: bool,
+    pub status: Option<String>,
+    pub quit: bool,
+    narrowing: Option<Narrowing>,
+}
+
+impl App {
+    /// A new app on `store`; reads only the first page of customers.
+    pub fn new(
+        store: Arc<Store>,
+        keymap: KeyMap,
+        as_of: NaiveDate,
+        page: usize,
+    ) -> crate::store::Result<App> {
+        let total = usize::try_from(store.live_count()?).unwrap_or(usize::MAX);
+        let mut first_page = Vec::new();
+        for c in store.customers().take(page.max(1) * 2) {
+            first_page.push(c?.id);
+        }
+        let mut app = App {
+            store,
+            index: None,
+            keymap,
+            as_of,
+            pane: Pane::Customers,
+            mode: Mode::Normal,
+            query: String::new(),
+            query_error: None,
+            results: None,
+            total,
+            first_page,
+            cursor: 0,
+            offset: 0,
+            page: page.max(1),
+            visible: Vec::new(),
+            selected: HashSet::new(),
+            masked: false,
+            status: None,
+            quit: false,
+            narrowing: None,
+        };
+        app.refresh_visible();
+        Ok(app)
+    }
+
+    /// The search index arrived from the loader thread.
+    pub fn set_index(&mut self, index: Arc<Index>) {
+        self.total = index.len();
+        self.index = Some(index);
+        if !self.query.is_empty() {
+            self.run_search();
+        }
+        self.refresh_visible();
+    }
+
+    /// The terminal changed size: `page` rows fit.
+    pub fn resize(&mut self, page: usize) {
+        self.page = page.max(1);
+        self.scroll_to_cursor();
+        self.refresh_visible();
+    }
+
+    /// The id at a row position of the current view.
+    pub fn id_at(&self, pos: usize) -> Option<CustomerId> {
+        match (&self.results, &self.index) {
+            (Some(r), _) => r.get(pos).copied(),
+            (None, Some(ix)) => ix.id_at(pos),
+            (None, None) => self.first_page.get(pos).copied(),
+        }
+    }
+
+    /// Rows that can be scrolled to (a search keeps its top hits).
+    pub fn scrollable(&self) -> usize {
+        match (&self.results, &self.index) {
+            (Some(r), _) => r.len(),
+            (None, Some(ix)) => ix.len(),
+            (None, None) => self.first_page.len(),
+        }
+    }
+
+    /// Handles one key event; returns whether the screen needs redrawing.
+    pub fn on_key(&mut self, key: KeyEvent) -> bool {
+        if key.kind != KeyEventKind::Press {
+            return false;
+        }
+        match self.mode {
+            Mode::Search => self.on_search_key(key),
+            Mode::Help => {
+                self.mode = Mode::Normal;
+                true
+            }
+            Mode::Normal => match self.keymap.action(key) {
+                Some(a) => {
+                    self.update(a);
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    fn on_search_key(&mut self, key: KeyEvent) -> bool {
+        match key.code {
+            KeyCode::Esc | KeyCode::Enter => self.mode = Mode::Normal,
+            KeyCode::Backspace => {
+                self.query.pop();
+                self.run_search();
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.query.clear();
+                self.run_search();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.query.push(c);
+                self.run_search();
+            }
+            KeyCode::Down => self.update(Action::Down),
+            KeyCode::Up => self.update(Action::Up),
+            _ => return false,
+        }
+        true
+    }
+
+    /// Applies one action. Pure state change plus store reads; no terminal I/O.
+    pub fn update(&mut self, action: Action) {
+        self.status = None;
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => self.mode = Mode::Help,
+            Action::Down => self.move_cursor(1),
+            Action::Up => self.move_cursor(-1),
+            Action::PageDown => self.move_cursor(self.page as isize),
+            Action::PageUp => self.move_cursor(-(self.page as isize)),
+            Action::Top => self.move_cursor(isize::MIN / 2),
+            Action::Bottom => self.move_cursor(isize::MAX / 2),
+            Action::Search => {
+                self.pane = Pane::Customers;
+                self.mode = Mode::Search;
+            }
+            Action::ToggleSelect => {
+                if let Some(id) = self.id_at(self.cursor) {
+                    if !self.selected.remove(&id) {
+                        self.selected.insert(id);
+                    }
+                }
+            }
+            Action::SelectAll => self.select_all(),
+            Action::Clear => {
+                self.query.clear();
+                self.selected.clear();
+                self.run_search();
+            }
+            Action::NextPane => self.pane = Pane::ALL[(self.pane.index() + 1) % Pane::ALL.len()],
+            Action::PrevPane => {
+                self.pane = Pane::ALL[(self.pane.index() + Pane::ALL.len() - 1) % Pane::ALL.len()]
+            }
+            Action::PaneCustomers => self.pane = Pane::Customers,
+            Action::PaneTags => self.pane = Pane::Tags,
+            Action::PaneDuplicates => self.pane = Pane::Duplicates,
+            Action::PaneSegments => self.pane = Pane::Segments,
+            Action::PaneQuality => self.pane = Pane::Quality,
+            Action::ToggleMask => self.masked = !self.masked,
+        }
+        self.refresh_visible();
+    }
+
+    fn move_cursor(&mut self, delta: isize) {
+        let last = self.scrollable().saturating_sub(1);
+        let next = (self.cursor as isize)
+            .saturating_add(delta)
+            .clamp(0, last as isize);
+        self.cursor = next as usize;
+        self.scroll_to_cursor();
+    }
+
+    fn scroll_to_cursor(&mut self) {
+        if self.cursor < self.offset {
+            self.offset = self.cursor;
+        } else if self.cursor >= self.offset + self.page {
+            self.offset = self.cursor + 1 - self.page;
+        }
+    }
+
+    fn select_all(&mut self) {
+        let ids: Vec<CustomerId> = match (&self.results, &self.index) {
+            (Some(_), Some(ix)) => match parse(&self.query) {
+                Ok(q) => {
+                    let ctx = EvalContext::new(self.as_of);
+                    match ix.search(&self.store, &q, &ctx, usize::MAX, None) {
+                        Ok((r, _)) => r.hits.into_iter().map(|h| h.id).collect(),
+                        Err(e) => {
+                            self.status = Some(format!("select all failed: {e}"));
+                            return;
+                        }
+                    }
+                }
+                Err(_) => return,
+            },
+            (None, Some(ix)) => (0..ix.len()).filter_map(|p| ix.id_at(p)).collect(),
+            _ => {
+                self.status = Some("still loading the index; try again in a moment".into());
+                return;
+            }
+        };
+        self.selected.extend(ids);
+    }
+
+    /// Runs the current query against the index (narrowing from the last keystroke).
+    fn run_search(&mut self) {
+        self.cursor = 0;
+        self.offset = 0;
+        if self.query.trim().is_empty() {
+            self.results = None;
+            self.query_error = None;
+            self.narrowing = None;
+            self.total = self.index.as_ref().map_or(self.total, |ix| ix.len());
+            return;
+        }
+        let q = match parse(&self.query) {
+            Ok(q) => q,
+            Err(e) => {
+                self.query_error = Some(e.to_string());
+                return;
+            }
+        };
+        self.query_error = None;
+        let Some(index) = self.index.clone() else {
+            self.status = Some("loading the search index…".into());
+            return;
+        };
+        let ctx = EvalContext::new(self.as_of);
+        match index.search(&self.store, &q, &ctx, RESULT_LIMIT, self.narrowing.as_ref()) {
+            Ok((r, n)) => {
+                self.total = r.total;
+                self.results = Some(r.hits.into_iter().map(|h| h.id).collect());
+                self.narrowing = Some(n);
+            }
+            Err(e) => self.status = Some(format!("search failed: {e}")),
+        }
+    }
+
+    /// Reads the rows on screen (and only those) from the store.
+    pub fn refresh_visible(&mut self) {
+        self.visible.clear();
+        for pos in self.offset..self.offset + self.page {
+            let Some(id) = self.id_at(pos) else { break };
+            let Ok(Some(customer)) = self.store.customer(id) else {
+                continue;
+            };
+            let stats = self.store.stats(id).unwrap_or_default();
+            self.visible.push(Row { customer, stats });
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! Drawing: only reads the state. Tabs on top, the search line, the pane,
+//! and a status bar; the help overlay is generated from the key map.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use super::app::{App, Mode, Pane};
+use super::panes;
+use super::text::fit;
+use super::theme::Theme;
+
+/// Rows of chrome around the pane (tabs, search, table header, status).
+pub const CHROME_ROWS: u16 = 4;
+
+pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
+    let [tabs, search, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    draw_tabs(frame, tabs, app, theme);
+    draw_search(frame, search, app, theme);
+    match app.pane {
+        Pane::Customers => panes::customers::draw(frame, body, app, theme),
+        other => panes::placeholder::draw(frame, body, other, theme),
+    }
+    draw_status(frame, status, app, theme);
+    if app.mode == Mode::Help {
+        draw_help(frame, app, theme);
+    }
+}
+
+fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut spans = Vec::new();
+    for (i, p) in Pane::ALL.iter().enumerate() {
+        let label = format!(" {} {} ", i + 1, p.title());
+        spans.push(if *p == app.pane {
+            Span::styled(label, theme.active_tab())
+        } else {
+            Span::raw(label)
+        });
+    }
+    let help_key = app
+        .keymap
+        .key_for(crate::tui::action::Action::Help)
+        .unwrap_or("?");
+    spans.push(Span::styled(format!("  {help_key} help"), theme.dim()));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_search(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let width = area.width as usize;
+    let line = if let Some(err) = &app.query_error {
+        Line::from(vec![
+            Span::raw(format!("/{} ", fit(&app.query, width / 2).trim_end())),
+            Span::styled(fit(err, width / 2), theme.error()),
+        ])
+    } else if app.mode == Mode::Search || !app.query.is_empty() {
+        let cursor = if app.mode == Mode::Search { "▏" } else { "" };
+        Line::raw(format!(
+            "/{}{cursor}",
+            fit(&app.query, width.saturating_sub(3)).trim_end()
+        ))
+    } else {
+        let key = app
+            .keymap
+            .key_for(crate::tui::action::Action::Search)
+            .unwrap_or("/");
+        Line::styled(
+            fit(
+                &format!(
+                    "press {key} to search: name, pinyin, phone digits, email, tag:vip city:上海 spend>1000"
+                ),
+                width,
+            ),
+            theme.dim(),
+        )
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    // The folder name only: the full path rarely fits and the user chose it.
+    let db = app
+        .store
+        .path()
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let count = if app.results.is_some() {
+        format!("{} matches", app.total)
+    } else {
+        format!("{} customers", app.total)
+    };
+    let mode = match app.mode {
+        Mode::Normal => "NORMAL",
+        Mode::Search => "SEARCH",
+        Mode::Help => "HELP",
+    };
+    let mut parts = vec![mode.to_owned(), app.pane.title().to_owned(), count];
+    if !app.selected.is_empty() {
+        parts.push(format!("{} selected", app.selected.len()));
+    }
+    if app.index.is_none() {
+        parts.push("indexing…".to_owned());
+    }
+    if app.masked {
+        parts.push("masked".to_owned());
+    }
+    if let Some(s) = &app.status {
+        parts.push(s.clone());
+    }
+    let left = parts.join(" │ ");
+    let width = area.width as usize;
+    let right_width = width.saturating_sub(left.chars().count() + 3).min(40);
+    let text = format!("{left}   {}", fit(&db, right_width));
+    frame.render_widget(
+        Paragraph::new(Line::styled(fit(&text, width), theme.selected_row())),
+        area,
+    );
+}
+
+fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
+    let help = app.keymap.help();
+    let area = frame.area();
+    let height = (help.len() as u16 + 4).min(area.height);
+    let width = 60.min(area.width);
+    let popup = Rect::new(
+        (area.width - width) / 2,
+        (area.height - height) / 2,
+        width,
+        height,
+    );
+    let inner = width.saturating_sub(4) as usize;
+    let mut lines: Vec<Line> = help
+        .iter()
+        .map(|(keys, action)| {
+            Line::raw(format!(
+                "{} {}",
+                fit(keys, 14),
+                fit(action.describe(), inner.saturating_sub(15))
+            ))
+        })
+        .collect();
+    lines.push(Line::styled(
+        "in search: type, backspace, ctrl-u clears, enter/esc ends",
+        theme.dim(),
+    ));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" keys (any key closes) "),
+        ),
+        popup,
+    );
+}
