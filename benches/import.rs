@@ -25,6 +25,10 @@
 //!
 //! The last line is machine-readable: `BENCH_SUMMARY import {json}`.
 
+// The same allocator as the `rolo` binary, so the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -21,6 +21,10 @@
 //! Targets (issue 3): p50 <= 16 ms and p99 <= 50 ms per keystroke, with
 //! narrowing. The last line is `BENCH_SUMMARY search {json}`.
 
+// The same allocator as the `rolo` binary, so the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;

@@ -4,6 +4,11 @@
 use clap::Parser;
 use std::process::ExitCode;
 
+// glibc's malloc serialises frees of memory allocated on another thread;
+// the importer hands every row from its reader thread to its writer.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     rolo::cli::install_panic_hook();
     let args = rolo::cli::Cli::parse();

@@ -468,7 +468,17 @@ impl<'s> Unit<'s> {
 
     /// Writes everything as one atomic batch, then flushes to disk. Only
     /// when this returns `Ok` is the change durable.
-    pub fn commit(mut self) -> Result<()> {
+    pub fn commit(self) -> Result<()> {
+        let store = self.store;
+        self.commit_unflushed()?;
+        store.flush()
+    }
+
+    /// Writes everything as one atomic batch without waiting for the disk.
+    /// sled recovers whole batches only, so a crash loses at most the last
+    /// few unflushed batches, never part of one. For bulk work (imports)
+    /// that flushes at its own checkpoints and before it reports.
+    pub fn commit_unflushed(mut self) -> Result<()> {
         for id in std::mem::take(&mut self.dirty_stats) {
             self.recompute_stats(id)?;
         }
@@ -523,7 +533,6 @@ impl<'s> Unit<'s> {
                 }
             }
         }
-        self.store.db.flush()?;
         Ok(())
     }
 }
