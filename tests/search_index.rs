@@ -203,6 +203,16 @@ fn brute_force(store: &Store, query: &str) -> BTreeSet<u64> {
         .collect()
 }
 
+fn ranked(store: &Store, query: &str, limit: usize) -> Vec<u64> {
+    let q = parse(query).unwrap();
+    let ctx = EvalContext::new(as_of());
+    let (r, _) = Index::load(store)
+        .unwrap()
+        .search(store, &q, &ctx, limit, None)
+        .unwrap();
+    r.hits.iter().map(|h| h.id.0).collect()
+}
+
 fn indexed(store: &Store, query: &str) -> (usize, BTreeSet<u64>) {
     let q = parse(query).unwrap();
     let ctx = EvalContext::new(as_of());
@@ -225,6 +235,13 @@ proptest! {
         apply(&store, &ids, &edits);
         prop_assert_eq!(store.check().unwrap(), Vec::<String>::new());
         for q in QUERIES {
+            // A short page must be the head of the full ranking (short pages
+            // take shortcuts the full ranking does not).
+            let full = ranked(&store, q, usize::MAX);
+            for limit in [1, 3, 8] {
+                let head: Vec<u64> = full.iter().take(limit).copied().collect();
+                prop_assert_eq!(ranked(&store, q, limit), head, "top {} of {:?}", limit, q);
+            }
             let want = brute_force(&store, q);
             let (total, got) = indexed(&store, q);
             prop_assert_eq!(total, want.len(), "total for {:?}", q);

@@ -72,6 +72,15 @@ pub fn char_bit(c: char) -> u64 {
     }
 }
 
+/// The union of [`char_bit`] over the first character of every segment:
+/// a haystack can only rank as an exact or prefix match for a term whose
+/// first character's bit it has.
+pub fn initials_of(text: &str) -> u64 {
+    text.split('\n')
+        .filter_map(|seg| seg.chars().next())
+        .fold(0, |m, c| m | char_bit(c))
+}
+
 /// The union of [`char_bit`] over `text`.
 pub fn mask_of(text: &str) -> u64 {
     text.chars().fold(0, |m, c| m | char_bit(c))

@@ -20,7 +20,7 @@ use fuzzy_matcher::skim::SkimMatcherV2;
 use super::eval::{EvalContext, matches, text_matches};
 use super::query::{MatchKind, Query, TextTerm};
 use crate::model::CustomerId;
-use crate::model::searchable::mask_of;
+use crate::model::searchable::{char_bit, initials_of, mask_of};
 use crate::store::{Result, Store};
 
 /// How a free-text term met a haystack, best first.
@@ -67,6 +67,7 @@ pub struct Index {
     offsets: Vec<u32>,
     arena: String,
     masks: Vec<u64>,
+    initials: Vec<u64>,
 }
 
 impl Index {
@@ -79,11 +80,12 @@ impl Index {
             if !chunk.is_well_formed() {
                 continue;
             }
-            let (ids, ends, masks, text) = chunk.parts();
+            let (ids, ends, masks, initials, text) = chunk.parts();
             let base = index.arena.len();
             index.arena.push_str(text);
             index.ids.extend_from_slice(ids);
             index.masks.extend_from_slice(masks);
+            index.initials.extend_from_slice(initials);
             index.offsets.extend(
                 ends.iter()
                     .map(|e| u32::try_from(base + *e as usize).unwrap_or(u32::MAX)),
@@ -110,6 +112,7 @@ impl Index {
         self.offsets
             .push(u32::try_from(self.arena.len()).unwrap_or(u32::MAX));
         self.masks.push(mask_of(hay));
+        self.initials.push(initials_of(hay));
     }
 
     /// The id at a position in id order (browsing without a query).
@@ -128,7 +131,7 @@ impl Index {
 
     /// Bytes held in memory.
     pub fn memory_bytes(&self) -> usize {
-        self.arena.len() + self.ids.len() * 8 + self.offsets.len() * 4 + self.masks.len() * 8
+        self.arena.len() + self.ids.len() * 8 + self.offsets.len() * 4 + self.masks.len() * 16
     }
 
     fn hay(&self, i: usize) -> &str {
@@ -236,6 +239,43 @@ impl Index {
         // (fuzzy spans) runs only for fuzzy-only hits, and only when the
         // others are fewer than the limit.
         let quick_keys = QuickKeys::new(terms);
+        // Exact and prefix hits need every term's first character among the
+        // haystack's segment initials. When those alone fill the page, the
+        // rest need no ranking at all.
+        let initials_need: u64 = terms
+            .iter()
+            .map(|t| {
+                t.alternatives
+                    .iter()
+                    .filter(|a| !a.negated)
+                    .filter_map(|a| a.folded().chars().next())
+                    .map(char_bit)
+                    .fold(0, |m, b| m | b)
+            })
+            .filter(|m| m.count_ones() == 1)
+            .fold(0, |a, b| a | b);
+        if initials_need != 0 {
+            let likely: Vec<u32> = matched
+                .iter()
+                .copied()
+                .filter(|i| self.initials[*i as usize] & initials_need == initials_need)
+                .collect();
+            if likely.len() >= limit {
+                let keys = parallel_map(&likely, &|i: u32| {
+                    quick_keys.key(self.hay(i as usize)).map(|(t, l)| (t, l, i))
+                });
+                let mut top: Vec<(Tier, usize, u32)> = keys
+                    .into_iter()
+                    .flatten()
+                    .filter(|k| k.0 <= Tier::Prefix)
+                    .collect();
+                if top.len() >= limit {
+                    top.select_nth_unstable(limit - 1);
+                    top.truncate(limit);
+                    return self.finish(terms, total, top);
+                }
+            }
+        }
         let quick = parallel_map(&matched, &|i: u32| quick_keys.key(self.hay(i as usize)));
         let good = quick.iter().filter(|k| k.is_some()).count();
         let mut keyed: Vec<(Tier, usize, u32)> = if good >= limit {
@@ -266,6 +306,16 @@ impl Index {
             keyed.select_nth_unstable(limit);
             keyed.truncate(limit);
         }
+        self.finish(terms, total, keyed)
+    }
+
+    /// Sorts the chosen hits and scores them with the fuzzy matcher.
+    fn finish(
+        &self,
+        terms: &[&TextTerm],
+        total: usize,
+        mut keyed: Vec<(Tier, usize, u32)>,
+    ) -> Results {
         keyed.sort_unstable();
         let matcher = SkimMatcherV2::default();
         let hits = keyed

@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::CustomerId;
-use crate::model::searchable::mask_of;
+use crate::model::searchable::{initials_of, mask_of};
 
 /// Customers per chunk.
 pub const CHUNK_IDS: u64 = 1024;
@@ -31,6 +31,8 @@ pub struct SearchChunk {
     /// End offset of each haystack in `text`.
     ends: Vec<u32>,
     masks: Vec<u64>,
+    /// Character masks of each segment's first character.
+    initials: Vec<u64>,
     text: String,
 }
 
@@ -47,6 +49,7 @@ impl SearchChunk {
     /// Sets or replaces the haystack of `id`.
     pub fn set(&mut self, id: CustomerId, haystack: String) {
         let mask = mask_of(&haystack);
+        let initials = initials_of(&haystack);
         match self.ids.binary_search(&id.0) {
             Ok(at) => {
                 let (a, b) = self.span(at);
@@ -57,6 +60,7 @@ impl SearchChunk {
                     *e = (*e as i64 + delta) as u32;
                 }
                 self.masks[at] = mask;
+                self.initials[at] = initials;
             }
             Err(at) => {
                 let a = if at == 0 {
@@ -72,6 +76,7 @@ impl SearchChunk {
                 self.ids.insert(at, id.0);
                 self.ends.insert(at, a as u32 + len);
                 self.masks.insert(at, mask);
+                self.initials.insert(at, initials);
             }
         }
     }
@@ -90,6 +95,7 @@ impl SearchChunk {
         self.ids.remove(at);
         self.ends.remove(at);
         self.masks.remove(at);
+        self.initials.remove(at);
         true
     }
 
@@ -116,12 +122,19 @@ impl SearchChunk {
         self.ids.push(id.0);
         self.ends.push(self.text.len() as u32);
         self.masks.push(mask_of(haystack));
+        self.initials.push(initials_of(haystack));
     }
 
     /// The parts, for loading into an index: ids, end offsets into the text,
-    /// character masks, and the text.
-    pub fn parts(&self) -> (&[u64], &[u32], &[u64], &str) {
-        (&self.ids, &self.ends, &self.masks, &self.text)
+    /// character masks, initials masks, and the text.
+    pub fn parts(&self) -> (&[u64], &[u32], &[u64], &[u64], &str) {
+        (
+            &self.ids,
+            &self.ends,
+            &self.masks,
+            &self.initials,
+            &self.text,
+        )
     }
 
     /// Whether the parts are consistent (lengths agree, offsets ascend and
@@ -130,6 +143,7 @@ impl SearchChunk {
     pub fn is_well_formed(&self) -> bool {
         self.ids.len() == self.ends.len()
             && self.ids.len() == self.masks.len()
+            && self.ids.len() == self.initials.len()
             && self.ends.windows(2).all(|w| w[0] <= w[1])
             && self
                 .ends
