@@ -21,13 +21,20 @@ use rolo::tui::{page_rows, view};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-const CUSTOMERS: &str = "ext_id,name,phone,email,city,company
-C1,张伟,13800138000,zhang.wei@example.cn,上海,上海云杉科技有限公司
-C2,Ann Lee,+1 415 555 0100,ann@example.com,San Francisco,Acme Inc
-C3,单田芳,13900139000,,北京,
-C4,\"Evil\x1b[31mRed\",13700137000,evil@example.com,Paris,
-C5,王芳芳芳芳芳芳芳芳芳芳芳,13600136000,wang@example.com,杭州,
-C6,Bob Smith,+44 20 7946 0018,bob@example.co.uk,London,Smith & Sons Ltd
+const CUSTOMERS: &str = "ext_id,name,phone,email,city,company,注册日期
+C1,张伟,13800138000,zhang.wei@example.cn,上海,上海云杉科技有限公司,2024-01-01
+C2,Ann Lee,+1 415 555 0100,ann@example.com,San Francisco,Acme Inc,2024-02-01
+C3,单田芳,13900139000,,北京,,2024-03-01
+C4,\"Evil\x1b[31mRed\",13700137000,evil@example.com,Paris,,2024-04-01
+C5,王芳芳芳芳芳芳芳芳芳芳芳,13600136000,wang@example.com,杭州,,2024-05-01
+C6,Bob Smith,+44 20 7946 0018,bob@example.co.uk,London,Smith & Sons Ltd,2024-06-01
+";
+
+const ORDERS: &str = "order_id,customer,order_date,amount,currency,channel
+O1,C1,2026-01-15,128.50,CNY,天猫
+O2,C1,2026-06-01,99.00,CNY,京东
+O3,C1,2026-11-20,300.00,CNY,store
+O4,C2,2025-02-01,20.00,USD,web
 ";
 
 struct Fixture {
@@ -49,6 +56,32 @@ fn fixture() -> Fixture {
     )
     .unwrap();
     assert_eq!(report.inserted, 6, "{report:?}");
+    let orders = tmp.path().join("o.csv");
+    std::fs::write(&orders, ORDERS).unwrap();
+    let report = import_file(
+        &store,
+        &orders,
+        &ImportOptions::new(RecordKind::Orders),
+        &mut |_, _| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!(report.inserted, 4, "{report:?}");
+    let notes = tmp.path().join("n.csv");
+    std::fs::write(
+        &notes,
+        "customer,at,kind,text,satisfaction\nC1,2026-11-02 10:00:00,call,回访：很满意,5\n",
+    )
+    .unwrap();
+    let report = import_file(
+        &store,
+        &notes,
+        &ImportOptions::new(RecordKind::Notes),
+        &mut |_, _| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!(report.inserted, 1, "{report:?}");
     Fixture {
         _tmp: tmp,
         store: Arc::new(store),
@@ -274,4 +307,67 @@ fn quit_key_quits() {
     let mut a = app(&f, 24);
     press(&mut a, "q");
     assert!(a.quit);
+}
+
+#[test]
+fn enter_opens_the_360_view_and_esc_closes_it() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    a.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(a.mode, Mode::Detail);
+    let d = a.detail.as_ref().unwrap();
+    assert_eq!(d.customer.name, "张伟");
+    assert_eq!(d.orders.first().unwrap().order_id, "O3", "newest first");
+    assert_eq!(d.notes.len(), 1);
+    let months: i64 = d.monthly.iter().map(|(_, v)| v).sum();
+    assert_eq!(
+        months,
+        12850 + 9900 + 30000,
+        "all three 2026 orders fall in the last 12 months"
+    );
+    insta::assert_snapshot!("detail_80x24", screen(&a, 80, 24).backend());
+    insta::assert_snapshot!("detail_160x48", screen(&a, 160, 48).backend());
+    press(&mut a, "M");
+    let s = text(&screen(&a, 160, 48));
+    assert!(
+        s.contains("+86138****8000") && !s.contains("13800138000"),
+        "{s}"
+    );
+    press(&mut a, "j");
+    assert_eq!(
+        a.mode,
+        Mode::Detail,
+        "navigation keys do nothing in the 360° view"
+    );
+    a.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(a.detail.is_none());
+}
+
+#[test]
+fn monthly_spend_covers_the_twelve_months_up_to_as_of() {
+    let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let order = |d: &str, minor| rolo::model::Order {
+        order_id: d.into(),
+        date: date(d),
+        amount_minor: minor,
+        ..Default::default()
+    };
+    let m = rolo::tui::app::monthly_spend(
+        &[
+            order("2025-12-31", 5),
+            order("2025-11-30", 7),
+            order("2026-11-01", 3),
+            order("2026-11-30", 4),
+        ],
+        date("2026-11-30"),
+    );
+    assert_eq!(m.len(), 12);
+    assert_eq!(m[0], ("2025-12".to_string(), 5));
+    assert_eq!(m[11], ("2026-11".to_string(), 7));
+    assert_eq!(
+        m.iter().map(|(_, v)| v).sum::<i64>(),
+        12,
+        "2025-11 is outside the window"
+    );
 }

@@ -47,13 +47,16 @@ pub enum Action {
     PaneQuality,
     /// Mask personal data on screen (for screen sharing).
     ToggleMask,
+    /// Open the 360° view of the current customer.
+    Open,
 }
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 21] = [
         Action::Down,
         Action::Up,
+        Action::Open,
         Action::PageDown,
         Action::PageUp,
         Action::Top,
@@ -97,6 +100,7 @@ impl Action {
             Action::PaneSegments => "Segments pane",
             Action::PaneQuality => "Quality pane",
             Action::ToggleMask => "mask personal data on screen",
+            Action::Open => "open the customer's 360° view (esc closes)",
         }
     }
 }

@@ -58,6 +58,68 @@ pub enum Mode {
     /// Typing into the search box.
     Search,
     Help,
+    /// The 360° view of one customer.
+    Detail,
+}
+
+/// Everything the 360° view shows about one customer, read once when opened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detail {
+    pub customer: Customer,
+    pub stats: Stats,
+    /// Newest first.
+    pub orders: Vec<crate::model::Order>,
+    /// Newest first.
+    pub notes: Vec<crate::model::Note>,
+    /// Newest first.
+    pub history: Vec<crate::model::AuditEvent>,
+    /// Spend per calendar month, oldest first: the 12 months up to the as-of date.
+    pub monthly: Vec<(String, i64)>,
+}
+
+impl Detail {
+    /// Reads a customer's record, figures, orders, notes and history.
+    pub fn load(store: &Store, id: CustomerId, as_of: NaiveDate) -> crate::store::Result<Detail> {
+        let customer = store.require_customer(id)?;
+        let stats = store.stats(id)?;
+        let mut orders = store.orders_of(id)?;
+        orders.reverse();
+        let mut notes = store.notes_of(id)?;
+        notes.reverse();
+        let mut history = store.history_of(id)?;
+        history.reverse();
+        let monthly = monthly_spend(&orders, as_of);
+        Ok(Detail {
+            customer,
+            stats,
+            orders,
+            notes,
+            history,
+            monthly,
+        })
+    }
+}
+
+/// Total spend per month for the 12 months ending with `as_of`'s month.
+pub fn monthly_spend(orders: &[crate::model::Order], as_of: NaiveDate) -> Vec<(String, i64)> {
+    use chrono::Datelike;
+    let end = as_of.year() * 12 + as_of.month0() as i32;
+    let mut out: Vec<(String, i64)> = (end - 11..=end)
+        .map(|m| {
+            (
+                format!("{:04}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1),
+                0,
+            )
+        })
+        .collect();
+    for o in orders {
+        let m = o.date.year() * 12 + o.date.month0() as i32;
+        if (end - 11..=end).contains(&m) {
+            let slot = (m - (end - 11)) as usize;
+            out[slot].1 = out[slot].1.saturating_add(o.amount_minor);
+        }
+    }
+    out
 }
 
 /// One customer row as shown.
@@ -91,6 +153,7 @@ pub struct App {
     pub visible: Vec<Row>,
     pub selected: HashSet<CustomerId>,
     pub masked: bool,
+    pub detail: Option<Detail>,
     pub status: Option<String>,
     pub quit: bool,
     narrowing: Option<Narrowing>,
@@ -127,6 +190,7 @@ impl App {
             visible: Vec::new(),
             selected: HashSet::new(),
             masked: false,
+            detail: None,
             status: None,
             quit: false,
             narrowing: None,
@@ -178,9 +242,25 @@ impl App {
         match self.mode {
             Mode::Search => self.on_search_key(key),
             Mode::Help => {
-                self.mode = Mode::Normal;
+                self.mode = if self.detail.is_some() {
+                    Mode::Detail
+                } else {
+                    Mode::Normal
+                };
                 true
             }
+            Mode::Detail => match self.keymap.action(key) {
+                Some(Action::Clear | Action::Open) => {
+                    self.detail = None;
+                    self.mode = Mode::Normal;
+                    true
+                }
+                Some(a @ (Action::Quit | Action::Help | Action::ToggleMask)) => {
+                    self.update(a);
+                    true
+                }
+                _ => false,
+            },
             Mode::Normal => match self.keymap.action(key) {
                 Some(a) => {
                     self.update(a);
@@ -252,6 +332,17 @@ impl App {
             Action::PaneSegments => self.pane = Pane::Segments,
             Action::PaneQuality => self.pane = Pane::Quality,
             Action::ToggleMask => self.masked = !self.masked,
+            Action::Open => {
+                if let Some(id) = self.id_at(self.cursor) {
+                    match Detail::load(&self.store, id, self.as_of) {
+                        Ok(d) => {
+                            self.detail = Some(d);
+                            self.mode = Mode::Detail;
+                        }
+                        Err(e) => self.status = Some(format!("cannot open customer {id}: {e}")),
+                    }
+                }
+            }
         }
         self.refresh_visible();
     }

@@ -19,7 +19,7 @@ pub struct KeyMap {
     bindings: BTreeMap<String, Action>,
 }
 
-const DEFAULTS: [(&str, Action); 26] = [
+const DEFAULTS: [(&str, Action); 27] = [
     ("q", Action::Quit),
     ("?", Action::Help),
     ("j", Action::Down),
@@ -46,6 +46,7 @@ const DEFAULTS: [(&str, Action); 26] = [
     ("4", Action::PaneSegments),
     ("5", Action::PaneQuality),
     ("M", Action::ToggleMask),
+    ("enter", Action::Open),
 ];
 
 impl Default for KeyMap {

@@ -24,9 +24,10 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     .areas(frame.area());
     draw_tabs(frame, tabs, app, theme);
     draw_search(frame, search, app, theme);
-    match app.pane {
-        Pane::Customers => panes::customers::draw(frame, body, app, theme),
-        other => panes::placeholder::draw(frame, body, other, theme),
+    match (&app.detail, app.pane) {
+        (Some(d), _) => panes::detail::draw(frame, body, d, app.masked, theme),
+        (None, Pane::Customers) => panes::customers::draw(frame, body, app, theme),
+        (None, other) => panes::placeholder::draw(frame, body, other, theme),
     }
     draw_status(frame, status, app, theme);
     if app.mode == Mode::Help {
@@ -100,6 +101,7 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Mode::Normal => "NORMAL",
         Mode::Search => "SEARCH",
         Mode::Help => "HELP",
+        Mode::Detail => "360°",
     };
     let mut parts = vec![mode.to_owned(), app.pane.title().to_owned(), count];
     if !app.selected.is_empty() {

@@ -1,4 +1,5 @@
 //! One file per pane.
 
 pub mod customers;
+pub mod detail;
 pub mod placeholder;

@@ -1,0 +1,193 @@
+//! The 360° view: every field and custom attribute, tags, figures, a
+//! monthly spend sparkline, orders, notes and the change history.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
+
+use crate::model::Field;
+use crate::tui::app::Detail;
+use crate::tui::text::{fit, mask_email, mask_phone};
+use crate::tui::theme::Theme;
+
+fn value(d: &Detail, f: Field, masked: bool) -> String {
+    let c = &d.customer;
+    match f {
+        Field::Email if masked => c
+            .emails
+            .iter()
+            .map(|e| mask_email(e))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Field::Phone if masked => c
+            .phones
+            .iter()
+            .map(|p| mask_phone(p))
+            .collect::<Vec<_>>()
+            .join("; "),
+        f => c.value(f).unwrap_or_default(),
+    }
+}
+
+fn fields(d: &Detail, masked: bool, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let label = 12;
+    let mut lines = Vec::new();
+    for f in Field::ALL {
+        let v = value(d, f, masked);
+        if v.is_empty() && f != Field::Name {
+            continue;
+        }
+        lines.push(Line::raw(format!(
+            "{} {}",
+            fit(f.as_str(), label),
+            fit(&v, width.saturating_sub(label + 1))
+        )));
+    }
+    for (k, v) in &d.customer.attrs {
+        lines.push(Line::raw(format!(
+            "{} {}",
+            fit(k, label),
+            fit(v, width.saturating_sub(label + 1))
+        )));
+    }
+    for (k, v) in &d.customer.invalid {
+        lines.push(Line::styled(
+            format!(
+                "{} {}",
+                fit(&format!("{k}?"), label),
+                fit(&format!("invalid: {v}"), width.saturating_sub(label + 1))
+            ),
+            theme.error(),
+        ));
+    }
+    let tags = if d.customer.tags.is_empty() {
+        "(none)".to_owned()
+    } else {
+        d.customer.tags.join(", ")
+    };
+    lines.push(Line::raw(format!(
+        "{} {}",
+        fit("tags", label),
+        fit(&tags, width.saturating_sub(label + 1))
+    )));
+    lines
+}
+
+fn activity(d: &Detail, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let s = &d.stats;
+    let mut lines = vec![Line::styled(
+        fit(
+            &format!(
+                "{} orders on {} days, spend {:.2}, first {}, last {}",
+                s.orders,
+                s.order_days,
+                s.spend(),
+                s.first_order
+                    .map(|x| x.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                s.last_order
+                    .map(|x| x.to_string())
+                    .unwrap_or_else(|| "-".into())
+            ),
+            width,
+        ),
+        theme.title(),
+    )];
+    lines.push(Line::styled("orders (newest first)", theme.title()));
+    if d.orders.is_empty() {
+        lines.push(Line::styled("  none", theme.dim()));
+    }
+    for o in d.orders.iter().take(8) {
+        let text = format!(
+            "  {} {:>10.2} {} {}",
+            o.date,
+            o.amount_minor as f64 / 100.0,
+            o.currency.as_deref().unwrap_or(""),
+            o.channel.as_deref().unwrap_or("")
+        );
+        lines.push(Line::raw(fit(&text, width)));
+    }
+    if d.orders.len() > 8 {
+        lines.push(Line::styled(
+            format!("  … {} more", d.orders.len() - 8),
+            theme.dim(),
+        ));
+    }
+    lines.push(Line::styled("notes", theme.title()));
+    if d.notes.is_empty() {
+        lines.push(Line::styled("  none", theme.dim()));
+    }
+    for n in d.notes.iter().take(4) {
+        let score = n
+            .satisfaction
+            .map(|s| format!(" ({s}/5)"))
+            .unwrap_or_default();
+        let text = format!(
+            "  {} {}{score}: {}",
+            n.at.format("%Y-%m-%d"),
+            n.kind,
+            n.text
+        );
+        lines.push(Line::raw(fit(&text, width)));
+    }
+    lines.push(Line::styled("history", theme.title()));
+    if d.history.is_empty() {
+        lines.push(Line::styled("  no recorded changes", theme.dim()));
+    }
+    for e in d.history.iter().take(4) {
+        let text = format!(
+            "  {} {} {}: {}",
+            e.at.format("%Y-%m-%d %H:%M"),
+            e.user,
+            e.op,
+            e.summary
+        );
+        lines.push(Line::raw(fit(&text, width)));
+    }
+    lines
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, d: &Detail, masked: bool, theme: &Theme) {
+    let title = format!(
+        " {} (id {}) ",
+        fit(&d.customer.name, 40).trim_end(),
+        d.customer.id
+    );
+    let block = Block::default().borders(Borders::ALL).title(title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let wide = inner.width >= 100;
+    let (left, right) = if wide {
+        let [l, r] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
+            .areas(inner);
+        (l, r)
+    } else {
+        let [l, r] =
+            Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
+        (l, r)
+    };
+    frame.render_widget(
+        Paragraph::new(fields(d, masked, left.width as usize, theme)),
+        left,
+    );
+    let [spark_area, rest] =
+        Layout::vertical([Constraint::Length(3), Constraint::Min(1)]).areas(right);
+    let data: Vec<u64> = d
+        .monthly
+        .iter()
+        .map(|(_, v)| u64::try_from(*v).unwrap_or(0))
+        .collect();
+    let first = d.monthly.first().map(|(m, _)| m.as_str()).unwrap_or("");
+    let last = d.monthly.last().map(|(m, _)| m.as_str()).unwrap_or("");
+    frame.render_widget(
+        Sparkline::default()
+            .block(Block::default().title(format!("monthly spend {first} .. {last}")))
+            .data(&data),
+        spark_area,
+    );
+    frame.render_widget(
+        Paragraph::new(activity(d, rest.width as usize, theme)),
+        rest,
+    );
+}
