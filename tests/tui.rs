@@ -371,3 +371,31 @@ fn monthly_spend_covers_the_twelve_months_up_to_as_of() {
         "2025-11 is outside the window"
     );
 }
+
+#[test]
+fn trash_undo_redo_from_the_keyboard() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    press(&mut a, "j");
+    let second = a.visible[1].customer.id;
+    press(&mut a, "d");
+    assert_eq!(a.total, 5);
+    assert!(
+        a.status.as_deref().unwrap().contains("trash"),
+        "{:?}",
+        a.status
+    );
+    assert!(a.visible.iter().all(|r| r.customer.id != second));
+    press(&mut a, "u");
+    assert_eq!(a.total, 6);
+    assert!(a.visible.iter().any(|r| r.customer.id == second));
+    a.on_key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL));
+    assert_eq!(a.total, 5, "redo trashes again");
+    press(&mut a, "uu");
+    assert_eq!(a.total, 6);
+    assert!(
+        a.status.as_deref().unwrap().contains("nothing to undo"),
+        "{:?}",
+        a.status
+    );
+}

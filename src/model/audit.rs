@@ -33,6 +33,9 @@ pub struct AuditEvent {
     pub changes: Vec<FieldChange>,
     pub before: Option<Customer>,
     pub after: Option<Customer>,
+    /// For `undo` and `redo` events: the sequence number of the event undone
+    /// or redone. (Added in record version 2.)
+    pub undoes: Option<u64>,
 }
 
 impl FieldChange {

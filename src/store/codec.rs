@@ -121,7 +121,22 @@ record!(crate::model::Customer, b'C', "customer", 1);
 record!(crate::model::Stats, b'S', "stats", 1);
 record!(crate::model::Order, b'O', "order", 1);
 record!(crate::model::Note, b'N', "note", 1);
-record!(crate::model::AuditEvent, b'A', "audit event", 1);
+impl Record for crate::model::AuditEvent {
+    const KIND: u8 = b'A';
+    const NAME: &'static str = "audit event";
+    /// 2 added `undoes`.
+    const VERSION: u8 = 2;
+
+    fn decode_old(version: u8, payload: &[u8]) -> Result<Self, CodecError> {
+        match version {
+            1 => Ok(decode_payload::<super::legacy::AuditEventV1>(payload)?.into()),
+            v => Err(CodecError::Version {
+                kind: Self::NAME,
+                version: v,
+            }),
+        }
+    }
+}
 record!(super::imports::ImportLog, b'I', "import log", 1);
 record!(super::imports::UndoBatch, b'U', "undo batch", 1);
 // Version 1 (format 1) was a list of (id, haystack); format 2 rebuilds

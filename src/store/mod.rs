@@ -7,10 +7,12 @@
 //! so a change is either entirely on disk or not at all.
 
 mod codec;
+mod edit;
 mod error;
 mod identity;
 mod imports;
 pub mod keys;
+mod legacy;
 mod maintenance;
 mod open;
 mod read;

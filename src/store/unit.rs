@@ -403,8 +403,28 @@ impl<'s> Unit<'s> {
             changes,
             before,
             after,
+            undoes: None,
         };
         self.put_record(keys::id_key(keys::AUDIT, seq), &event);
+        Ok(seq)
+    }
+
+    /// Logs an undo or redo of event `undoes` on one customer.
+    pub fn audit_undo(
+        &mut self,
+        op: &str,
+        undoes: u64,
+        customer: CustomerId,
+        before: Option<Customer>,
+        after: Option<Customer>,
+    ) -> Result<u64> {
+        let summary = format!("{op} of change #{undoes}");
+        let seq = self.audit(op, summary, vec![customer], before, after)?;
+        let key = keys::id_key(keys::AUDIT, seq);
+        if let Some(mut event) = self.get_record::<AuditEvent>(&key)? {
+            event.undoes = Some(undoes);
+            self.put_record(key, &event);
+        }
         Ok(seq)
     }
 

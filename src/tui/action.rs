@@ -49,11 +49,17 @@ pub enum Action {
     ToggleMask,
     /// Open the 360° view of the current customer.
     Open,
+    /// Move the current customer to the trash.
+    Trash,
+    /// Undo the last change (also after a restart).
+    Undo,
+    /// Redo the last undone change.
+    Redo,
 }
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 24] = [
         Action::Down,
         Action::Up,
         Action::Open,
@@ -64,6 +70,9 @@ impl Action {
         Action::Search,
         Action::ToggleSelect,
         Action::SelectAll,
+        Action::Trash,
+        Action::Undo,
+        Action::Redo,
         Action::Clear,
         Action::NextPane,
         Action::PrevPane,
@@ -101,6 +110,9 @@ impl Action {
             Action::PaneQuality => "Quality pane",
             Action::ToggleMask => "mask personal data on screen",
             Action::Open => "open the customer's 360° view (esc closes)",
+            Action::Trash => "move the customer to the trash",
+            Action::Undo => "undo the last change (also after a restart)",
+            Action::Redo => "redo the last undone change",
         }
     }
 }

@@ -332,6 +332,51 @@ impl App {
             Action::PaneSegments => self.pane = Pane::Segments,
             Action::PaneQuality => self.pane = Pane::Quality,
             Action::ToggleMask => self.masked = !self.masked,
+            Action::Trash => {
+                if let Some(id) = self.id_at(self.cursor) {
+                    let name = self
+                        .visible
+                        .get(self.cursor - self.offset)
+                        .map(|r| r.customer.name.clone())
+                        .unwrap_or_default();
+                    match self.store.trash_customer(id) {
+                        Ok(()) => {
+                            self.after_change();
+                            self.status = Some(format!("moved {name} to the trash (u undoes)"));
+                        }
+                        Err(e) => self.status = Some(format!("trash failed: {e}")),
+                    }
+                }
+            }
+            Action::Undo | Action::Redo => {
+                let result = if action == Action::Undo {
+                    self.store.undo()
+                } else {
+                    self.store.redo()
+                };
+                let verb = if action == Action::Undo {
+                    "undid"
+                } else {
+                    "redid"
+                };
+                match result {
+                    Ok(Some(e)) => {
+                        self.after_change();
+                        self.status = Some(format!("{verb} #{}: {}", e.seq, e.summary));
+                    }
+                    Ok(None) => {
+                        self.status = Some(format!(
+                            "nothing to {}",
+                            if action == Action::Undo {
+                                "undo"
+                            } else {
+                                "redo"
+                            }
+                        ))
+                    }
+                    Err(e) => self.status = Some(format!("{verb} failed: {e}")),
+                }
+            }
             Action::Open => {
                 if let Some(id) = self.id_at(self.cursor) {
                     match Detail::load(&self.store, id, self.as_of) {
@@ -420,6 +465,25 @@ impl App {
             }
             Err(e) => self.status = Some(format!("search failed: {e}")),
         }
+    }
+
+    /// After a change: reload the search index (its chunks changed in the
+    /// same commit), rerun the query and keep the cursor in range.
+    fn after_change(&mut self) {
+        if self.index.is_some() {
+            match Index::load(&self.store) {
+                Ok(ix) => self.index = Some(Arc::new(ix)),
+                Err(e) => self.status = Some(format!("reloading the index failed: {e}")),
+            }
+        }
+        let cursor = self.cursor;
+        self.narrowing = None;
+        self.run_search();
+        self.cursor = cursor;
+        if self.results.is_none() {
+            self.total = self.index.as_ref().map_or(self.total, |ix| ix.len());
+        }
+        self.move_cursor(0);
     }
 
     /// Reads the rows on screen (and only those) from the store.

@@ -19,7 +19,7 @@ pub struct KeyMap {
     bindings: BTreeMap<String, Action>,
 }
 
-const DEFAULTS: [(&str, Action); 27] = [
+const DEFAULTS: [(&str, Action); 30] = [
     ("q", Action::Quit),
     ("?", Action::Help),
     ("j", Action::Down),
@@ -47,6 +47,9 @@ const DEFAULTS: [(&str, Action); 27] = [
     ("5", Action::PaneQuality),
     ("M", Action::ToggleMask),
     ("enter", Action::Open),
+    ("d", Action::Trash),
+    ("u", Action::Undo),
+    ("ctrl-r", Action::Redo),
 ];
 
 impl Default for KeyMap {

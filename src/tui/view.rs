@@ -129,27 +129,44 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
     let help = app.keymap.help();
     let area = frame.area();
-    let height = (help.len() as u16 + 4).min(area.height);
-    let width = 60.min(area.width);
+    // One column when it fits, else two side by side.
+    let rows_available = usize::from(area.height.saturating_sub(4)).max(1);
+    let columns = if help.len() <= rows_available { 1 } else { 2 };
+    let rows = help.len().div_ceil(columns);
+    let width = if columns == 1 {
+        60.min(area.width)
+    } else {
+        area.width
+    };
+    let height = (rows as u16 + 3).min(area.height);
     let popup = Rect::new(
         (area.width - width) / 2,
         (area.height - height) / 2,
         width,
         height,
     );
-    let inner = width.saturating_sub(4) as usize;
-    let mut lines: Vec<Line> = help
-        .iter()
-        .map(|(keys, action)| {
-            Line::raw(format!(
-                "{} {}",
-                fit(keys, 14),
-                fit(action.describe(), inner.saturating_sub(15))
-            ))
-        })
+    let col_width = (width.saturating_sub(2) as usize) / columns;
+    let keys_width = 12.min(col_width / 3);
+    let cell = |i: usize| -> String {
+        help.get(i).map_or_else(
+            || " ".repeat(col_width),
+            |(keys, action)| {
+                format!(
+                    "{} {}",
+                    fit(keys, keys_width),
+                    fit(action.describe(), col_width.saturating_sub(keys_width + 2)) + " "
+                )
+            },
+        )
+    };
+    let mut lines: Vec<Line> = (0..rows)
+        .map(|r| Line::raw((0..columns).map(|c| cell(c * rows + r)).collect::<String>()))
         .collect();
     lines.push(Line::styled(
-        "in search: type, backspace, ctrl-u clears, enter/esc ends",
+        fit(
+            "in search: type, backspace, ctrl-u clears, enter/esc ends",
+            col_width * columns,
+        ),
         theme.dim(),
     ));
     frame.render_widget(Clear, popup);
