@@ -185,3 +185,66 @@ proptest! {
         prop_assert_eq!(store.check().unwrap(), Vec::<String>::new());
     }
 }
+
+#[test]
+fn trash_cli_lists_restores_and_purges_with_confirmation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db");
+    {
+        let store = open(tmp.path());
+        let ids = seed(&store, 3);
+        store.trash_customer(ids[0]).unwrap();
+        store.trash_customer(ids[2]).unwrap();
+    }
+    let rolo = |args: &[&str]| {
+        // sled releases its lock a moment after the last handle goes.
+        for _ in 0..100 {
+            let out = assert_cmd::Command::new(env!("CARGO_BIN_EXE_rolo"))
+                .args(args)
+                .arg("--db")
+                .arg(&db)
+                .env_remove("ROLO_DB")
+                .output()
+                .unwrap();
+            if !String::from_utf8_lossy(&out.stderr).contains("in use") {
+                return out;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("database stayed locked");
+    };
+    let list = rolo(&["trash", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(v["trash"].as_array().unwrap().len(), 2, "{v}");
+
+    let restore = rolo(&["trash", "restore", "1"]);
+    assert!(
+        restore.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restore.stderr)
+    );
+    let again = rolo(&["trash", "restore", "1"]);
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "restoring a live customer is refused"
+    );
+
+    let unconfirmed = rolo(&["trash", "purge", "--older-than", "0d"]);
+    assert_eq!(unconfirmed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unconfirmed.stderr).contains("--yes"));
+    let bad = rolo(&["trash", "purge", "--older-than", "soon", "--yes"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let purge = rolo(&["trash", "purge", "--older-than", "0d", "--yes", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&purge.stdout).unwrap();
+    assert_eq!(v["purged"], 1, "{v}");
+    let list = rolo(&["trash", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert!(v["trash"].as_array().unwrap().is_empty(), "{v}");
+    let check = rolo(&["check", "--json"]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}

@@ -9,6 +9,7 @@ mod maintenance;
 mod output;
 mod search;
 mod synth;
+mod trash;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
@@ -66,6 +67,9 @@ pub enum Command {
         /// The customer id
         id: u64,
     },
+    /// List, restore or purge trashed customers
+    #[command(subcommand)]
+    Trash(trash::TrashCmd),
     /// Rebuild every index from the records
     Reindex,
     /// Verify the database's invariants
@@ -190,13 +194,14 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Export(cmd)) => export::run(&ctx, cmd),
         Some(Command::Search(args)) => search::run(&ctx, args),
         Some(Command::History { id }) => maintenance::history(&ctx, id),
+        Some(Command::Trash(cmd)) => trash::run(&ctx, cmd),
         Some(Command::Reindex) => maintenance::reindex(&ctx),
         Some(Command::Check { repair }) => maintenance::check(&ctx, repair),
         Some(Command::Other(args)) => {
             let name = args.first().map(String::as_str).unwrap_or("");
-            const PLANNED: [&str; 10] = [
-                "tag", "dedup", "segments", "clv", "quality", "trash", "erase", "compact",
-                "backup", "restore",
+            const PLANNED: [&str; 9] = [
+                "tag", "dedup", "segments", "clv", "quality", "erase", "compact", "backup",
+                "restore",
             ];
             if PLANNED.contains(&name) {
                 Err(user_error(format!(

@@ -81,6 +81,28 @@ impl Store {
         unit.commit()
     }
 
+    /// Deletes trashed customers for good (with their orders and notes) in
+    /// one unit; customers not in the trash are skipped. Returns how many.
+    pub fn purge_trashed(&self, ids: &[CustomerId]) -> Result<u64> {
+        let mut unit = self.begin()?;
+        let mut n = 0;
+        for id in ids {
+            if unit.customer(*id)?.is_some_and(|c| c.trashed_at.is_some()) {
+                unit.purge_customer(*id)?;
+                n += 1;
+            }
+        }
+        unit.audit(
+            "purge",
+            format!("purged {n} customers from the trash"),
+            Vec::new(),
+            None,
+            None,
+        )?;
+        unit.commit()?;
+        Ok(n)
+    }
+
     /// The customers in the trash.
     pub fn trashed(&self) -> impl Iterator<Item = Result<Customer>> + use<> {
         self.all_customers()
