@@ -150,6 +150,7 @@ fn search_by_pinyin_initials_80x24() {
     press(&mut a, "/zw");
     assert_eq!(a.mode, Mode::Search);
     assert_eq!(a.total, 1);
+    assert_eq!(a.visible.len(), 1, "the rows on screen follow the search");
     assert_eq!(a.visible[0].customer.name, "张伟");
     insta::assert_snapshot!("search_zw_80x24", screen(&a, 80, 24).backend());
 }

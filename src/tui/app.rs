@@ -290,6 +290,7 @@ impl App {
             KeyCode::Up => self.update(Action::Up),
             _ => return false,
         }
+        self.refresh_visible();
         true
     }
 

@@ -1,0 +1,146 @@
+//! End to end: the real binary in a real terminal (tmux, its own server),
+//! driven with send-keys and read with capture-pane. Polls for text instead
+//! of sleeping. `.ci/run` installs tmux when it is missing.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a failure should stop the test loudly"
+)]
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux must be installed (.ci/run installs it)")
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "rolo"];
+        args.extend_from_slice(keys);
+        assert!(self.cmd(&args).status.success());
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "rolo"]).stdout)
+            .into_owned()
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "waited 20 s for {text:?}; the screen is:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+    }
+}
+
+#[test]
+fn open_search_view_trash_undo_and_quit_in_a_real_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db");
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(
+        &csv,
+        "ext_id,name,phone,email,city,注册日期\nC1,张伟,13800138000,zw@example.cn,上海,2024-01-01\nC2,Ann Lee,+14155550100,ann@example.com,SF,2024-01-02\nC3,Evil\u{1b}]0;pwned\u{7},13700137000,e@example.com,Paris,2024-01-03\n",
+    )
+    .unwrap();
+    let import = Command::new(env!("CARGO_BIN_EXE_rolo"))
+        .args(["import", "customers"])
+        .arg(&csv)
+        .arg("--db")
+        .arg(&db)
+        .env_remove("ROLO_DB")
+        .output()
+        .unwrap();
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+
+    let tmux = Tmux {
+        socket: format!("rolo-test-{}", std::process::id()),
+    };
+    let command = format!(
+        "env HOME={home} XDG_CONFIG_HOME={home}/config NO_COLOR=1 {bin} --db {db}; echo ROLO-EXITED $?; sleep 30",
+        home = tmp.path().display(),
+        bin = env!("CARGO_BIN_EXE_rolo"),
+        db = db.display()
+    );
+    let started = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "rolo",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        &command,
+    ]);
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+
+    let s = tmux.wait_for("3 customers");
+    assert!(s.contains("张伟") && s.contains("Ann Lee"), "{s}");
+    let title = String::from_utf8_lossy(
+        &tmux
+            .cmd(&["display-message", "-p", "-t", "rolo", "#{pane_title}"])
+            .stdout,
+    )
+    .into_owned();
+    assert!(
+        !title.contains("pwned"),
+        "an OSC title sequence from data reached the terminal: {title}"
+    );
+
+    tmux.keys(&["/", "zw"]);
+    let s = tmux.wait_for("1 matches");
+    assert!(s.contains("张伟") && !s.contains("Ann Lee"), "{s}");
+    tmux.keys(&["Enter", "Enter"]);
+    let s = tmux.wait_for("monthly spend");
+    assert!(s.contains("zw@example.cn"), "{s}");
+    // One Escape at a time: two in a row arrive as Alt-Escape.
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("NORMAL");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("3 customers");
+    tmux.keys(&["?"]);
+    tmux.wait_for("keys (any key closes)");
+    tmux.keys(&["x", "d"]);
+    tmux.wait_for("2 customers");
+    tmux.keys(&["u"]);
+    tmux.wait_for("3 customers");
+    tmux.keys(&["q"]);
+    let s = tmux.wait_for("ROLO-EXITED 0");
+    assert!(
+        !s.contains("1 Customers"),
+        "the workbench was left on screen:\n{s}"
+    );
+}
