@@ -4,6 +4,7 @@
 
 #![allow(
     clippy::unwrap_used,
+    clippy::expect_used,
     reason = "test helpers: a failure should stop the test loudly"
 )]
 
