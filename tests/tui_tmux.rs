@@ -145,3 +145,62 @@ fn open_search_view_trash_undo_and_quit_in_a_real_terminal() {
         "the workbench was left on screen:\n{s}"
     );
 }
+
+/// An SSH link that drops takes the terminal away: rolo must exit (not spin
+/// on end-of-file) and release the database, with everything committed kept.
+#[test]
+fn a_dropped_terminal_ends_rolo_and_releases_the_database() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db");
+    {
+        let store = rolo::store::Store::open(&db, &rolo::store::OpenOptions::default()).unwrap();
+        store
+            .create_customer(&rolo::model::Customer {
+                name: "Kept".into(),
+                ..Default::default()
+            })
+            .unwrap();
+    }
+    let tmux = Tmux {
+        socket: format!("rolo-hup-{}", std::process::id()),
+    };
+    let command = format!(
+        "env HOME={home} XDG_CONFIG_HOME={home}/config {bin} --db {db}",
+        home = tmp.path().display(),
+        bin = env!("CARGO_BIN_EXE_rolo"),
+        db = db.display()
+    );
+    assert!(
+        tmux.cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            "rolo",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            &command
+        ])
+        .status
+        .success()
+    );
+    tmux.wait_for("1 customers");
+    assert!(tmux.cmd(&["kill-server"]).status.success());
+    let start = Instant::now();
+    loop {
+        match rolo::store::Store::open(&db, &rolo::store::OpenOptions::default()) {
+            Ok(store) => {
+                assert_eq!(store.live_count().unwrap(), 1);
+                break;
+            }
+            Err(e) => {
+                assert!(
+                    start.elapsed() < Duration::from_secs(10),
+                    "rolo still holds the database 10 s after the terminal went away: {e}"
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}

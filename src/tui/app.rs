@@ -14,8 +14,9 @@ use crate::search::engine::{Index, Narrowing};
 use crate::search::{EvalContext, parse};
 use crate::store::Store;
 
-/// How many ranked hits a search keeps for scrolling (the count is exact).
-pub const RESULT_LIMIT: usize = 2000;
+/// How many ranked hits a search fetches at first (the count is always
+/// exact); scrolling near the end fetches four times more.
+pub const RESULT_LIMIT: usize = 200;
 
 /// The panes, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +158,8 @@ pub struct App {
     pub status: Option<String>,
     pub quit: bool,
     narrowing: Option<Narrowing>,
+    /// How many hits the current search fetched.
+    fetched: usize,
 }
 
 impl App {
@@ -194,6 +197,7 @@ impl App {
             status: None,
             quit: false,
             narrowing: None,
+            fetched: RESULT_LIMIT,
         };
         app.refresh_visible();
         Ok(app)
@@ -394,6 +398,20 @@ impl App {
     }
 
     fn move_cursor(&mut self, delta: isize) {
+        // Near the end of the fetched hits of a larger result: fetch more.
+        let wanted = (self.cursor as isize).saturating_add(delta).max(0) as usize + self.page;
+        if self
+            .results
+            .as_ref()
+            .is_some_and(|r| wanted >= r.len() && r.len() < self.total)
+        {
+            self.fetched = (self.fetched * 4).max(wanted);
+            let cursor = self.cursor;
+            let offset = self.offset;
+            self.search_with_limit(self.fetched, false);
+            self.cursor = cursor;
+            self.offset = offset;
+        }
         let last = self.scrollable().saturating_sub(1);
         let next = (self.cursor as isize)
             .saturating_add(delta)
@@ -436,6 +454,11 @@ impl App {
 
     /// Runs the current query against the index (narrowing from the last keystroke).
     fn run_search(&mut self) {
+        self.fetched = RESULT_LIMIT;
+        self.search_with_limit(RESULT_LIMIT, true);
+    }
+
+    fn search_with_limit(&mut self, limit: usize, narrow: bool) {
         self.cursor = 0;
         self.offset = 0;
         if self.query.trim().is_empty() {
@@ -458,7 +481,12 @@ impl App {
             return;
         };
         let ctx = EvalContext::new(self.as_of);
-        match index.search(&self.store, &q, &ctx, RESULT_LIMIT, self.narrowing.as_ref()) {
+        let prev = if narrow {
+            self.narrowing.as_ref()
+        } else {
+            None
+        };
+        match index.search(&self.store, &q, &ctx, limit, prev) {
             Ok((r, n)) => {
                 self.total = r.total;
                 self.results = Some(r.hits.into_iter().map(|h| h.id).collect());

@@ -58,6 +58,8 @@ pub fn run(store: Store, as_of: NaiveDate, stop: Arc<AtomicBool>) -> Result<()> 
             let _ = tx.send(Index::load(&store));
         });
     }
+    let running = Arc::new(AtomicBool::new(true));
+    spawn_hangup_watchdog(Arc::clone(&store), Arc::clone(&stop), Arc::clone(&running));
     let mut terminal = ratatui::init();
     let outcome = (|| -> Result<()> {
         let size = terminal.size()?;
@@ -85,9 +87,66 @@ pub fn run(store: Store, as_of: NaiveDate, stop: Arc<AtomicBool>) -> Result<()> 
         }
         Ok(())
     })();
+    running.store(false, Ordering::Relaxed);
     ratatui::restore();
     store.flush()?;
     outcome
+}
+
+/// When the terminal goes away (an SSH link drops) crossterm keeps reading
+/// end-of-file inside its poll and never returns, so neither the event loop
+/// nor the SIGHUP flag it checks gets a turn. This thread watches for that
+/// (three checks in a row, 100 ms apart) and for a stop signal the loop
+/// did not honour within a second, flushes the store and exits. Every
+/// change was already flushed at its commit; this is belt and braces.
+fn spawn_hangup_watchdog(store: Arc<Store>, stop: Arc<AtomicBool>, running: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        let mut hung = 0;
+        let mut stopping = 0;
+        while running.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(100));
+            hung = if terminal_hung_up() { hung + 1 } else { 0 };
+            stopping = if stop.load(Ordering::Relaxed) {
+                stopping + 1
+            } else {
+                0
+            };
+            if (hung >= 3 || stopping >= 10) && running.load(Ordering::Relaxed) {
+                tracing::info!("terminal gone or stop signal not honoured: flushing and exiting");
+                let _ = store.flush();
+                std::process::exit(if hung >= 3 { 0 } else { 130 });
+            }
+        }
+    });
+}
+
+/// Whether the terminal went away (an SSH link dropped, tmux killed).
+/// crossterm then keeps reading end-of-file and never reports it, so rolo
+/// asks the tty itself: readable (or hung up) with nothing to read means
+/// end-of-file. rolo then quits; the store flushes on the way out.
+fn terminal_hung_up() -> bool {
+    let mut fds = libc::pollfd {
+        fd: 0,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let mut pending: libc::c_int = 0;
+    #[expect(
+        unsafe_code,
+        reason = "poll(2) and ioctl(FIONREAD) on stdin; no safe std wrapper"
+    )]
+    // SAFETY: one valid pollfd with a zero timeout; FIONREAD writes one c_int.
+    let (ready, available) = unsafe {
+        let n = libc::poll(&mut fds, 1, 0);
+        let r = libc::ioctl(0, libc::FIONREAD, &mut pending);
+        (n, r)
+    };
+    if ready <= 0 {
+        return false;
+    }
+    let hup = fds.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0;
+    let eof = fds.revents & libc::POLLIN != 0 && available == 0 && pending == 0;
+    hup || eof
 }
 
 /// Table rows that fit in a terminal `height` rows tall.
