@@ -1,0 +1,393 @@
+//! Preparing rows: everything an import does to a row that needs no
+//! database (mapping columns, cleaning text, parsing emails, phones, dates
+//! and amounts). Runs on the reader thread, ahead of the writer.
+
+use super::headers::RecordKind;
+use super::import::ImportOptions;
+use super::normalize::{self, clean_text};
+use super::reader::SourceRow;
+use crate::model::{Customer, CustomerId, Note, NoteKind, Order};
+
+/// The columns of the file and where each goes.
+pub(super) struct Layout {
+    pub(super) columns: Vec<Option<&'static str>>,
+    pub(super) headers: Vec<String>,
+}
+
+/// The cleaned values of one row: canonical fields (several columns joined
+/// by a space) and custom attributes.
+struct Values {
+    fields: Vec<(&'static str, String)>,
+    attrs: Vec<(String, String)>,
+}
+
+impl Values {
+    fn of(row: &SourceRow, layout: &Layout) -> Values {
+        let (columns, headers) = (&layout.columns, &layout.headers);
+        let mut fields: Vec<(&'static str, String)> = Vec::new();
+        let mut attrs = Vec::new();
+        for (i, raw) in row.fields.iter().enumerate() {
+            let v = clean_text(raw);
+            if v.is_empty() {
+                continue;
+            }
+            match columns.get(i).copied().flatten() {
+                Some(f) => match fields.iter_mut().find(|(k, _)| *k == f) {
+                    // Several columns on one field: text joins with a space,
+                    // lists with ';'; a figure or date keeps the first value
+                    // and the other column stays as an attribute.
+                    Some((_, existing)) => match join_rule(f) {
+                        Join::Text => {
+                            existing.push(' ');
+                            existing.push_str(&v);
+                        }
+                        Join::List => {
+                            existing.push(';');
+                            existing.push_str(&v);
+                        }
+                        Join::First => {
+                            let key = headers.get(i).map(|h| clean_text(h)).unwrap_or_default();
+                            attrs.push((key, v));
+                        }
+                    },
+                    None => fields.push((f, v)),
+                },
+                None => {
+                    let key = headers.get(i).map(|h| clean_text(h)).unwrap_or_default();
+                    let key = if key.is_empty() {
+                        format!("column_{}", i + 1)
+                    } else {
+                        key
+                    };
+                    attrs.push((key, v));
+                }
+            }
+        }
+        Values { fields, attrs }
+    }
+
+    fn get(&self, field: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| *k == field)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+enum Join {
+    Text,
+    List,
+    First,
+}
+
+fn join_rule(field: &str) -> Join {
+    match field {
+        "email" | "phone" => Join::List,
+        "name" | "given_name" | "family_name" | "company" | "title" | "street" | "city"
+        | "region" | "country" | "source" | "text" | "channel" => Join::Text,
+        _ => Join::First,
+    }
+}
+
+/// Splits a cell holding several emails or phones.
+fn split_list(s: &str, allow_space: bool) -> Vec<&str> {
+    s.split(|c: char| {
+        c == ';' || c == ',' || c == '/' || c == '|' || (allow_space && c.is_whitespace())
+    })
+    .map(str::trim)
+    .filter(|p| !p.is_empty())
+    .collect()
+}
+
+/// A row after the work that needs no database: cleaned, parsed and
+/// validated. Runs on its own thread, ahead of the writer.
+pub(super) enum Prepared {
+    Customer(Box<Customer>),
+    Order(Box<Order>, Who),
+    Note(Box<Note>, Who),
+}
+
+/// One source row on its way to the writer.
+pub(super) struct PreparedRow {
+    pub(super) row: SourceRow,
+    pub(super) result: Result<Prepared, String>,
+    pub(super) warnings: Vec<String>,
+}
+
+pub(super) fn prepare(
+    kind: RecordKind,
+    row: SourceRow,
+    layout: &Layout,
+    opts: &ImportOptions,
+) -> PreparedRow {
+    let mut warnings = Vec::new();
+    let result = match &row.problem {
+        Some(p) => Err(p.clone()),
+        None => match kind {
+            RecordKind::Customers => prepare_customer(&row, layout, opts, &mut warnings),
+            RecordKind::Orders => prepare_order(&row, layout, opts, &mut warnings),
+            RecordKind::Notes => prepare_note(&row, layout, opts, &mut warnings),
+        },
+    };
+    PreparedRow {
+        row,
+        result,
+        warnings,
+    }
+}
+
+fn prepare_customer(
+    row: &SourceRow,
+    layout: &Layout,
+    opts: &ImportOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Prepared, String> {
+    let v = Values::of(row, layout);
+    // A row's own country decides how its phone numbers without a country
+    // code are read; the configured region is the fallback.
+    let mut row_cfg = opts.normalize.clone();
+    if let Some(region) = v.get("country").and_then(region_of_country) {
+        row_cfg.default_region = region;
+    }
+    let cfg = &row_cfg;
+    let mut draft = Customer::default();
+    let mut invalid = Vec::new();
+    let mut warn = |field: &str, value: &str, why: String| {
+        warnings.push(format!("{field} '{}' emptied: {why}", preview(value)));
+        invalid.push((field.to_owned(), value.to_owned()));
+    };
+    for (field, value) in &v.fields {
+        let value = value.as_str();
+        match *field {
+            "ext_id" => draft.ext_id = Some(value.to_owned()),
+            "name" => draft.name = value.to_owned(),
+            "given_name" => draft.given_name = Some(value.to_owned()),
+            "family_name" => draft.family_name = Some(value.to_owned()),
+            "email" => {
+                for part in split_list(value, true) {
+                    match normalize::email(part) {
+                        Ok(e) if !draft.emails.contains(&e) => draft.emails.push(e),
+                        Ok(_) => {}
+                        Err(why) => warn("email", part, why),
+                    }
+                }
+            }
+            "phone" => {
+                for part in split_list(value, false) {
+                    match normalize::phone(part, cfg) {
+                        Ok(p) if !draft.phones.contains(&p) => draft.phones.push(p),
+                        Ok(_) => {}
+                        Err(why) => warn("phone", part, why),
+                    }
+                }
+            }
+            "company" => draft.company = Some(value.to_owned()),
+            "title" => draft.title = Some(value.to_owned()),
+            "street" => draft.street = Some(value.to_owned()),
+            "city" => draft.city = Some(value.to_owned()),
+            "region" => draft.region = Some(value.to_owned()),
+            "postcode" => draft.postcode = Some(value.to_owned()),
+            "country" => draft.country = Some(value.to_owned()),
+            "birth_date" => match normalize::date(value, cfg) {
+                Ok(d) => draft.birth_date = Some(d),
+                Err(why) => warn("birth_date", value, why),
+            },
+            "gender" => draft.gender = Some(normalize::gender(value)),
+            "source" => draft.source = Some(value.to_owned()),
+            "created_at" => match normalize::datetime(value, cfg) {
+                Ok(t) => draft.created_at = Some(t),
+                Err(why) => warn("created_at", value, why),
+            },
+            other => draft.attrs.push((other.to_owned(), value.to_owned())),
+        }
+    }
+    draft.attrs.extend(v.attrs);
+    draft.invalid = invalid;
+    if draft.name.is_empty() {
+        draft.name = derive_name(draft.given_name.as_deref(), draft.family_name.as_deref());
+    }
+    if draft.name.is_empty() && draft.emails.is_empty() && draft.phones.is_empty() {
+        return Err(
+            "no name, no valid email and no valid phone: nothing identifies this customer"
+                .to_owned(),
+        );
+    }
+    Ok(Prepared::Customer(Box::new(draft)))
+}
+
+/// The phone region of a country as exports write it (ISO code, English or Chinese name).
+fn region_of_country(country: &str) -> Option<phonenumber::country::Id> {
+    use phonenumber::country::Id;
+    let c = country.trim().to_lowercase();
+    let id = match c.as_str() {
+        "cn" | "chn" | "china" | "中国" | "中华人民共和国" | "prc" => Id::CN,
+        "us" | "usa" | "united states" | "united states of america" | "美国" => Id::US,
+        "gb" | "uk" | "united kingdom" | "england" | "scotland" | "wales" | "great britain"
+        | "英国" => Id::GB,
+        "au" | "aus" | "australia" | "澳大利亚" => Id::AU,
+        "ca" | "canada" | "加拿大" => Id::CA,
+        "hk" | "hong kong" | "香港" | "中国香港" => Id::HK,
+        "tw" | "taiwan" | "台湾" | "中国台湾" => Id::TW,
+        "mo" | "macau" | "macao" | "澳门" => Id::MO,
+        "sg" | "singapore" | "新加坡" => Id::SG,
+        "jp" | "japan" | "日本" => Id::JP,
+        "kr" | "korea" | "south korea" | "韩国" => Id::KR,
+        "de" | "germany" | "deutschland" | "德国" => Id::DE,
+        "fr" | "france" | "法国" => Id::FR,
+        "nz" | "new zealand" | "新西兰" => Id::NZ,
+        "in" | "india" | "印度" => Id::IN,
+        other => return other.to_ascii_uppercase().parse().ok(),
+    };
+    Some(id)
+}
+
+/// `name` from its parts: "张" + "伟" -> "张伟"; "Ann" + "Lee" -> "Ann Lee".
+fn derive_name(given: Option<&str>, family: Option<&str>) -> String {
+    match (given, family) {
+        (Some(g), Some(f)) => {
+            let cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+            if cjk(g) || cjk(f) {
+                format!("{f}{g}")
+            } else {
+                format!("{g} {f}")
+            }
+        }
+        (Some(x), None) | (None, Some(x)) => x.to_owned(),
+        (None, None) => String::new(),
+    }
+}
+
+/// How an order or note row names its customer.
+pub(super) struct Who {
+    pub(super) customer: Option<String>,
+    pub(super) email: Option<String>,
+    pub(super) phone: Option<String>,
+}
+
+impl Who {
+    fn of(v: &Values) -> Who {
+        Who {
+            customer: v.get("customer").map(str::to_owned),
+            email: v.get("customer_email").map(str::to_owned),
+            phone: v.get("customer_phone").map(str::to_owned),
+        }
+    }
+}
+
+fn prepare_order(
+    row: &SourceRow,
+    layout: &Layout,
+    opts: &ImportOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Prepared, String> {
+    let v = Values::of(row, layout);
+    let cfg = &opts.normalize;
+    let date_text = v.get("order_date").ok_or("no order date")?;
+    let date = normalize::datetime(date_text, cfg)
+        .map(|t| t.date_naive())
+        .or_else(|_| normalize::date(date_text, cfg))
+        .map_err(|why| format!("order date '{}': {why}", preview(date_text)))?;
+    let amount_text = v.get("amount").ok_or("no amount")?;
+    let amount_minor = normalize::amount_minor(amount_text)
+        .map_err(|why| format!("amount '{}': {why}", preview(amount_text)))?;
+    let quantity = match v.get("quantity") {
+        Some(q) => match q.trim().parse::<f64>() {
+            Ok(n) if n >= 0.0 && n.fract() == 0.0 && n <= f64::from(u32::MAX) => Some(n as u32),
+            _ => {
+                warnings.push(format!(
+                    "quantity '{}' emptied: not a whole number",
+                    preview(q)
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    let order_id = match v.get("order_id") {
+        Some(id) => id.to_owned(),
+        // No order id: derive one from the row's content, so that importing
+        // the same file again updates instead of duplicating.
+        None => format!("auto-{:016x}", content_hash(&row.fields)),
+    };
+    // customer_email / customer_phone only identified the customer: the
+    // order links to that customer instead of copying personal data.
+    let order = Order {
+        order_id,
+        customer: CustomerId(0),
+        date,
+        amount_minor,
+        quantity,
+        currency: v.get("currency").map(|c| c.to_uppercase()),
+        channel: v.get("channel").map(str::to_owned),
+        attrs: v.attrs.clone(),
+    };
+    Ok(Prepared::Order(Box::new(order), Who::of(&v)))
+}
+
+fn prepare_note(
+    row: &SourceRow,
+    layout: &Layout,
+    opts: &ImportOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Prepared, String> {
+    let v = Values::of(row, layout);
+    let at_text = v.get("at").ok_or("no date or time")?;
+    let at = normalize::datetime(at_text, &opts.normalize)
+        .map_err(|why| format!("time '{}': {why}", preview(at_text)))?;
+    let mut text = v.get("text").unwrap_or_default().to_owned();
+    let kind = match v.get("kind") {
+        Some(k) => k.parse::<NoteKind>().unwrap_or_else(|()| {
+            warnings.push(format!(
+                "kind '{}' is not call/email/visit/feedback/complaint: kept as other",
+                preview(k)
+            ));
+            text = format!("[{k}] {text}");
+            NoteKind::Other
+        }),
+        None => NoteKind::Other,
+    };
+    let satisfaction = match v.get("satisfaction") {
+        Some(s) => match s.trim().parse::<f64>() {
+            Ok(n) if (1.0..=5.0).contains(&n) && n.fract() == 0.0 => Some(n as u8),
+            _ => {
+                warnings.push(format!(
+                    "satisfaction '{}' emptied: expected 1 to 5",
+                    preview(s)
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    if text.trim().is_empty() && satisfaction.is_none() {
+        return Err("the note has neither text nor a satisfaction score".to_owned());
+    }
+    let note = Note {
+        customer: CustomerId(0),
+        at,
+        kind,
+        text,
+        satisfaction,
+    };
+    Ok(Prepared::Note(Box::new(note), Who::of(&v)))
+}
+
+fn content_hash(fields: &[String]) -> u64 {
+    // FNV-1a: stable across runs and versions, unlike std's SipHash keys.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for f in fields {
+        for b in f.as_bytes().iter().chain(std::iter::once(&0x1f)) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+pub(super) fn preview(s: &str) -> String {
+    let mut out: String = s.chars().take(40).collect();
+    if s.chars().count() > 40 {
+        out.push('…');
+    }
+    out
+}
