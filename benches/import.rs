@@ -29,8 +29,12 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod common;
+use common::proc_status_kb;
+use common::{bench_size, data_dir, mb, status_kb};
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -43,7 +47,6 @@ use rolo::ingest::{ImportOptions, ImportReport, import_file};
 use rolo::store::{OpenOptions, Store};
 use rolo::synth::{GenOptions, Locale, generate};
 
-const DEFAULT_SIZE: u64 = 1_000_000;
 const TARGET_ROWS_PER_S: f64 = 50_000.0;
 const TARGET_DB_RATIO: f64 = 4.0;
 const TARGET_PEAK_BYTES: u64 = 1 << 30;
@@ -224,22 +227,6 @@ fn main() -> Result<()> {
     });
     println!("BENCH_SUMMARY import {summary}");
     Ok(())
-}
-
-fn bench_size() -> u64 {
-    std::env::var("ROLO_BENCH_SIZE")
-        .ok()
-        .and_then(|s| s.replace('_', "").parse().ok())
-        .unwrap_or(DEFAULT_SIZE)
-}
-
-fn data_dir(size: u64) -> PathBuf {
-    match std::env::var_os("ROLO_BENCH_DATA") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("bench-data")
-            .join(format!("n{size}")),
-    }
 }
 
 /// Generates the CSVs unless a complete set is there; returns the seconds spent.
@@ -448,18 +435,6 @@ fn verdict(what: &str, value: f64, op: &str, target: f64) {
     );
 }
 
-fn status_kb(field: &str) -> Option<u64> {
-    proc_status_kb("/proc/self/status", field)
-}
-
-fn proc_status_kb(path: &str, field: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(path).ok()?;
-    text.lines().find_map(|l| {
-        let rest = l.strip_prefix(field)?.strip_prefix(':')?;
-        rest.trim().trim_end_matches("kB").trim().parse().ok()
-    })
-}
-
 fn file_len(p: &Path) -> Result<u64> {
     Ok(std::fs::metadata(p)
         .with_context(|| format!("reading {}", p.display()))?
@@ -529,8 +504,4 @@ fn prefix_name(p: u8) -> &'static str {
         b'h' => "h history",
         _ => "? other",
     }
-}
-
-fn mb(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1e6)
 }

@@ -25,8 +25,11 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod common;
+use common::{bench_size, data_dir, mb, status_kb};
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
@@ -42,7 +45,6 @@ use rolo::search::{EvalContext, parse};
 use rolo::store::{OpenOptions, Store};
 use rolo::synth::{GenOptions, Locale, generate};
 
-const DEFAULT_SIZE: u64 = 1_000_000;
 const PER_KIND: usize = 5;
 const MAX_KEYS: usize = 8;
 const LIMIT: usize = 50;
@@ -435,22 +437,6 @@ fn splitmix(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-fn bench_size() -> u64 {
-    std::env::var("ROLO_BENCH_SIZE")
-        .ok()
-        .and_then(|s| s.replace('_', "").parse().ok())
-        .unwrap_or(DEFAULT_SIZE)
-}
-
-fn data_dir(size: u64) -> PathBuf {
-    match std::env::var_os("ROLO_BENCH_DATA") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("bench-data")
-            .join(format!("n{size}")),
-    }
-}
-
 /// Makes sure `<dir>/db` holds the imported data (as the import bench leaves it).
 fn ensure_db(size: u64, dir: &Path, db: &Path) -> Result<()> {
     let done = dir.join("db.complete");
@@ -524,18 +510,6 @@ fn dir_size(p: &Path) -> Result<u64> {
     Ok(total)
 }
 
-fn status_kb(field: &str) -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/self/status").ok()?;
-    text.lines().find_map(|l| {
-        let rest = l.strip_prefix(field)?.strip_prefix(':')?;
-        rest.trim().trim_end_matches("kB").trim().parse().ok()
-    })
-}
-
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
-}
-
-fn mb(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1e6)
 }
