@@ -400,3 +400,72 @@ fn trash_undo_redo_from_the_keyboard() {
         a.status
     );
 }
+
+fn code(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+#[test]
+fn edit_form_saves_validates_and_undoes() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    let id = a.visible[0].customer.id;
+    press(&mut a, "e");
+    assert_eq!(a.mode, Mode::Edit);
+    insta::assert_snapshot!("edit_form_80x24", screen(&a, 80, 24).backend());
+    // Move to the city field (7th) and replace it.
+    for _ in 0..6 {
+        a.on_key(code(KeyCode::Down));
+    }
+    a.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    press(&mut a, "北京");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Normal, "{:?}", a.form);
+    assert!(
+        a.status.as_deref().unwrap().starts_with("saved"),
+        "{:?}",
+        a.status
+    );
+    assert_eq!(
+        f.store.customer(id).unwrap().unwrap().city.as_deref(),
+        Some("北京")
+    );
+    press(&mut a, "u");
+    assert_eq!(
+        f.store.customer(id).unwrap().unwrap().city.as_deref(),
+        Some("上海")
+    );
+
+    // An invalid email keeps the form open with the reason on screen.
+    press(&mut a, "e");
+    a.on_key(code(KeyCode::Down));
+    a.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    press(&mut a, "not-an-email");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Edit);
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("email 'not-an-email'"), "{s}");
+    a.on_key(code(KeyCode::Esc));
+    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(
+        f.store.customer(id).unwrap().unwrap().emails,
+        ["zhang.wei@example.cn"]
+    );
+}
+
+#[test]
+fn new_customer_form_creates_one() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    press(&mut a, "n");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Edit, "an empty customer is refused");
+    assert!(a.form.as_ref().unwrap().error.is_some());
+    press(&mut a, "李娜");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(a.total, 7);
+    press(&mut a, "/lina");
+    assert_eq!(a.total, 1);
+    assert_eq!(a.visible[0].customer.name, "李娜");
+}

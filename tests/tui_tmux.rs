@@ -132,6 +132,16 @@ fn open_search_view_trash_undo_and_quit_in_a_real_terminal() {
     tmux.wait_for("NORMAL");
     tmux.keys(&["Escape"]);
     tmux.wait_for("3 customers");
+    tmux.keys(&["e"]);
+    tmux.wait_for("edit customer");
+    for _ in 0..6 {
+        tmux.keys(&["Down"]);
+    }
+    tmux.keys(&["C-u", "Rome", "Enter"]);
+    let s = tmux.wait_for("saved");
+    assert!(!s.contains("edit customer"), "{s}");
+    tmux.keys(&["u"]);
+    tmux.wait_for("undid");
     tmux.keys(&["?"]);
     tmux.wait_for("keys (any key closes)");
     tmux.keys(&["x", "d"]);

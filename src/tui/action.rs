@@ -55,11 +55,15 @@ pub enum Action {
     Undo,
     /// Redo the last undone change.
     Redo,
+    /// Edit the current customer in a form.
+    Edit,
+    /// Create a new customer in a form.
+    New,
 }
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 26] = [
         Action::Down,
         Action::Up,
         Action::Open,
@@ -70,6 +74,8 @@ impl Action {
         Action::Search,
         Action::ToggleSelect,
         Action::SelectAll,
+        Action::Edit,
+        Action::New,
         Action::Trash,
         Action::Undo,
         Action::Redo,
@@ -111,6 +117,8 @@ impl Action {
             Action::ToggleMask => "mask personal data on screen",
             Action::Open => "open the customer's 360° view (esc closes)",
             Action::Trash => "move the customer to the trash",
+            Action::Edit => "edit the customer (enter saves, esc cancels)",
+            Action::New => "new customer",
             Action::Undo => "undo the last change (also after a restart)",
             Action::Redo => "redo the last undone change",
         }

@@ -61,6 +61,8 @@ pub enum Mode {
     Help,
     /// The 360° view of one customer.
     Detail,
+    /// Editing a customer (or a new one) in a form.
+    Edit,
 }
 
 /// Everything the 360° view shows about one customer, read once when opened.
@@ -155,6 +157,7 @@ pub struct App {
     pub selected: HashSet<CustomerId>,
     pub masked: bool,
     pub detail: Option<Detail>,
+    pub form: Option<super::form::Form>,
     pub status: Option<String>,
     pub quit: bool,
     narrowing: Option<Narrowing>,
@@ -194,6 +197,7 @@ impl App {
             selected: HashSet::new(),
             masked: false,
             detail: None,
+            form: None,
             status: None,
             quit: false,
             narrowing: None,
@@ -251,6 +255,10 @@ impl App {
                 } else {
                     Mode::Normal
                 };
+                true
+            }
+            Mode::Edit => {
+                self.on_form_key(key);
                 true
             }
             Mode::Detail => match self.keymap.action(key) {
@@ -382,6 +390,16 @@ impl App {
                     Err(e) => self.status = Some(format!("{verb} failed: {e}")),
                 }
             }
+            Action::Edit => {
+                if let Some(row) = self.visible.get(self.cursor.saturating_sub(self.offset)) {
+                    self.form = Some(super::form::Form::edit(&row.customer));
+                    self.mode = Mode::Edit;
+                }
+            }
+            Action::New => {
+                self.form = Some(super::form::Form::new_customer());
+                self.mode = Mode::Edit;
+            }
             Action::Open => {
                 if let Some(id) = self.id_at(self.cursor) {
                     match Detail::load(&self.store, id, self.as_of) {
@@ -493,6 +511,67 @@ impl App {
                 self.narrowing = Some(n);
             }
             Err(e) => self.status = Some(format!("search failed: {e}")),
+        }
+    }
+
+    fn on_form_key(&mut self, key: KeyEvent) {
+        use super::form::FormOutcome;
+        let Some(form) = self.form.as_mut() else {
+            self.mode = Mode::Normal;
+            return;
+        };
+        match form.on_key(key) {
+            FormOutcome::Continue => {}
+            FormOutcome::Cancel => {
+                self.form = None;
+                self.mode = Mode::Normal;
+                self.status = Some("edit cancelled".into());
+            }
+            FormOutcome::Submit => {
+                let base = match form.id {
+                    Some(id) => match self.store.customer(id) {
+                        Ok(Some(c)) => c,
+                        _ => {
+                            form.error = Some(format!("customer {id} is gone"));
+                            return;
+                        }
+                    },
+                    None => Customer::default(),
+                };
+                let cfg = crate::ingest::normalize::NormalizeConfig::default();
+                let record = match form.apply(&base, &cfg) {
+                    Ok(r) => r,
+                    Err(why) => {
+                        form.error = Some(why);
+                        return;
+                    }
+                };
+                let saved = match form.id {
+                    Some(_) if record == base => Ok("nothing changed".to_owned()),
+                    Some(_) => self
+                        .store
+                        .update_customer(&record)
+                        .map(|_| format!("saved {} (u undoes)", record.name)),
+                    None => self
+                        .store
+                        .create_customer(&record)
+                        .map(|id| format!("created {} as {id} (u undoes)", record.name)),
+                };
+                match saved {
+                    Ok(msg) => {
+                        self.form = None;
+                        self.mode = Mode::Normal;
+                        self.after_change();
+                        self.status = Some(msg);
+                        self.refresh_visible();
+                    }
+                    Err(e) => {
+                        if let Some(f) = self.form.as_mut() {
+                            f.error = Some(format!("not saved: {e}"));
+                        }
+                    }
+                }
+            }
         }
     }
 

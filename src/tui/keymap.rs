@@ -19,7 +19,7 @@ pub struct KeyMap {
     bindings: BTreeMap<String, Action>,
 }
 
-const DEFAULTS: [(&str, Action); 30] = [
+const DEFAULTS: [(&str, Action); 32] = [
     ("q", Action::Quit),
     ("?", Action::Help),
     ("j", Action::Down),
@@ -48,6 +48,8 @@ const DEFAULTS: [(&str, Action); 30] = [
     ("M", Action::ToggleMask),
     ("enter", Action::Open),
     ("d", Action::Trash),
+    ("e", Action::Edit),
+    ("n", Action::New),
     ("u", Action::Undo),
     ("ctrl-r", Action::Redo),
 ];

@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod app;
+pub mod form;
 pub mod keymap;
 pub mod panes;
 pub mod text;

@@ -25,6 +25,11 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     draw_tabs(frame, tabs, app, theme);
     draw_search(frame, search, app, theme);
     match (&app.detail, app.pane) {
+        _ if app.mode == Mode::Edit && app.form.is_some() => {
+            if let Some(form) = &app.form {
+                panes::form::draw(frame, body, form, theme);
+            }
+        }
         (Some(d), _) => panes::detail::draw(frame, body, d, app.masked, theme),
         (None, Pane::Customers) => panes::customers::draw(frame, body, app, theme),
         (None, other) => panes::placeholder::draw(frame, body, other, theme),
@@ -102,6 +107,7 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Mode::Search => "SEARCH",
         Mode::Help => "HELP",
         Mode::Detail => "360°",
+        Mode::Edit => "EDIT",
     };
     let mut parts = vec![mode.to_owned(), app.pane.title().to_owned(), count];
     if !app.selected.is_empty() {

@@ -2,4 +2,5 @@
 
 pub mod customers;
 pub mod detail;
+pub mod form;
 pub mod placeholder;
