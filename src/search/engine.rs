@@ -20,7 +20,7 @@ use fuzzy_matcher::skim::SkimMatcherV2;
 use super::eval::{EvalContext, matches, text_matches};
 use super::query::{MatchKind, Query, TextTerm};
 use crate::model::CustomerId;
-use crate::model::searchable::{char_bit, initials_of, mask_of};
+use crate::model::searchable::{char_bit, mask_of};
 use crate::store::{Result, Store};
 
 /// How a free-text term met a haystack, best first.
@@ -94,27 +94,6 @@ impl Index {
         Ok(index)
     }
 
-    /// Builds an index from (id, haystack) pairs in ascending id order.
-    pub fn from_entries<'a>(entries: impl IntoIterator<Item = (u64, &'a str)>) -> Index {
-        let mut index = Index {
-            offsets: vec![0],
-            ..Index::default()
-        };
-        for (id, hay) in entries {
-            index.push(id, hay);
-        }
-        index
-    }
-
-    fn push(&mut self, id: u64, hay: &str) {
-        self.ids.push(id);
-        self.arena.push_str(hay);
-        self.offsets
-            .push(u32::try_from(self.arena.len()).unwrap_or(u32::MAX));
-        self.masks.push(mask_of(hay));
-        self.initials.push(initials_of(hay));
-    }
-
     /// The id at a position in id order (browsing without a query).
     pub fn id_at(&self, pos: usize) -> Option<CustomerId> {
         self.ids.get(pos).map(|id| CustomerId(*id))
@@ -139,11 +118,6 @@ impl Index {
         // Offsets always fall between whole haystacks; fall back to empty
         // rather than panic.
         self.arena.get(a..b).unwrap_or("")
-    }
-
-    /// The haystack of a customer, if indexed.
-    pub fn haystack_of(&self, id: CustomerId) -> Option<&str> {
-        self.ids.binary_search(&id.0).ok().map(|i| self.hay(i))
     }
 
     /// Answers `query`: the exact match count and the `limit` best hits.
@@ -234,79 +208,50 @@ impl Index {
                 .collect();
             return Results { total, hits };
         }
-        // Most short queries have plenty of substring hits; ranking those
-        // takes one memmem scan per term, so the full per-segment key
-        // (fuzzy spans) runs only for fuzzy-only hits, and only when the
-        // others are fewer than the limit.
+        // Ranking runs in widening passes, each only when the previous one
+        // did not fill the page:
+        // 1. haystacks whose segment initials allow an exact or prefix hit
+        //    (one memmem scan per term);
+        // 2. the other matches, also by memmem (word starts, substrings);
+        // 3. the full per-segment key (fuzzy spans) for fuzzy-only matches.
         let quick_keys = QuickKeys::new(terms);
-        // Exact and prefix hits need every term's first character among the
-        // haystack's segment initials. When those alone fill the page, the
-        // rest need no ranking at all.
-        let initials_need: u64 = terms
-            .iter()
-            .map(|t| {
-                t.alternatives
-                    .iter()
-                    .filter(|a| !a.negated)
-                    .filter_map(|a| a.folded().chars().next())
-                    .map(char_bit)
-                    .fold(0, |m, b| m | b)
-            })
-            .filter(|m| m.count_ones() == 1)
-            .fold(0, |a, b| a | b);
-        if initials_need != 0 {
-            let likely: Vec<u32> = matched
-                .iter()
-                .copied()
-                .filter(|i| self.initials[*i as usize] & initials_need == initials_need)
-                .collect();
-            if likely.len() >= limit {
-                let keys = parallel_map(&likely, &|i: u32| {
-                    quick_keys.key(self.hay(i as usize)).map(|(t, l)| (t, l, i))
-                });
-                let mut top: Vec<(Tier, usize, u32)> = keys
-                    .into_iter()
-                    .flatten()
-                    .filter(|k| k.0 <= Tier::Prefix)
-                    .collect();
-                if top.len() >= limit {
-                    top.select_nth_unstable(limit - 1);
-                    top.truncate(limit);
-                    return self.finish(terms, total, top);
-                }
-            }
-        }
-        let quick = parallel_map(&matched, &|i: u32| quick_keys.key(self.hay(i as usize)));
-        let good = quick.iter().filter(|k| k.is_some()).count();
-        let mut keyed: Vec<(Tier, usize, u32)> = if good >= limit {
-            quick
-                .iter()
-                .zip(&matched)
-                .filter_map(|(k, i)| k.map(|(t, l)| (t, l, *i)))
-                .collect()
+        let keyed_by = |ids: &[u32]| -> Vec<(Option<(Tier, usize)>, u32)> {
+            parallel_map(ids, &|i: u32| (quick_keys.key(self.hay(i as usize)), i))
+        };
+        let need = initials_needed(terms);
+        let (likely, rest): (Vec<u32>, Vec<u32>) = if need == 0 {
+            (Vec::new(), matched)
         } else {
-            let fuzzy: Vec<u32> = quick
-                .iter()
-                .zip(&matched)
-                .filter(|(k, _)| k.is_none())
-                .map(|(_, i)| *i)
-                .collect();
-            let mut keyed: Vec<(Tier, usize, u32)> = quick
-                .iter()
-                .zip(&matched)
-                .filter_map(|(k, i)| k.map(|(t, l)| (t, l, *i)))
-                .collect();
+            matched
+                .into_iter()
+                .partition(|i| self.initials[*i as usize] & need == need)
+        };
+        let mut quick = keyed_by(&likely);
+        let prefix_hits = quick
+            .iter()
+            .filter(|(k, _)| k.is_some_and(|(t, _)| t <= Tier::Prefix))
+            .count();
+        if prefix_hits >= limit {
+            let top = quick.into_iter().filter_map(|(k, i)| {
+                k.filter(|(t, _)| *t <= Tier::Prefix)
+                    .map(|(t, l)| (t, l, i))
+            });
+            return self.finish(terms, total, smallest(top.collect(), limit));
+        }
+        quick.extend(keyed_by(&rest));
+        let (found, fuzzy): (Vec<_>, Vec<_>) = quick.into_iter().partition(|(k, _)| k.is_some());
+        let mut keyed: Vec<(Tier, usize, u32)> = found
+            .into_iter()
+            .filter_map(|(k, i)| k.map(|(t, l)| (t, l, i)))
+            .collect();
+        if keyed.len() < limit {
+            let fuzzy: Vec<u32> = fuzzy.into_iter().map(|(_, i)| i).collect();
             keyed.extend(parallel_map(&fuzzy, &|i: u32| {
                 let (tier, span) = rank_key(terms, self.hay(i as usize));
                 (tier, span, i)
             }));
-            keyed
-        };
-        if keyed.len() > limit {
-            keyed.select_nth_unstable(limit);
-            keyed.truncate(limit);
         }
-        self.finish(terms, total, keyed)
+        self.finish(terms, total, smallest(keyed, limit))
     }
 
     /// Sorts the chosen hits and scores them with the fuzzy matcher.
@@ -344,6 +289,33 @@ impl Index {
             .collect();
         Results { total, hits }
     }
+}
+
+/// The `limit` smallest keys, unordered.
+fn smallest(mut keyed: Vec<(Tier, usize, u32)>, limit: usize) -> Vec<(Tier, usize, u32)> {
+    if keyed.len() > limit && limit > 0 {
+        keyed.select_nth_unstable(limit - 1);
+    }
+    keyed.truncate(limit);
+    keyed
+}
+
+/// The segment-initial bits every exact or prefix hit must have: for each
+/// term with one positive alternative, its first character's bit (terms
+/// with several alternatives, or a first character without a bit, add none).
+fn initials_needed(terms: &[&TextTerm]) -> u64 {
+    terms
+        .iter()
+        .map(|t| {
+            t.alternatives
+                .iter()
+                .filter(|a| !a.negated)
+                .filter_map(|a| a.folded().chars().next())
+                .map(char_bit)
+                .fold(0, |m, b| m | b)
+        })
+        .filter(|m| m.count_ones() == 1)
+        .fold(0, |a, b| a | b)
 }
 
 /// Whether a term is a single positive ASCII letter or digit, which a

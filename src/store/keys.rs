@@ -113,12 +113,6 @@ pub fn orders_of(customer: CustomerId) -> Vec<u8> {
     id_key(ORDER, customer.0)
 }
 
-pub fn orders_on(customer: CustomerId, day: i32) -> Vec<u8> {
-    let mut k = id_key(ORDER, customer.0);
-    k.extend_from_slice(&day_bytes(day));
-    k
-}
-
 pub fn note(customer: CustomerId, at: i64, seq: u64) -> Vec<u8> {
     let mut k = id_key(NOTE, customer.0);
     k.extend_from_slice(&((at as u64) ^ 0x8000_0000_0000_0000).to_be_bytes());

@@ -194,9 +194,4 @@ impl Store {
         self.scan::<SearchChunk>(&[keys::SEARCH])
             .map(|r| r.map(|(_, c)| c))
     }
-
-    /// The search chunk with number `n`, if any.
-    pub fn search_chunk(&self, n: u64) -> Result<Option<SearchChunk>> {
-        self.get_record(&keys::id_key(keys::SEARCH, n))
-    }
 }
