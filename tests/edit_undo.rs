@@ -6,7 +6,7 @@
 )]
 
 use proptest::prelude::*;
-use rolo::model::{Customer, CustomerId};
+use rolo::model::{Customer, CustomerId, Note, NoteKind};
 use rolo::store::{OpenOptions, Store};
 
 fn open(dir: &std::path::Path) -> Store {
@@ -88,6 +88,99 @@ fn undo_after_a_restart_restores_the_previous_value() {
         .unwrap();
     store.undo().unwrap().unwrap();
     assert_eq!(store.customer(id).unwrap().unwrap(), before);
+}
+
+fn reopen(dir: &std::path::Path) -> Store {
+    // sled releases its lock a moment after the last handle goes.
+    (0..100)
+        .find_map(|_| {
+            Store::open(&dir.join("db"), &OpenOptions::default())
+                .ok()
+                .or_else(|| {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    None
+                })
+        })
+        .unwrap()
+}
+
+/// A note added by hand is one audited change: it shows in the customer's
+/// history, and undo and redo take it back and bring it again, also after
+/// the database was closed and opened again (the audit log is the source).
+#[test]
+fn note_add_undo_redo_across_a_reopen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let id;
+    {
+        let store = open(tmp.path());
+        id = seed(&store, 2)[1];
+        let note = store
+            .add_customer_note(id, NoteKind::Complaint, "late delivery: again", Some(2))
+            .unwrap();
+        assert_eq!(store.notes_of(id).unwrap(), [note.clone()]);
+        let last = store.history_of(id).unwrap().pop().unwrap();
+        assert_eq!(last.op, "note");
+        assert_eq!(last.summary, "added a complaint note (2/5): late delivery: again");
+        assert!(
+            store
+                .add_customer_note(CustomerId(999), NoteKind::Call, "x", None)
+                .is_err(),
+            "a note needs its customer"
+        );
+    }
+    let store = reopen(tmp.path());
+    let undone = store.undo().unwrap().unwrap();
+    assert_eq!(undone.op, "note");
+    assert!(store.notes_of(id).unwrap().is_empty(), "undo removes the note");
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
+    drop(store);
+
+    let store = reopen(tmp.path());
+    store.redo().unwrap().unwrap();
+    let notes = store.notes_of(id).unwrap();
+    assert_eq!(notes.len(), 1, "redo adds it again");
+    assert_eq!(notes[0].kind, NoteKind::Complaint);
+    assert_eq!(notes[0].text, "late delivery: again");
+    assert_eq!(notes[0].satisfaction, Some(2));
+    let ops: Vec<String> = store
+        .history_of(id)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.op)
+        .collect();
+    assert_eq!(ops, ["create", "note", "undo", "redo"]);
+    drop(store);
+
+    // Undo again after another reopen, then the seeding create is next.
+    let store = reopen(tmp.path());
+    assert_eq!(store.undo().unwrap().unwrap().op, "note");
+    assert!(store.notes_of(id).unwrap().is_empty());
+    assert_eq!(store.undo().unwrap().unwrap().op, "create");
+}
+
+/// Only the note that the event added goes: an identical note added by
+/// import at another instant stays.
+#[test]
+fn note_undo_removes_only_its_own_note() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = open(tmp.path());
+    let id = seed(&store, 1)[0];
+    let mut unit = store.begin().unwrap();
+    let imported = Note {
+        customer: id,
+        at: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+        kind: NoteKind::Call,
+        text: "same".into(),
+        satisfaction: None,
+    };
+    unit.add_note(&imported).unwrap();
+    unit.commit().unwrap();
+    store
+        .add_customer_note(id, NoteKind::Call, "same", None)
+        .unwrap();
+    assert_eq!(store.notes_of(id).unwrap().len(), 2);
+    store.undo().unwrap().unwrap();
+    assert_eq!(store.notes_of(id).unwrap(), [imported]);
 }
 
 #[test]

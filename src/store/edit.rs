@@ -1,13 +1,54 @@
-//! Single-customer changes (edit, create, trash, restore) and their undo
-//! and redo. Each is one unit of work with an audit event carrying the whole
-//! record before and after, so undo works from the audit log alone, also
-//! after a restart.
+//! Single-customer changes (edit, create, trash, restore, add a note) and
+//! their undo and redo. Each is one unit of work with an audit event that
+//! says enough to take it back, so undo works from the audit log alone, also
+//! after a restart: record changes carry the whole record before and after;
+//! a note's event carries the note in its summary (see [`NoteSummary`]),
+//! because the stored `AuditEvent` shape is frozen and a unit computes an
+//! event's `changes` from the records it is given.
 
-use super::{Result, Store, StoreError};
-use crate::model::{AuditEvent, Customer, CustomerId, FieldChange};
+use chrono::DateTime;
+
+use super::{Result, Store, StoreError, keys};
+use crate::model::{AuditEvent, Customer, CustomerId, FieldChange, Note, NoteKind, Stats};
 
 /// Operations that undo can take back.
-const UNDOABLE: [&str; 4] = ["edit", "create", "trash", "restore"];
+const UNDOABLE: [&str; 5] = ["edit", "create", "trash", "restore", "note"];
+
+/// The audit operation of a note added by hand.
+const NOTE_OP: &str = "note";
+
+/// The summary of a note event, which is also how undo and redo read the
+/// note back: `added a KIND note (S/5): TEXT`, the score part only when
+/// given. KIND is one fixed lower-case word and the text is everything after
+/// the first `": "`, so any text parses back exactly.
+pub struct NoteSummary;
+
+impl NoteSummary {
+    /// The summary of an event adding `n`.
+    pub fn of(n: &Note) -> String {
+        let score = n
+            .satisfaction
+            .map(|s| format!(" ({s}/5)"))
+            .unwrap_or_default();
+        format!("added a {} note{score}: {}", n.kind, n.text)
+    }
+
+    /// The kind, text and score written by [`NoteSummary::of`].
+    pub fn parse(summary: &str) -> Option<(NoteKind, String, Option<u8>)> {
+        let rest = summary.strip_prefix("added a ")?;
+        let (head, text) = rest.split_once(": ")?;
+        let (kind, score) = match head.split_once(" note") {
+            Some((kind, "")) => (kind, None),
+            Some((kind, score)) => {
+                let s = score.strip_prefix(" (")?.strip_suffix("/5)")?;
+                (kind, Some(s.parse::<u8>().ok()?))
+            }
+            None => return None,
+        };
+        let kind = NoteKind::ALL.into_iter().find(|k| k.as_str() == kind)?;
+        Some((kind, text.to_owned(), score))
+    }
+}
 
 impl Store {
     /// Replaces a customer's record with `new` (same id); returns the audit seq.
@@ -79,6 +120,56 @@ impl Store {
             Some(new),
         )?;
         unit.commit()
+    }
+
+    /// Adds a note to a customer, stamped with the current instant (whole
+    /// seconds, as notes are stored), in one unit with its audit event;
+    /// `u` takes it back. `satisfaction` is 1 to 5 when given (callers
+    /// validate it, as the importer does). Returns the note as stored.
+    pub fn add_customer_note(
+        &self,
+        id: CustomerId,
+        kind: NoteKind,
+        text: &str,
+        satisfaction: Option<u8>,
+    ) -> Result<Note> {
+        let mut unit = self.begin()?;
+        if unit.customer(id)?.is_none() {
+            return Err(StoreError::NotFound(id));
+        }
+        let note = Note {
+            customer: id,
+            at: DateTime::from_timestamp(unit.now().timestamp(), 0).unwrap_or_default(),
+            kind,
+            text: text.to_owned(),
+            satisfaction,
+        };
+        unit.add_note(&note)?;
+        unit.audit(NOTE_OP, NoteSummary::of(&note), vec![id], None, None)?;
+        unit.commit()?;
+        Ok(note)
+    }
+
+    /// The note a note event added: its customer and instant from the
+    /// event, the rest from its summary.
+    fn note_of_event(event: &AuditEvent) -> Option<Note> {
+        let (kind, text, satisfaction) = NoteSummary::parse(&event.summary)?;
+        Some(Note {
+            customer: *event.customers.first()?,
+            at: DateTime::from_timestamp(event.at.timestamp(), 0)?,
+            kind,
+            text,
+            satisfaction,
+        })
+    }
+
+    /// Every customer's derived figures, in id order, in one scan (only
+    /// customers with orders have any). For sorting a whole list by a
+    /// figure, where a lookup per customer would be a million reads.
+    pub fn all_stats(&self) -> impl Iterator<Item = Result<(CustomerId, Stats)>> + use<> {
+        self.scan::<Stats>(&[keys::STATS]).map(|r| {
+            r.map(|(k, s)| (CustomerId(keys::id_of(&k).unwrap_or(0)), s))
+        })
     }
 
     /// Deletes trashed customers for good (with their orders and notes) in
@@ -161,6 +252,9 @@ impl Store {
         let Some(&id) = event.customers.first() else {
             return Ok(None);
         };
+        if event.op == NOTE_OP {
+            return self.apply_note(&event, op, before).map(|()| Some(event));
+        }
         let target = if before {
             event.before.clone()
         } else {
@@ -180,5 +274,73 @@ impl Store {
         unit.audit_undo(op, seq, id, current, target)?;
         unit.commit()?;
         Ok(Some(event))
+    }
+
+    /// Undoes (removes) or redoes (adds again) the note of a note event.
+    /// An undo whose note is already gone (its customer was purged) is
+    /// still logged, so the undo stack moves on; a redo needs the customer.
+    fn apply_note(&self, event: &AuditEvent, op: &str, remove: bool) -> Result<()> {
+        let Some(note) = Self::note_of_event(event) else {
+            return Err(StoreError::Corrupt {
+                what: "note event",
+                key: super::error::show_key(&keys::id_key(keys::AUDIT, event.seq)),
+                source: super::CodecError::Payload(format!(
+                    "note event summary {:?} does not name a note",
+                    event.summary
+                )),
+            });
+        };
+        let id = note.customer;
+        let mut unit = self.begin()?;
+        if remove {
+            // The writer lock is held: what is on disk is what the unit sees.
+            let mut found = None;
+            for item in self.scan::<Note>(&keys::id_key(keys::NOTE, id.0)) {
+                let (k, n) = item?;
+                if n == note {
+                    found = Some(k);
+                }
+            }
+            if let Some(k) = found {
+                unit.remove_note(&k);
+            }
+        } else {
+            if unit.customer(id)?.is_none() {
+                return Err(StoreError::NotFound(id));
+            }
+            unit.add_note(&note)?;
+        }
+        unit.audit_undo(op, event.seq, id, None, None)?;
+        unit.commit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn note_summaries_parse_back_exactly() {
+        for (kind, text, score) in [
+            (NoteKind::Call, "回访：很满意", Some(5)),
+            (NoteKind::Complaint, "late: again (2/5): sigh", None),
+            (NoteKind::Other, ": note ", Some(1)),
+            (NoteKind::Email, "", None),
+        ] {
+            let n = Note {
+                kind,
+                text: text.to_owned(),
+                satisfaction: score,
+                ..Note::default()
+            };
+            let s = NoteSummary::of(&n);
+            assert_eq!(
+                NoteSummary::parse(&s),
+                Some((kind, text.to_owned(), score)),
+                "{s}"
+            );
+        }
+        assert_eq!(NoteSummary::parse("edited city"), None);
+        assert_eq!(NoteSummary::parse("added a fax note: x"), None);
     }
 }
