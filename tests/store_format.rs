@@ -135,3 +135,114 @@ fn a_newer_format_is_refused_not_rewritten() {
         ),
     }
 }
+
+fn open_copy(fixture: &str) -> (tempfile::TempDir, Store) {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db");
+    copy_dir(Path::new(fixture), &db);
+    let store = Store::open(&db, &OpenOptions::default()).unwrap();
+    (tmp, store)
+}
+
+fn rolo(db: &Path, args: &[&str]) -> String {
+    let out = assert_cmd::Command::cargo_bin("rolo")
+        .unwrap()
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "rolo {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Format 2 kept one key per order and one per order id; format 3 keeps one
+/// order book per customer. `tests/fixtures/db_v2` was written by format 2
+/// from `tests/fixtures/db_v2_source` (see its README), including an import
+/// that moved an order to another customer. Once migrated, every customer's
+/// orders and figures equal those of a fresh import of the same files.
+#[test]
+fn format_v2_orders_fold_into_books_equal_to_a_fresh_import() {
+    let (tmp, migrated) = open_copy("tests/fixtures/db_v2");
+    assert_eq!(migrated.check().unwrap(), Vec::<String>::new());
+    let fresh_db = tmp.path().join("fresh");
+    let src = Path::new("tests/fixtures/db_v2_source");
+    for (kind, file) in [
+        ("customers", "customers.csv"),
+        ("orders", "orders.csv"),
+        ("notes", "notes.csv"),
+        ("orders", "orders_update.csv"),
+    ] {
+        let path = src.join(file);
+        rolo(&fresh_db, &["import", kind, path.to_str().unwrap()]);
+    }
+    let fresh = Store::open(&fresh_db, &OpenOptions::default()).unwrap();
+    let ids: Vec<CustomerId> = fresh.all_customers().map(|c| c.unwrap().id).collect();
+    assert_eq!(ids.len(), 40);
+    let mut orders = 0;
+    for id in ids {
+        let want = fresh.orders_of(id).unwrap();
+        orders += want.len();
+        assert_eq!(migrated.orders_of(id).unwrap(), want, "orders of {id}");
+        assert_eq!(migrated.stats(id).unwrap(), fresh.stats(id).unwrap());
+        assert_eq!(migrated.notes_of(id).unwrap(), fresh.notes_of(id).unwrap());
+    }
+    assert_eq!(orders, 201);
+    assert_eq!(migrated.all_orders().count(), 201);
+    let moved = migrated
+        .orders_of(CustomerId(8))
+        .unwrap()
+        .into_iter()
+        .find(|o| o.order_id == "O00000001")
+        .expect("the moved order is in its new customer's book");
+    assert_eq!(moved.amount_minor, 30_000);
+    drop(migrated);
+
+    // No format-2 order keys are left.
+    let db = tmp.path().join("db");
+    {
+        let raw = open_raw(&db);
+        for item in raw.scan_prefix([b'o']) {
+            assert_eq!(item.unwrap().0.len(), 9, "an order book key");
+        }
+        for item in raw.scan_prefix([b'O']) {
+            assert_eq!(item.unwrap().0.len(), 9, "an order-id chunk key");
+        }
+    }
+
+    // Order ids are still found after the migration: re-importing changes
+    // nothing, and reverting the format-2 import that moved an order puts it
+    // back where it was.
+    let again = rolo(
+        &db,
+        &[
+            "--json",
+            "import",
+            "orders",
+            src.join("orders_update.csv").to_str().unwrap(),
+        ],
+    );
+    assert!(again.contains(r#""inserted":0,"#), "{again}");
+    assert!(again.contains(r#""unchanged":3,"#), "{again}");
+    rolo(&db, &["--yes", "import", "revert", "4"]);
+    let store = Store::open(&db, &OpenOptions::default()).unwrap();
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
+    let back = store
+        .orders_of(CustomerId(2))
+        .unwrap()
+        .into_iter()
+        .find(|o| o.order_id == "O00000001")
+        .expect("the revert moved the order back");
+    assert_eq!(back.amount_minor, 25_289);
+    assert!(
+        store
+            .orders_of(CustomerId(8))
+            .unwrap()
+            .iter()
+            .all(|o| o.order_id != "X-NEW-1")
+    );
+}

@@ -143,6 +143,8 @@ record!(super::imports::UndoBatch, b'U', "undo batch", 1);
 // every chunk on migration, so version 1 is never read.
 record!(super::search_chunk::SearchChunk, b'G', "search chunk", 2);
 record!(super::identity::IdentityChunk, b'K', "identity chunk", 1);
+record!(super::orders::OrderBook, b'B', "order book", 1);
+record!(super::orders::OrderIdChunk, b'J', "order-id chunk", 1);
 
 #[cfg(test)]
 mod tests {

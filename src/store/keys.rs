@@ -10,8 +10,8 @@
 //! | `m` | meta name | format version, counters |
 //! | `c` | customer id | customer |
 //! | `s` | customer id | stats (only customers with orders) |
-//! | `o` | customer id, day, seq | order |
-//! | `O` | order_id | `o` key of that order |
+//! | `o` | customer id | order book: the customer's orders (format 3) |
+//! | `O` | chunk seq | order-id chunk: (order id, customer) placed by one unit |
 //! | `n` | customer id, instant, seq | note |
 //! | `k` | chunk number | identity chunk: ext_id, emails, phones per customer |
 //! | `t` | tag, 0, customer id | (empty) |
@@ -41,8 +41,9 @@ pub const HISTORY: u8 = b'h';
 pub const IDENTITY: u8 = b'k';
 
 /// The prefixes of the derived keys (rebuilt by `reindex`). `x`, `e` and `p`
-/// were format 1's identity indexes; reindex drops any left over.
-pub const INDEX_PREFIXES: [u8; 7] = [EXT_ID, EMAIL, PHONE, TAG, SEARCH, STATS, IDENTITY];
+/// were format 1's identity indexes; reindex drops any left over, and the
+/// format-2 `O` keys (one per order id) with them.
+pub const INDEX_PREFIXES: [u8; 8] = [EXT_ID, EMAIL, PHONE, TAG, SEARCH, STATS, IDENTITY, ORDER_ID];
 
 pub fn meta(name: &str) -> Vec<u8> {
     prefixed(META, name.as_bytes())
@@ -97,21 +98,14 @@ pub fn multi_prefix(prefix: u8, value: &str) -> Vec<u8> {
     k
 }
 
-/// Biases a signed day number so that big-endian bytes sort numerically.
-pub fn day_bytes(day: i32) -> [u8; 4] {
-    ((day as u32) ^ 0x8000_0000).to_be_bytes()
-}
-
-pub fn order(customer: CustomerId, day: i32, seq: u64) -> Vec<u8> {
-    let mut k = id_key(ORDER, customer.0);
-    k.extend_from_slice(&day_bytes(day));
-    k.extend_from_slice(&seq.to_be_bytes());
-    k
-}
-
+/// The key of a customer's order book.
 pub fn orders_of(customer: CustomerId) -> Vec<u8> {
     id_key(ORDER, customer.0)
 }
+
+/// Format 2's key of one order: `o`, customer id, day, seq (21 bytes).
+/// Only the migration to format 3 reads these.
+pub const LEGACY_ORDER_KEY_LEN: usize = 21;
 
 pub fn note(customer: CustomerId, at: i64, seq: u64) -> Vec<u8> {
     let mut k = id_key(NOTE, customer.0);
@@ -129,13 +123,6 @@ pub fn undo(import: u64, batch: u64) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn day_keys_sort_numerically_across_zero() {
-        assert!(day_bytes(-1) < day_bytes(0));
-        assert!(day_bytes(-100) < day_bytes(-1));
-        assert!(day_bytes(5) < day_bytes(300));
-    }
 
     #[test]
     fn multimap_keys_round_trip_ids() {

@@ -1,12 +1,13 @@
 //! `reindex` and `check`: rebuilding and verifying everything derivable
 //! (index entries, search chunks, stats, the live counter) from the records.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use super::identity::{self, IdentityChunk};
+use super::identity::{self, IdentityChunk, IdentityMap};
+use super::orders::order_hash;
 use super::read::decode_at;
 use super::unit::expected_index_entries;
-use super::{Result, SearchChunk, Store, chunk_of, keys};
+use super::{OrderBook, OrderIdChunk, Result, SearchChunk, Store, chunk_of, keys};
 use crate::model::searchable::haystack;
 use crate::model::{Customer, CustomerId, Order, Stats};
 
@@ -55,6 +56,7 @@ impl Store {
         }
         flush(&mut pending)?;
         self.reset_identity();
+        self.reset_order_ids();
         Ok(live)
     }
 
@@ -175,6 +177,7 @@ impl Store {
                 ));
             }
         }
+        self.check_orders(&mut note)?;
         if self.live_count()? != live {
             note(format!(
                 "live customer counter says {} but there are {live}",
@@ -184,13 +187,87 @@ impl Store {
         Ok(problems)
     }
 
-    fn recompute_stats(&self, id: CustomerId) -> Result<Stats> {
-        let mut orders = Vec::new();
-        for item in self.db.scan_prefix(keys::orders_of(id)) {
-            let (k, v) = item?;
-            orders.push(decode_at::<Order>(&k, &v)?);
+    /// Order books: owned by an existing customer, oldest first, each order
+    /// naming its owner, order ids unique, and every order findable through
+    /// the order-id chunks.
+    fn check_orders(&self, note: &mut dyn FnMut(String)) -> Result<()> {
+        let mut placed = IdentityMap::default();
+        for item in self.scan::<OrderIdChunk>(&[keys::ORDER_ID]) {
+            match item {
+                Ok((_, chunk)) => {
+                    for (order_id, customer) in chunk.entries() {
+                        placed.add(order_hash(order_id), customer);
+                    }
+                }
+                Err(e) => note(e.to_string()),
+            }
         }
-        Ok(stats_of(&orders))
+        // Order-id hash -> owner; a repeated hash is confirmed by string.
+        let mut seen: HashMap<u64, u64> = HashMap::new();
+        for item in self.db.scan_prefix([keys::ORDER]) {
+            let (k, v) = item?;
+            if k.len() == keys::LEGACY_ORDER_KEY_LEN {
+                note(format!(
+                    "order key {} is in the format-2 layout; run `rolo check --repair`",
+                    super::error::show_key(&k)
+                ));
+                continue;
+            }
+            let owner = CustomerId(keys::id_of(&k).unwrap_or(0));
+            let book: OrderBook = match decode_at(&k, &v) {
+                Ok(b) => b,
+                Err(e) => {
+                    note(e.to_string());
+                    continue;
+                }
+            };
+            if self.customer(owner)?.is_none() {
+                note(format!(
+                    "{} orders stored for customer {owner}, who does not exist",
+                    book.orders.len()
+                ));
+            }
+            if book.is_empty() {
+                note(format!("customer {owner} has an empty order book"));
+            }
+            if !book.orders.is_sorted_by_key(|o| o.date) {
+                note(format!("customer {owner}'s orders are not oldest first"));
+            }
+            for o in &book.orders {
+                if o.customer != owner {
+                    note(format!(
+                        "order {} in customer {owner}'s book names customer {}",
+                        o.order_id, o.customer
+                    ));
+                }
+                let hash = order_hash(&o.order_id);
+                if !placed.candidates(hash).contains(&owner.0) {
+                    note(format!(
+                        "order {} of customer {owner} is missing from the order-id chunks",
+                        o.order_id
+                    ));
+                }
+                if let Some(first) = seen.insert(hash, owner.0) {
+                    let twice = if first == owner.0 {
+                        book.orders
+                            .iter()
+                            .filter(|x| x.order_id == o.order_id)
+                            .count()
+                            > 1
+                    } else {
+                        self.book(CustomerId(first))?.get(&o.order_id).is_some()
+                    };
+                    if twice {
+                        note(format!("order id {} is stored twice", o.order_id));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn recompute_stats(&self, id: CustomerId) -> Result<Stats> {
+        Ok(stats_of(&self.book(id)?.orders))
     }
 }
 

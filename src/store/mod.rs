@@ -15,6 +15,7 @@ pub mod keys;
 mod legacy;
 mod maintenance;
 mod open;
+mod orders;
 mod read;
 mod revert;
 mod search_chunk;
@@ -26,6 +27,7 @@ pub use identity::{IdKey, IdentityChunk};
 pub use imports::{ImportLog, UndoBatch, UndoEntry};
 pub use maintenance::stats_of;
 pub use open::OpenOptions;
+pub use orders::{OrderBook, OrderIdChunk};
 pub use revert::RevertSummary;
 pub use search_chunk::{CHUNK_IDS, SearchChunk, chunk_of};
 pub use unit::Unit;
@@ -36,7 +38,7 @@ use std::sync::{Mutex, MutexGuard};
 
 /// The format version this build writes. Opening an older database migrates
 /// it; a newer one is refused.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Result alias of this module.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -53,6 +55,8 @@ pub struct Store {
     user: String,
     /// Identity key hashes to ids, built from the identity chunks on first use.
     identity: Mutex<Option<identity::IdentityMap>>,
+    /// Order-id hashes to customers, built from the order-id chunks on first use.
+    order_ids: Mutex<Option<identity::IdentityMap>>,
 }
 
 impl Store {

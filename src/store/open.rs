@@ -68,6 +68,7 @@ impl Store {
             clock: opts.clock,
             user: os_user(),
             identity: Mutex::new(None),
+            order_ids: Mutex::new(None),
         };
         store.check_format(existed)?;
         Ok(store)
@@ -115,6 +116,10 @@ impl Store {
     /// - 1 -> 2: identity lookups moved from one sled key per ext_id, email
     ///   and phone to identity chunks; `reindex` drops the old keys and
     ///   builds the chunks from the records (the records do not change).
+    /// - 2 -> 3: a customer's orders moved from one key per order (and one
+    ///   per order id) into one order book per customer, with order-id
+    ///   chunks for lookups (see `orders`); the books are folded, then
+    ///   `reindex` drops the old order-id keys and writes the chunks.
     ///
     /// The marker is bumped only after the steps completed, so an
     /// interrupted migration runs again on the next open.
@@ -126,7 +131,9 @@ impl Store {
             "migrating {} from format {from} to {FORMAT_VERSION}",
             self.path.display()
         );
-        if from < 2 {
+        if from < 3 {
+            let folded = self.fold_legacy_orders()?;
+            tracing::info!("folded {folded} orders into order books");
             self.reindex(&mut |_| {})?;
         }
         self.db

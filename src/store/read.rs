@@ -4,7 +4,7 @@ use serde::de::DeserializeOwned;
 
 use super::codec::{self, Record};
 use super::error::show_key;
-use super::{IdKey, ImportLog, Result, SearchChunk, Store, StoreError, keys};
+use super::{IdKey, ImportLog, OrderBook, Result, SearchChunk, Store, StoreError, keys};
 use crate::model::{AuditEvent, Customer, CustomerId, Note, Order, Stats};
 
 /// Decodes one stored value, naming the key when it is damaged.
@@ -21,7 +21,7 @@ impl Store {
         Ok(self.db.get(key)?)
     }
 
-    fn get_record<T: Record + DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
+    pub(super) fn get_record<T: Record + DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
         match self.db.get(key)? {
             Some(bytes) => decode_at(key, &bytes).map(Some),
             None => Ok(None),
@@ -82,15 +82,19 @@ impl Store {
 
     /// A customer's orders, oldest first.
     pub fn orders_of(&self, id: CustomerId) -> Result<Vec<Order>> {
-        self.scan::<Order>(&keys::orders_of(id))
-            .map(|r| r.map(|(_, o)| o))
-            .collect()
+        Ok(self.book(id)?.orders)
     }
 
-    /// Every order, grouped by customer.
+    /// Every order, grouped by customer (customers in id order).
     pub fn all_orders(&self) -> impl Iterator<Item = Result<Order>> + use<> {
-        self.scan::<Order>(&[keys::ORDER])
-            .map(|r| r.map(|(_, o)| o))
+        self.scan::<OrderBook>(&[keys::ORDER]).flat_map(
+            |r| -> Box<dyn Iterator<Item = Result<Order>>> {
+                match r {
+                    Ok((_, book)) => Box::new(book.orders.into_iter().map(Ok)),
+                    Err(e) => Box::new(std::iter::once(Err(e))),
+                }
+            },
+        )
     }
 
     /// A customer's notes, oldest first.

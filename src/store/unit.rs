@@ -15,10 +15,11 @@ use std::sync::MutexGuard;
 
 use super::codec::{self, Record};
 use super::identity::{self, IdKey, IdentityChunk};
+use super::orders::{OrderBook, OrderIdChunk, order_hash};
 use super::read::decode_at;
 use super::{ImportLog, Result, SearchChunk, Store, UndoBatch, chunk_of, keys};
 use crate::model::searchable::haystack;
-use crate::model::{AuditEvent, Customer, CustomerId, FieldChange, Note, Order, days};
+use crate::model::{AuditEvent, Customer, CustomerId, FieldChange, Note, Order};
 
 /// Pending changes, committed as one sled batch. Dropping a unit without
 /// committing discards everything it held.
@@ -33,6 +34,13 @@ pub struct Unit<'s> {
     /// Identity map changes to apply once the batch is on disk: (hash, id).
     id_added: HashMap<u64, Vec<u64>>,
     id_removed: Vec<(u64, u64)>,
+    /// Order books read or changed by this unit; `dirty_books` are written.
+    books: HashMap<CustomerId, OrderBook>,
+    dirty_books: BTreeSet<CustomerId>,
+    /// Orders placed with a customer by this unit (the next order-id chunk),
+    /// and the same as a map for lookups before commit.
+    placed: OrderIdChunk,
+    placed_map: HashMap<u64, Vec<u64>>,
     dirty_stats: BTreeSet<CustomerId>,
     live_delta: i64,
     now: DateTime<Utc>,
@@ -49,6 +57,10 @@ impl<'s> Unit<'s> {
             fresh: HashSet::new(),
             id_added: HashMap::new(),
             id_removed: Vec::new(),
+            books: HashMap::new(),
+            dirty_books: BTreeSet::new(),
+            placed: OrderIdChunk::default(),
+            placed_map: HashMap::new(),
             dirty_stats: BTreeSet::new(),
             live_delta: 0,
             now: store.now(),
@@ -272,11 +284,10 @@ impl<'s> Unit<'s> {
             self.live_delta -= 1;
             self.chunk(chunk_of(id))?.remove(id);
         }
-        for (k, v) in self.scan_merged(&keys::orders_of(id))? {
-            let order: Order = decode_at(&k, &v)?;
-            self.del(keys::prefixed(keys::ORDER_ID, order.order_id.as_bytes()));
-            self.del(k);
-        }
+        // Its order-id chunk entries go stale; lookups confirm in the book.
+        self.books.remove(&id);
+        self.dirty_books.remove(&id);
+        self.del(keys::orders_of(id));
         for prefix in [
             keys::id_key(keys::NOTE, id.0),
             keys::id_key(keys::HISTORY, id.0),
@@ -291,56 +302,75 @@ impl<'s> Unit<'s> {
         Ok(Some(old))
     }
 
-    /// The order with this order_id, as this unit sees it.
-    pub fn order(&self, order_id: &str) -> Result<Option<Order>> {
-        match self.get(&keys::prefixed(keys::ORDER_ID, order_id.as_bytes()))? {
-            Some(okey) => self.get_record(&okey),
-            None => Ok(None),
+    /// A customer's order book as this unit sees it, read once per unit.
+    fn book(&mut self, id: CustomerId) -> Result<&mut OrderBook> {
+        if !self.books.contains_key(&id) {
+            let loaded = if self.fresh.contains(&id) {
+                OrderBook::default()
+            } else {
+                self.get_record(&keys::orders_of(id))?.unwrap_or_default()
+            };
+            self.books.insert(id, loaded);
         }
+        Ok(self.books.entry(id).or_default())
+    }
+
+    /// Marks a book for writing and its customer's figures for recomputing.
+    fn touch_book(&mut self, id: CustomerId) {
+        self.dirty_books.insert(id);
+        self.dirty_stats.insert(id);
+    }
+
+    /// Records that `order_id` now lives in `customer`'s book.
+    fn place(&mut self, order_id: &str, customer: CustomerId) {
+        self.placed.push(order_id, customer.0);
+        self.placed_map
+            .entry(order_hash(order_id))
+            .or_default()
+            .push(customer.0);
+    }
+
+    /// The order with this order_id, as this unit sees it.
+    pub fn order(&mut self, order_id: &str) -> Result<Option<Order>> {
+        let hash = order_hash(order_id);
+        let mut candidates = self.store.order_candidates(hash)?;
+        if let Some(more) = self.placed_map.get(&hash) {
+            candidates.extend(more);
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        for c in candidates {
+            if let Some(o) = self.book(CustomerId(c))?.get(order_id) {
+                return Ok(Some(o.clone()));
+            }
+        }
+        Ok(None)
     }
 
     /// Inserts or replaces (by `order_id`) an order; returns the version it replaced.
     pub fn save_order(&mut self, o: &Order) -> Result<Option<Order>> {
-        let id_key = keys::prefixed(keys::ORDER_ID, o.order_id.as_bytes());
-        let day = days::from_date(o.date);
-        let mut reuse = None;
-        let old = match self.get(&id_key)? {
-            Some(okey) => {
-                let old: Option<Order> = self.get_record(&okey)?;
-                if let Some(old) = &old {
-                    self.dirty_stats.insert(old.customer);
-                    if old.customer == o.customer && old.date == o.date {
-                        reuse = Some(okey.clone());
-                    } else {
-                        self.del(okey);
-                    }
-                }
-                old
+        let old = self.order(&o.order_id)?;
+        match &old {
+            Some(old) if old.customer == o.customer => {}
+            Some(old) => {
+                self.book(old.customer)?.remove(&o.order_id);
+                self.touch_book(old.customer);
+                self.place(&o.order_id, o.customer);
             }
-            None => None,
-        };
-        let okey = match reuse {
-            Some(k) => k,
-            None => keys::order(o.customer, day, self.next_counter("next_order")?),
-        };
-        self.put_record(okey.clone(), o);
-        self.put(id_key, okey);
-        self.dirty_stats.insert(o.customer);
+            None => self.place(&o.order_id, o.customer),
+        }
+        self.book(o.customer)?.upsert(o.clone());
+        self.touch_book(o.customer);
         Ok(old)
     }
 
     /// Removes an order by its order_id; returns it.
     pub fn remove_order(&mut self, order_id: &str) -> Result<Option<Order>> {
-        let id_key = keys::prefixed(keys::ORDER_ID, order_id.as_bytes());
-        let Some(okey) = self.get(&id_key)? else {
-            return Ok(None);
-        };
-        let old: Option<Order> = self.get_record(&okey)?;
+        let old = self.order(order_id)?;
         if let Some(o) = &old {
-            self.dirty_stats.insert(o.customer);
+            self.book(o.customer)?.remove(order_id);
+            self.touch_book(o.customer);
         }
-        self.del(okey);
-        self.del(id_key);
         Ok(old)
     }
 
@@ -457,11 +487,7 @@ impl<'s> Unit<'s> {
     }
 
     fn recompute_stats(&mut self, id: CustomerId) -> Result<()> {
-        let mut orders = Vec::new();
-        for (k, v) in self.scan_merged(&keys::orders_of(id))? {
-            orders.push(decode_at::<Order>(&k, &v)?);
-        }
-        let stats = super::stats_of(&orders);
+        let stats = super::stats_of(&self.book(id)?.orders);
         if stats.orders == 0 {
             self.del(keys::stats(id));
         } else {
@@ -482,6 +508,15 @@ impl<'s> Unit<'s> {
             let text = haystack(c);
             self.chunk(chunk_of(c.id))?.set(c.id, text);
         }
+        let ids: Vec<String> = self
+            .book(c.id)?
+            .orders
+            .iter()
+            .map(|o| o.order_id.clone())
+            .collect();
+        for order_id in ids {
+            self.place(&order_id, c.id);
+        }
         self.dirty_stats.insert(c.id);
         Ok(())
     }
@@ -499,8 +534,23 @@ impl<'s> Unit<'s> {
     /// few unflushed batches, never part of one. For bulk work (imports)
     /// that flushes at its own checkpoints and before it reports.
     pub fn commit_unflushed(mut self) -> Result<()> {
+        for id in std::mem::take(&mut self.dirty_books) {
+            let key = keys::orders_of(id);
+            match self.books.get(&id) {
+                Some(book) if !book.is_empty() => {
+                    let bytes = codec::encode(book);
+                    self.put(key, bytes);
+                }
+                _ => self.del(key),
+            }
+        }
         for id in std::mem::take(&mut self.dirty_stats) {
             self.recompute_stats(id)?;
+        }
+        let placed = std::mem::take(&mut self.placed);
+        if !placed.is_empty() {
+            let n = self.next_counter("next_order_chunk")?;
+            self.put_record(keys::id_key(keys::ORDER_ID, n), &placed);
         }
         for (n, chunk) in std::mem::take(&mut self.chunks) {
             let key = keys::id_key(keys::SEARCH, n);
@@ -553,6 +603,7 @@ impl<'s> Unit<'s> {
                 }
             }
         }
+        self.store.note_placed(&self.placed_map);
         Ok(())
     }
 }
