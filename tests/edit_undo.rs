@@ -117,10 +117,13 @@ fn note_add_undo_redo_across_a_reopen() {
         let note = store
             .add_customer_note(id, NoteKind::Complaint, "late delivery: again", Some(2))
             .unwrap();
-        assert_eq!(store.notes_of(id).unwrap(), [note.clone()]);
+        assert_eq!(store.notes_of(id).unwrap(), [note]);
         let last = store.history_of(id).unwrap().pop().unwrap();
         assert_eq!(last.op, "note");
-        assert_eq!(last.summary, "added a complaint note (2/5): late delivery: again");
+        assert_eq!(
+            last.summary,
+            "added a complaint note (2/5): late delivery: again"
+        );
         assert!(
             store
                 .add_customer_note(CustomerId(999), NoteKind::Call, "x", None)
@@ -131,7 +134,10 @@ fn note_add_undo_redo_across_a_reopen() {
     let store = reopen(tmp.path());
     let undone = store.undo().unwrap().unwrap();
     assert_eq!(undone.op, "note");
-    assert!(store.notes_of(id).unwrap().is_empty(), "undo removes the note");
+    assert!(
+        store.notes_of(id).unwrap().is_empty(),
+        "undo removes the note"
+    );
     assert_eq!(store.check().unwrap(), Vec::<String>::new());
     drop(store);
 

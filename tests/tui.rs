@@ -46,7 +46,16 @@ fn fixture() -> Fixture {
     let tmp = tempfile::tempdir().unwrap();
     let csv = tmp.path().join("c.csv");
     std::fs::write(&csv, CUSTOMERS).unwrap();
-    let store = Store::open(&tmp.path().join("db"), &OpenOptions::default()).unwrap();
+    // A fixed clock: notes and trash times on screen are reproducible.
+    let opts = OpenOptions {
+        clock: Some(
+            chrono::DateTime::parse_from_rfc3339("2026-11-30T10:00:00Z")
+                .unwrap()
+                .to_utc(),
+        ),
+        ..OpenOptions::default()
+    };
+    let store = Store::open(&tmp.path().join("db"), &opts).unwrap();
     let report = import_file(
         &store,
         &csv,
@@ -468,4 +477,404 @@ fn new_customer_form_creates_one() {
     press(&mut a, "/lina");
     assert_eq!(a.total, 1);
     assert_eq!(a.visible[0].customer.name, "李娜");
+}
+
+fn ctrl(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+/// The worker's answers (sort keys, sorted searches, the trash) are in.
+fn settle(a: &mut App) {
+    a.settle(std::time::Duration::from_secs(20));
+    assert!(!a.is_sorting(), "the worker did not answer");
+}
+
+fn ext_ids(a: &App) -> Vec<String> {
+    a.visible
+        .iter()
+        .map(|r| r.customer.ext_id.clone().unwrap_or_default())
+        .collect()
+}
+
+#[test]
+fn help_lists_the_new_keys() {
+    let f = fixture();
+    let mut a = app(&f, 48);
+    press(&mut a, "?");
+    let s = text(&screen(&a, 160, 48));
+    for want in [
+        "add a note to the customer",
+        "list the trash",
+        "restore the customer",
+        "sort by name, spend",
+        "reverse the sort",
+        "command palette",
+    ] {
+        assert!(s.contains(want), "help lacks {want:?}:\n{s}");
+    }
+}
+
+#[test]
+fn note_key_adds_a_validated_note_that_undo_and_redo_take_back() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    press(&mut a, "j");
+    let id = a.visible[1].customer.id;
+    press(&mut a, "a");
+    assert_eq!(a.mode, Mode::Note);
+    assert_eq!(a.note_form.as_ref().unwrap().customer, id);
+    // Enter with no text is refused, with the reason on screen.
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Note);
+    assert!(text(&screen(&a, 80, 24)).contains("the note needs a text"));
+    press(&mut a, "Asked for a refund: 退款");
+    a.on_key(code(KeyCode::Up));
+    a.on_key(code(KeyCode::Right));
+    a.on_key(code(KeyCode::Right));
+    a.on_key(code(KeyCode::Down));
+    a.on_key(code(KeyCode::Down));
+    press(&mut a, "7");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Note, "a score of 7 is refused");
+    insta::assert_snapshot!("note_form_error_80x24", screen(&a, 80, 24).backend());
+    a.on_key(code(KeyCode::Backspace));
+    press(&mut a, "2");
+    insta::assert_snapshot!("note_form_160x48", screen(&a, 160, 48).backend());
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(
+        a.status.as_deref(),
+        Some("added a visit note to Ann Lee (u undoes)")
+    );
+    let notes = f.store.notes_of(id).unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].kind, rolo::model::NoteKind::Visit);
+    assert_eq!(notes[0].text, "Asked for a refund: 退款");
+    assert_eq!(notes[0].satisfaction, Some(2));
+
+    press(&mut a, "u");
+    assert!(f.store.notes_of(id).unwrap().is_empty(), "u takes it back");
+    assert!(
+        a.status.as_deref().unwrap().starts_with("undid"),
+        "{:?}",
+        a.status
+    );
+    a.on_key(ctrl('r'));
+    assert_eq!(
+        f.store.notes_of(id).unwrap().len(),
+        1,
+        "ctrl-r brings it again"
+    );
+
+    // Esc cancels without adding anything.
+    press(&mut a, "a");
+    press(&mut a, "never mind");
+    a.on_key(code(KeyCode::Esc));
+    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(f.store.notes_of(id).unwrap().len(), 1);
+}
+
+#[test]
+fn note_added_in_the_360_view_shows_in_its_notes_and_history() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Detail);
+    press(&mut a, "a");
+    assert_eq!(a.mode, Mode::Note);
+    press(&mut a, "回访：想要发票");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Detail, "back to the 360° view");
+    let d = a.detail.as_ref().unwrap();
+    assert_eq!(d.notes.len(), 2);
+    assert_eq!(
+        d.notes[0].text, "回访:想要发票",
+        "newest first, NFKC like an import"
+    );
+    assert_eq!(d.history[0].op, "note");
+    insta::assert_snapshot!("detail_with_note_80x24", screen(&a, 80, 24).backend());
+    insta::assert_snapshot!("detail_with_note_160x48", screen(&a, 160, 48).backend());
+    press(&mut a, "u");
+    assert_eq!(a.mode, Mode::Detail);
+    let d = a.detail.as_ref().unwrap();
+    assert_eq!(d.notes.len(), 1, "the 360° view follows undo");
+    assert_eq!(d.history[0].op, "undo");
+}
+
+#[test]
+fn trash_view_lists_restores_and_undoes() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    press(&mut a, "D");
+    assert_eq!(a.mode, Mode::Trash);
+    settle(&mut a);
+    assert!(a.trash.as_ref().unwrap().rows.is_empty());
+    assert!(text(&screen(&a, 80, 24)).contains("the trash is empty"));
+    a.on_key(code(KeyCode::Esc));
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(a.trash.is_none());
+
+    // Trash two customers, then list them: the latest first.
+    press(&mut a, "jdjd");
+    assert_eq!(a.total, 4);
+    press(&mut a, "D");
+    settle(&mut a);
+    let rows: Vec<String> = a
+        .trash
+        .as_ref()
+        .unwrap()
+        .rows
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    insta::assert_snapshot!("trash_80x24", screen(&a, 80, 24).backend());
+    insta::assert_snapshot!("trash_160x48", screen(&a, 160, 48).backend());
+    press(&mut a, "j");
+    assert_eq!(a.trash.as_ref().unwrap().cursor, 1);
+    press(&mut a, "j");
+    assert_eq!(a.trash.as_ref().unwrap().cursor, 1, "clamped");
+    let restored = a.trash.as_ref().unwrap().rows[1].id;
+    press(&mut a, "r");
+    assert!(
+        a.status.as_deref().unwrap().starts_with("restored"),
+        "{:?}",
+        a.status
+    );
+    assert_eq!(a.trash.as_ref().unwrap().rows.len(), 1);
+    assert_eq!(a.total, 5, "the list behind has it back");
+    assert!(f.store.customer(restored).unwrap().unwrap().is_live());
+    press(&mut a, "u");
+    assert_eq!(
+        a.trash.as_ref().unwrap().rows.len(),
+        2,
+        "undo puts it back in the trash"
+    );
+    assert!(!f.store.customer(restored).unwrap().unwrap().is_live());
+    a.on_key(ctrl('r'));
+    assert_eq!(a.trash.as_ref().unwrap().rows.len(), 1);
+    assert!(f.store.customer(restored).unwrap().unwrap().is_live());
+
+    // Enter opens the 360° view of a trashed customer; esc returns to the trash.
+    press(&mut a, "g");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Detail);
+    a.on_key(code(KeyCode::Esc));
+    assert_eq!(a.mode, Mode::Trash);
+    press(&mut a, "D");
+    assert_eq!(a.mode, Mode::Normal, "D closes it too");
+}
+
+#[test]
+fn restore_key_outside_the_trash_says_where_it_works() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    press(&mut a, "r");
+    assert!(
+        a.status
+            .as_deref()
+            .unwrap()
+            .contains("not in the trash: D lists the trash"),
+        "{:?}",
+        a.status
+    );
+    assert_eq!(a.total, 6);
+}
+
+#[test]
+fn sort_key_cycles_fields_and_reverse_key_flips() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    press(&mut a, "jj");
+    press(&mut a, "s");
+    assert_eq!(a.sort.unwrap().field, rolo::tui::sort::SortField::Name);
+    settle(&mut a);
+    assert_eq!(a.cursor, 0, "a new sort starts at the top");
+    assert_eq!(
+        ext_ids(&a),
+        ["C2", "C6", "C3", "C4", "C5", "C1"],
+        "by pinyin"
+    );
+    insta::assert_snapshot!("sorted_by_name_160x48", screen(&a, 160, 48).backend());
+    press(&mut a, "s");
+    settle(&mut a);
+    assert_eq!(
+        ext_ids(&a),
+        ["C1", "C2", "C3", "C4", "C5", "C6"],
+        "spend, biggest first"
+    );
+    insta::assert_snapshot!("sorted_by_spend_80x24", screen(&a, 80, 24).backend());
+    press(&mut a, "S");
+    settle(&mut a);
+    assert_eq!(
+        ext_ids(&a),
+        ["C3", "C4", "C5", "C6", "C2", "C1"],
+        "spend, smallest first"
+    );
+    press(&mut a, "s");
+    settle(&mut a);
+    assert_eq!(a.sort.unwrap().field, rolo::tui::sort::SortField::Orders);
+    assert_eq!(ext_ids(&a)[..2], ["C1", "C2"]);
+    press(&mut a, "s");
+    settle(&mut a);
+    assert_eq!(
+        ext_ids(&a)[..3],
+        ["C1", "C2", "C3"],
+        "last order; none last"
+    );
+    press(&mut a, "s");
+    settle(&mut a);
+    assert_eq!(
+        ext_ids(&a),
+        ["C6", "C5", "C4", "C3", "C2", "C1"],
+        "newest first"
+    );
+    press(&mut a, "s");
+    assert_eq!(a.sort, None);
+    assert_eq!(
+        ext_ids(&a),
+        ["C1", "C2", "C3", "C4", "C5", "C6"],
+        "id order again"
+    );
+    press(&mut a, "S");
+    assert!(
+        a.status.as_deref().unwrap().contains("not sorted yet"),
+        "{:?}",
+        a.status
+    );
+}
+
+#[test]
+fn sort_applies_to_every_match_of_a_search_and_follows_changes() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    press(&mut a, "/138");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.total, 1);
+    a.on_key(code(KeyCode::Esc));
+    // Customers with a Chinese mobile: C1, C3, C4, C5 (+86 1..).
+    press(&mut a, "/86");
+    a.on_key(code(KeyCode::Enter));
+    let matches = a.total;
+    assert!(matches >= 4, "{matches}");
+    press(&mut a, "s");
+    settle(&mut a);
+    assert_eq!(a.total, matches, "sorting keeps every match");
+    let names: Vec<String> = a.visible.iter().map(|r| r.customer.name.clone()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_by_key(|n| rolo::tui::sort::name_key(n));
+    assert_eq!(names, sorted);
+    // Trash the first: it leaves at once, and the re-sort keeps the rest.
+    let first = a.visible[0].customer.id;
+    press(&mut a, "d");
+    assert!(a.visible.iter().all(|r| r.customer.id != first));
+    settle(&mut a);
+    assert_eq!(a.total, matches - 1);
+    press(&mut a, "u");
+    settle(&mut a);
+    assert_eq!(a.total, matches);
+    assert_eq!(a.visible[0].customer.id, first, "back in its sorted place");
+}
+
+#[test]
+fn sorted_browsing_follows_trash_and_undo() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    press(&mut a, "ss");
+    settle(&mut a);
+    assert_eq!(ext_ids(&a)[0], "C1");
+    press(&mut a, "d");
+    assert_eq!(ext_ids(&a)[0], "C2", "gone before the re-sort arrives");
+    assert_eq!(a.total, 5);
+    settle(&mut a);
+    assert_eq!(ext_ids(&a), ["C2", "C3", "C4", "C5", "C6"]);
+    press(&mut a, "u");
+    settle(&mut a);
+    assert_eq!(ext_ids(&a)[0], "C1");
+    assert_eq!(a.total, 6);
+}
+
+#[test]
+fn palette_completes_lists_runs_and_refuses_unknown_commands() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    press(&mut a, ":");
+    assert_eq!(a.mode, Mode::Command);
+    insta::assert_snapshot!("palette_80x24", screen(&a, 80, 24).backend());
+    press(&mut a, "so");
+    a.on_key(code(KeyCode::Tab));
+    assert_eq!(a.palette.as_ref().unwrap().input, "sort");
+    press(&mut a, " sp");
+    a.on_key(code(KeyCode::Tab));
+    assert_eq!(a.palette.as_ref().unwrap().input, "sort spend");
+    insta::assert_snapshot!("palette_sort_160x48", screen(&a, 160, 48).backend());
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Normal);
+    settle(&mut a);
+    assert_eq!(a.sort.unwrap().field, rolo::tui::sort::SortField::Spend);
+    assert_eq!(ext_ids(&a)[..2], ["C1", "C2"]);
+
+    press(&mut a, ":fly");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Command, "stays open to fix the typo");
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("unknown command 'fly'"), "{s}");
+    a.on_key(code(KeyCode::Esc));
+    assert_eq!(a.mode, Mode::Normal);
+
+    press(&mut a, ":sort off");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.sort, None);
+    press(&mut a, ":search zw");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.query, "zw");
+    assert_eq!(a.total, 1);
+    press(&mut a, ":trash");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Trash);
+    a.on_key(code(KeyCode::Esc));
+    press(&mut a, ":toggle_mask");
+    a.on_key(code(KeyCode::Enter));
+    assert!(a.masked);
+    press(&mut a, ":quit");
+    a.on_key(code(KeyCode::Enter));
+    assert!(a.quit);
+}
+
+#[test]
+fn mouse_wheel_scrolls_the_list_and_the_trash() {
+    use crossterm::event::{MouseEvent, MouseEventKind};
+    let wheel = |kind| MouseEvent {
+        kind,
+        column: 10,
+        row: 5,
+        modifiers: KeyModifiers::NONE,
+    };
+    let f = fixture();
+    let mut a = app(&f, 8);
+    assert!(a.on_mouse(wheel(MouseEventKind::ScrollDown)));
+    assert_eq!(a.cursor, 3);
+    assert!(a.on_mouse(wheel(MouseEventKind::ScrollDown)));
+    assert_eq!(a.cursor, 5, "clamped at the last row");
+    assert_eq!(
+        a.visible[0].customer.ext_id.as_deref(),
+        Some("C4"),
+        "scrolled"
+    );
+    assert!(a.on_mouse(wheel(MouseEventKind::ScrollUp)));
+    assert_eq!(a.cursor, 2);
+    assert!(
+        !a.on_mouse(wheel(MouseEventKind::Moved)),
+        "other mouse events are ignored"
+    );
+    press(&mut a, "ggdddd");
+    press(&mut a, "D");
+    settle(&mut a);
+    assert!(a.on_mouse(wheel(MouseEventKind::ScrollDown)));
+    assert_eq!(a.trash.as_ref().unwrap().cursor, 3);
+    a.on_key(code(KeyCode::Enter));
+    assert!(
+        !a.on_mouse(wheel(MouseEventKind::ScrollDown)),
+        "not in the 360° view"
+    );
 }

@@ -167,9 +167,8 @@ impl Store {
     /// customers with orders have any). For sorting a whole list by a
     /// figure, where a lookup per customer would be a million reads.
     pub fn all_stats(&self) -> impl Iterator<Item = Result<(CustomerId, Stats)>> + use<> {
-        self.scan::<Stats>(&[keys::STATS]).map(|r| {
-            r.map(|(k, s)| (CustomerId(keys::id_of(&k).unwrap_or(0)), s))
-        })
+        self.scan::<Stats>(&[keys::STATS])
+            .map(|r| r.map(|(k, s)| (CustomerId(keys::id_of(&k).unwrap_or(0)), s)))
     }
 
     /// Deletes trashed customers for good (with their orders and notes) in

@@ -49,8 +49,23 @@ pub enum Action {
     ToggleMask,
     /// Open the 360° view of the current customer.
     Open,
-    /// Move the current customer to the trash.
+    /// Move the current customer to the trash. Named `trash_customer` so
+    /// that the palette's `trash` can open the trash view; key maps may
+    /// still say `trash`.
+    #[serde(rename = "trash_customer", alias = "trash")]
     Trash,
+    /// List the customers in the trash.
+    ShowTrash,
+    /// Restore the current customer of the trash view.
+    Restore,
+    /// Add a note (call, visit, feedback...) to the current customer.
+    AddNote,
+    /// Sort the customers by the next field: name, spend, orders, last order, created, none.
+    Sort,
+    /// Reverse the direction of the sort.
+    SortReverse,
+    /// Open the command palette.
+    Palette,
     /// Undo the last change (also after a restart).
     Undo,
     /// Redo the last undone change.
@@ -63,7 +78,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 32] = [
         Action::Down,
         Action::Up,
         Action::Open,
@@ -72,11 +87,17 @@ impl Action {
         Action::Top,
         Action::Bottom,
         Action::Search,
+        Action::Palette,
         Action::ToggleSelect,
         Action::SelectAll,
+        Action::Sort,
+        Action::SortReverse,
         Action::Edit,
         Action::New,
+        Action::AddNote,
         Action::Trash,
+        Action::ShowTrash,
+        Action::Restore,
         Action::Undo,
         Action::Redo,
         Action::Clear,
@@ -121,6 +142,81 @@ impl Action {
             Action::New => "new customer",
             Action::Undo => "undo the last change (also after a restart)",
             Action::Redo => "redo the last undone change",
+            Action::ShowTrash => "list the trash (esc closes)",
+            Action::Restore => "restore the customer (in the trash view)",
+            Action::AddNote => "add a note to the customer",
+            Action::Sort => "sort by name, spend, orders, last order, created",
+            Action::SortReverse => "reverse the sort",
+            Action::Palette => "command palette (tab completes)",
         }
+    }
+
+    /// The action's name in key map files and the command palette.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "help",
+            Action::Down => "down",
+            Action::Up => "up",
+            Action::PageDown => "page_down",
+            Action::PageUp => "page_up",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::Search => "search",
+            Action::ToggleSelect => "toggle_select",
+            Action::SelectAll => "select_all",
+            Action::Clear => "clear",
+            Action::NextPane => "next_pane",
+            Action::PrevPane => "prev_pane",
+            Action::PaneCustomers => "pane_customers",
+            Action::PaneTags => "pane_tags",
+            Action::PaneDuplicates => "pane_duplicates",
+            Action::PaneSegments => "pane_segments",
+            Action::PaneQuality => "pane_quality",
+            Action::ToggleMask => "toggle_mask",
+            Action::Open => "open",
+            Action::Trash => "trash_customer",
+            Action::ShowTrash => "show_trash",
+            Action::Restore => "restore",
+            Action::Undo => "undo",
+            Action::Redo => "redo",
+            Action::Edit => "edit",
+            Action::New => "new",
+            Action::AddNote => "add_note",
+            Action::Sort => "sort",
+            Action::SortReverse => "sort_reverse",
+            Action::Palette => "palette",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `name` is what serde reads and writes, so the palette and key map
+    /// files agree; every action is in `ALL` once.
+    #[test]
+    fn names_match_serde_and_all_is_complete() {
+        #[derive(serde::Deserialize)]
+        struct One {
+            a: Action,
+        }
+        let mut seen = std::collections::HashSet::new();
+        for a in Action::ALL {
+            assert!(seen.insert(a), "{a:?} twice in ALL");
+            let one: One = toml::from_str(&format!("a = \"{}\"", a.name())).unwrap();
+            assert_eq!(one.a, a);
+            assert_eq!(
+                toml::to_string(&std::collections::BTreeMap::from([("a", a)])).unwrap(),
+                format!("a = \"{}\"\n", a.name())
+            );
+        }
+        let old: One = toml::from_str("a = \"trash\"").unwrap();
+        assert_eq!(
+            old.a,
+            Action::Trash,
+            "key maps written before the rename still load"
+        );
     }
 }

@@ -1,14 +1,23 @@
 //! The TUI's state and its one update function. `update` does no terminal
 //! I/O: it reads the store for the rows on screen and runs searches; the
-//! view only draws from the state. Tests drive it key by key.
+//! view only draws from the state. Tests drive it key by key. Reads too slow
+//! for a keystroke (sort keys, sorted searches, the trash) go to the
+//! background [`Worker`]; `poll_worker` takes their answers in, `settle`
+//! waits for them (tests).
 
 use chrono::NaiveDate;
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::action::Action;
 use super::keymap::KeyMap;
+use super::note_form::NoteForm;
+use super::palette::{Command, Palette, PaletteOutcome};
+use super::sort::Sort;
+use super::trash::TrashView;
+use super::worker::{Done, Job, Worker};
 use crate::model::{Customer, CustomerId, Stats};
 use crate::search::engine::{Index, Narrowing};
 use crate::search::{EvalContext, parse};
@@ -63,7 +72,16 @@ pub enum Mode {
     Detail,
     /// Editing a customer (or a new one) in a form.
     Edit,
+    /// Adding a note in a form.
+    Note,
+    /// The trash view.
+    Trash,
+    /// Typing a command into the palette.
+    Command,
 }
+
+/// Rows the mouse wheel moves per notch.
+pub const WHEEL_ROWS: isize = 3;
 
 /// Everything the 360° view shows about one customer, read once when opened.
 #[derive(Debug, Clone, PartialEq)]
@@ -158,11 +176,28 @@ pub struct App {
     pub masked: bool,
     pub detail: Option<Detail>,
     pub form: Option<super::form::Form>,
+    pub note_form: Option<NoteForm>,
+    pub palette: Option<Palette>,
+    pub trash: Option<TrashView>,
+    /// The sort of the Customers pane; `None` is id order (relevance in a search).
+    pub sort: Option<Sort>,
+    /// Every live customer in `sort` order, once the worker has sorted them.
+    sorted: Option<Arc<Vec<CustomerId>>>,
     pub status: Option<String>,
     pub quit: bool,
     narrowing: Option<Narrowing>,
     /// How many hits the current search fetched.
     fetched: usize,
+    worker: Worker,
+    /// The last job number handed out.
+    job: u64,
+    /// Counts changes, so the worker knows when its cached keys are stale.
+    data: u64,
+    awaiting_sort: Option<u64>,
+    awaiting_search: Option<u64>,
+    awaiting_trash: Option<u64>,
+    /// A new sort moves the cursor to the top when it arrives.
+    sort_to_top: bool,
 }
 
 impl App {
@@ -178,6 +213,7 @@ impl App {
         for c in store.customers().take(page.max(1) * 2) {
             first_page.push(c?.id);
         }
+        let worker = Worker::spawn(Arc::clone(&store));
         let mut app = App {
             store,
             index: None,
@@ -198,10 +234,22 @@ impl App {
             masked: false,
             detail: None,
             form: None,
+            note_form: None,
+            palette: None,
+            trash: None,
+            sort: None,
+            sorted: None,
             status: None,
             quit: false,
             narrowing: None,
             fetched: RESULT_LIMIT,
+            worker,
+            job: 0,
+            data: 0,
+            awaiting_sort: None,
+            awaiting_search: None,
+            awaiting_trash: None,
+            sort_to_top: false,
         };
         app.refresh_visible();
         Ok(app)
@@ -214,6 +262,9 @@ impl App {
         if !self.query.is_empty() {
             self.run_search();
         }
+        if self.sort.is_some() && self.awaiting_sort.is_none() {
+            self.request_sort();
+        }
         self.refresh_visible();
     }
 
@@ -221,24 +272,241 @@ impl App {
     pub fn resize(&mut self, page: usize) {
         self.page = page.max(1);
         self.scroll_to_cursor();
+        let page = self.page;
+        if let Some(t) = self.trash.as_mut() {
+            t.move_by(0, page);
+        }
         self.refresh_visible();
     }
 
     /// The id at a row position of the current view.
     pub fn id_at(&self, pos: usize) -> Option<CustomerId> {
-        match (&self.results, &self.index) {
-            (Some(r), _) => r.get(pos).copied(),
-            (None, Some(ix)) => ix.id_at(pos),
-            (None, None) => self.first_page.get(pos).copied(),
+        match (&self.results, &self.sorted, &self.index) {
+            (Some(r), _, _) => r.get(pos).copied(),
+            (None, Some(s), _) => s.get(pos).copied(),
+            (None, None, Some(ix)) => ix.id_at(pos),
+            (None, None, None) => self.first_page.get(pos).copied(),
         }
     }
 
     /// Rows that can be scrolled to (a search keeps its top hits).
     pub fn scrollable(&self) -> usize {
-        match (&self.results, &self.index) {
-            (Some(r), _) => r.len(),
-            (None, Some(ix)) => ix.len(),
-            (None, None) => self.first_page.len(),
+        match (&self.results, &self.sorted, &self.index) {
+            (Some(r), _, _) => r.len(),
+            (None, Some(s), _) => s.len(),
+            (None, None, Some(ix)) => ix.len(),
+            (None, None, None) => self.first_page.len(),
+        }
+    }
+
+    /// Whether the worker is still sorting (the list shows its previous order).
+    pub fn is_sorting(&self) -> bool {
+        self.awaiting_sort.is_some() || self.awaiting_search.is_some()
+    }
+
+    /// The mode to return to when an overlay, form or palette closes.
+    pub fn base_mode(&self) -> Mode {
+        if self.detail.is_some() {
+            Mode::Detail
+        } else if self.trash.is_some() {
+            Mode::Trash
+        } else {
+            Mode::Normal
+        }
+    }
+
+    /// The customer the keys act on: the one in the 360° view, else the
+    /// trash view's current row, else the list's.
+    pub fn current_id(&self) -> Option<CustomerId> {
+        if let Some(d) = &self.detail {
+            return Some(d.customer.id);
+        }
+        match (self.mode, &self.trash) {
+            (Mode::Trash, Some(t)) => t.current().map(|c| c.id),
+            _ => self.id_at(self.cursor),
+        }
+    }
+
+    /// Takes in what the worker finished; returns whether the screen changed.
+    pub fn poll_worker(&mut self) -> bool {
+        let mut changed = false;
+        while let Some(done) = self.worker.try_recv() {
+            changed |= self.apply(done);
+        }
+        changed
+    }
+
+    /// Waits (up to `timeout` in all) until the worker has answered every
+    /// job the app still waits for. For tests and benchmarks.
+    pub fn settle(&mut self, timeout: Duration) {
+        let start = std::time::Instant::now();
+        while self.awaiting_sort.is_some()
+            || self.awaiting_search.is_some()
+            || self.awaiting_trash.is_some()
+        {
+            let Some(left) = timeout.checked_sub(start.elapsed()) else {
+                return;
+            };
+            match self.worker.recv_timeout(left) {
+                Some(done) => {
+                    self.apply(done);
+                }
+                None => return,
+            }
+        }
+    }
+
+    fn apply(&mut self, done: Done) -> bool {
+        match done {
+            Done::Sorted { ticket, result } => {
+                if self.awaiting_sort != Some(ticket) {
+                    return false;
+                }
+                self.awaiting_sort = None;
+                match result {
+                    Ok(order) => {
+                        self.sorted = Some(order);
+                        if self.results.is_some() {
+                            self.request_sorted_search();
+                        } else {
+                            self.total = self.index.as_ref().map_or(self.total, |ix| ix.len());
+                        }
+                        if std::mem::take(&mut self.sort_to_top) && self.results.is_none() {
+                            self.cursor = 0;
+                            self.offset = 0;
+                        }
+                        self.move_cursor(0);
+                    }
+                    Err(e) => self.status = Some(e),
+                }
+            }
+            Done::Searched { ticket, result } => {
+                if self.awaiting_search != Some(ticket) {
+                    return false;
+                }
+                self.awaiting_search = None;
+                match result {
+                    Ok((total, ids)) => {
+                        self.total = total;
+                        self.fetched = ids.len();
+                        self.results = Some(ids);
+                        if std::mem::take(&mut self.sort_to_top) {
+                            self.cursor = 0;
+                            self.offset = 0;
+                        }
+                        self.move_cursor(0);
+                    }
+                    Err(e) => self.status = Some(e),
+                }
+            }
+            Done::Trash { ticket, result } => {
+                if self.awaiting_trash != Some(ticket) {
+                    return false;
+                }
+                self.awaiting_trash = None;
+                let page = self.page;
+                match (result, self.trash.as_mut()) {
+                    (Ok(rows), Some(t)) => t.fill(rows, page),
+                    (Err(e), Some(t)) => {
+                        t.loading = false;
+                        self.status = Some(e);
+                    }
+                    (_, None) => {}
+                }
+            }
+        }
+        self.refresh_visible();
+        true
+    }
+
+    fn next_job(&mut self) -> u64 {
+        self.job += 1;
+        self.job
+    }
+
+    /// Asks the worker for every live customer in the current sort order
+    /// (once the index is loaded; `set_index` asks again).
+    fn request_sort(&mut self) {
+        let (Some(sort), Some(index)) = (self.sort, self.index.clone()) else {
+            return;
+        };
+        let ticket = self.next_job();
+        self.awaiting_sort = Some(ticket);
+        self.worker.send(Job::Sort {
+            ticket,
+            data: self.data,
+            sort,
+            index,
+        });
+    }
+
+    /// With a sort and a query: asks the worker for every match in sort
+    /// order. The ranked hits stay on screen meanwhile.
+    fn request_sorted_search(&mut self) {
+        self.awaiting_search = None;
+        if self.sort.is_none() || self.query.trim().is_empty() || self.query_error.is_some() {
+            return;
+        }
+        let (Some(order), Some(index)) = (self.sorted.clone(), self.index.clone()) else {
+            // The sorted order is on its way; its arrival asks again.
+            return;
+        };
+        let ticket = self.next_job();
+        self.awaiting_search = Some(ticket);
+        self.worker.send(Job::SortedSearch {
+            ticket,
+            query: self.query.clone(),
+            as_of: self.as_of,
+            index,
+            order,
+        });
+    }
+
+    /// Sorts the Customers pane by `sort` (or stops sorting).
+    pub fn set_sort(&mut self, sort: Option<Sort>) {
+        self.sort = sort;
+        self.awaiting_sort = None;
+        self.awaiting_search = None;
+        self.sorted = None;
+        self.pane = Pane::Customers;
+        self.cursor = 0;
+        self.offset = 0;
+        match sort {
+            None => {
+                self.sort_to_top = false;
+                self.run_search();
+                self.status = Some("unsorted: id order, or relevance in a search".into());
+            }
+            Some(_) => {
+                // The status bar says "sorting…" until the order arrives.
+                self.sort_to_top = true;
+                self.request_sort();
+            }
+        }
+        self.refresh_visible();
+    }
+
+    /// Mouse: the wheel scrolls the list (or the trash view) by a few rows.
+    pub fn on_mouse(&mut self, ev: MouseEvent) -> bool {
+        let delta = match ev.kind {
+            MouseEventKind::ScrollDown => WHEEL_ROWS,
+            MouseEventKind::ScrollUp => -WHEEL_ROWS,
+            _ => return false,
+        };
+        match self.mode {
+            Mode::Normal | Mode::Search if self.pane == Pane::Customers => {
+                self.move_cursor(delta);
+                self.refresh_visible();
+                true
+            }
+            Mode::Trash => {
+                let page = self.page;
+                if let Some(t) = self.trash.as_mut() {
+                    t.move_by(delta, page);
+                }
+                true
+            }
+            _ => false,
         }
     }
 
@@ -250,24 +518,66 @@ impl App {
         match self.mode {
             Mode::Search => self.on_search_key(key),
             Mode::Help => {
-                self.mode = if self.detail.is_some() {
-                    Mode::Detail
-                } else {
-                    Mode::Normal
-                };
+                self.mode = self.base_mode();
                 true
             }
             Mode::Edit => {
                 self.on_form_key(key);
                 true
             }
+            Mode::Note => {
+                self.on_note_key(key);
+                true
+            }
+            Mode::Command => {
+                self.on_palette_key(key);
+                true
+            }
             Mode::Detail => match self.keymap.action(key) {
                 Some(Action::Clear | Action::Open) => {
                     self.detail = None;
+                    self.mode = self.base_mode();
+                    true
+                }
+                Some(
+                    a @ (Action::Quit
+                    | Action::Help
+                    | Action::ToggleMask
+                    | Action::AddNote
+                    | Action::Edit
+                    | Action::Undo
+                    | Action::Redo
+                    | Action::Restore
+                    | Action::Palette),
+                ) => {
+                    self.update(a);
+                    true
+                }
+                _ => false,
+            },
+            Mode::Trash => match self.keymap.action(key) {
+                Some(Action::Clear | Action::ShowTrash) => {
+                    self.trash = None;
                     self.mode = Mode::Normal;
                     true
                 }
-                Some(a @ (Action::Quit | Action::Help | Action::ToggleMask)) => {
+                Some(
+                    a @ (Action::Down
+                    | Action::Up
+                    | Action::PageDown
+                    | Action::PageUp
+                    | Action::Top
+                    | Action::Bottom
+                    | Action::Open
+                    | Action::Restore
+                    | Action::AddNote
+                    | Action::Undo
+                    | Action::Redo
+                    | Action::Quit
+                    | Action::Help
+                    | Action::ToggleMask
+                    | Action::Palette),
+                ) => {
                     self.update(a);
                     true
                 }
@@ -309,16 +619,18 @@ impl App {
     /// Applies one action. Pure state change plus store reads; no terminal I/O.
     pub fn update(&mut self, action: Action) {
         self.status = None;
+        let in_trash = self.mode == Mode::Trash && self.trash.is_some();
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.mode = Mode::Help,
-            Action::Down => self.move_cursor(1),
-            Action::Up => self.move_cursor(-1),
-            Action::PageDown => self.move_cursor(self.page as isize),
-            Action::PageUp => self.move_cursor(-(self.page as isize)),
-            Action::Top => self.move_cursor(isize::MIN / 2),
-            Action::Bottom => self.move_cursor(isize::MAX / 2),
+            Action::Down => self.move_in_view(1, in_trash),
+            Action::Up => self.move_in_view(-1, in_trash),
+            Action::PageDown => self.move_in_view(self.page as isize, in_trash),
+            Action::PageUp => self.move_in_view(-(self.page as isize), in_trash),
+            Action::Top => self.move_in_view(isize::MIN / 2, in_trash),
+            Action::Bottom => self.move_in_view(isize::MAX / 2, in_trash),
             Action::Search => {
+                self.close_views();
                 self.pane = Pane::Customers;
                 self.mode = Mode::Search;
             }
@@ -345,63 +657,59 @@ impl App {
             Action::PaneSegments => self.pane = Pane::Segments,
             Action::PaneQuality => self.pane = Pane::Quality,
             Action::ToggleMask => self.masked = !self.masked,
-            Action::Trash => {
-                if let Some(id) = self.id_at(self.cursor) {
-                    let name = self
-                        .visible
-                        .get(self.cursor - self.offset)
-                        .map(|r| r.customer.name.clone())
-                        .unwrap_or_default();
-                    match self.store.trash_customer(id) {
-                        Ok(()) => {
-                            self.after_change();
-                            self.status = Some(format!("moved {name} to the trash (u undoes)"));
-                        }
-                        Err(e) => self.status = Some(format!("trash failed: {e}")),
-                    }
-                }
-            }
-            Action::Undo | Action::Redo => {
-                let result = if action == Action::Undo {
-                    self.store.undo()
-                } else {
-                    self.store.redo()
-                };
-                let verb = if action == Action::Undo {
-                    "undid"
-                } else {
-                    "redid"
-                };
-                match result {
-                    Ok(Some(e)) => {
-                        self.after_change();
-                        self.status = Some(format!("{verb} #{}: {}", e.seq, e.summary));
-                    }
-                    Ok(None) => {
-                        self.status = Some(format!(
-                            "nothing to {}",
-                            if action == Action::Undo {
-                                "undo"
-                            } else {
-                                "redo"
-                            }
-                        ))
-                    }
-                    Err(e) => self.status = Some(format!("{verb} failed: {e}")),
-                }
-            }
+            Action::Trash => self.trash_current(),
+            Action::ShowTrash => self.open_trash(),
+            Action::Restore => self.restore_current(),
+            Action::Undo | Action::Redo => self.undo_redo(action == Action::Undo),
             Action::Edit => {
-                if let Some(row) = self.visible.get(self.cursor.saturating_sub(self.offset)) {
-                    self.form = Some(super::form::Form::edit(&row.customer));
-                    self.mode = Mode::Edit;
+                if let Some(id) = self.current_id() {
+                    match self.store.customer(id) {
+                        Ok(Some(c)) => {
+                            self.form = Some(super::form::Form::edit(&c));
+                            self.mode = Mode::Edit;
+                        }
+                        Ok(None) => self.status = Some(format!("customer {id} is gone")),
+                        Err(e) => self.status = Some(format!("cannot edit customer {id}: {e}")),
+                    }
                 }
             }
             Action::New => {
                 self.form = Some(super::form::Form::new_customer());
                 self.mode = Mode::Edit;
             }
+            Action::AddNote => {
+                if let Some(id) = self.current_id() {
+                    match self.store.customer(id) {
+                        Ok(Some(c)) => {
+                            self.note_form = Some(NoteForm::new(id, &c.name));
+                            self.mode = Mode::Note;
+                        }
+                        Ok(None) => self.status = Some(format!("customer {id} is gone")),
+                        Err(e) => self.status = Some(format!("cannot add a note to {id}: {e}")),
+                    }
+                }
+            }
+            Action::Sort => {
+                let next = Sort::cycle(self.sort);
+                self.set_sort(next);
+            }
+            Action::SortReverse => match self.sort {
+                Some(s) => self.set_sort(Some(s.reversed())),
+                None => {
+                    let key = self.keymap.key_for(Action::Sort).unwrap_or("s");
+                    self.status = Some(format!("not sorted yet: {key} sorts"));
+                }
+            },
+            Action::Palette => {
+                self.palette = Some(Palette::default());
+                self.mode = Mode::Command;
+            }
             Action::Open => {
-                if let Some(id) = self.id_at(self.cursor) {
+                let id = match (in_trash, &self.trash) {
+                    (true, Some(t)) => t.current().map(|c| c.id),
+                    _ => self.id_at(self.cursor),
+                };
+                if let Some(id) = id {
                     match Detail::load(&self.store, id, self.as_of) {
                         Ok(d) => {
                             self.detail = Some(d);
@@ -413,6 +721,142 @@ impl App {
             }
         }
         self.refresh_visible();
+    }
+
+    /// Runs a command from the palette.
+    pub fn run_command(&mut self, command: Command) {
+        match command {
+            Command::Run(action) => self.update(action),
+            Command::Sort(sort) => self.set_sort(sort),
+            Command::Search(query) => {
+                self.close_views();
+                self.pane = Pane::Customers;
+                self.mode = Mode::Normal;
+                self.query = query;
+                self.status = None;
+                self.run_search();
+                self.refresh_visible();
+            }
+        }
+    }
+
+    /// Closes the 360° view and the trash view (a search replaces them).
+    fn close_views(&mut self) {
+        self.detail = None;
+        self.trash = None;
+        self.awaiting_trash = None;
+    }
+
+    fn move_in_view(&mut self, delta: isize, in_trash: bool) {
+        let page = self.page;
+        match (in_trash, self.trash.as_mut()) {
+            (true, Some(t)) => t.move_by(delta, page),
+            _ => self.move_cursor(delta),
+        }
+    }
+
+    /// `d`: moves the current customer to the trash.
+    fn trash_current(&mut self) {
+        let Some(id) = self.current_id() else { return };
+        let name = self.name_of(id);
+        match self.store.customer(id) {
+            Ok(Some(c)) if c.trashed_at.is_some() => {
+                self.status = Some(format!("{name} is already in the trash"));
+                return;
+            }
+            _ => {}
+        }
+        match self.store.trash_customer(id) {
+            Ok(()) => {
+                self.after_change(&[id]);
+                self.status = Some(format!("moved {name} to the trash (u undoes)"));
+            }
+            Err(e) => self.status = Some(format!("trash failed: {e}")),
+        }
+    }
+
+    /// `D`: opens the trash view; the worker reads the trash.
+    fn open_trash(&mut self) {
+        self.detail = None;
+        self.pane = Pane::Customers;
+        self.trash = Some(TrashView::loading());
+        self.mode = Mode::Trash;
+        let ticket = self.next_job();
+        self.awaiting_trash = Some(ticket);
+        self.worker.send(Job::Trash { ticket });
+    }
+
+    /// `r`: restores the trash view's current customer (or the trashed
+    /// customer open in the 360° view).
+    fn restore_current(&mut self) {
+        let key = self.keymap.key_for(Action::ShowTrash).unwrap_or("D");
+        let Some(id) = self.current_id() else {
+            self.status = Some(format!("nothing to restore: {key} lists the trash"));
+            return;
+        };
+        let name = self.name_of(id);
+        match self.store.customer(id) {
+            Ok(Some(c)) if c.trashed_at.is_some() => {}
+            _ => {
+                self.status = Some(format!(
+                    "{name} is not in the trash: {key} lists the trash, r restores there"
+                ));
+                return;
+            }
+        }
+        match self.store.restore_customer(id) {
+            Ok(()) => {
+                self.after_change(&[id]);
+                self.status = Some(format!("restored {name} (u undoes)"));
+            }
+            Err(e) => self.status = Some(format!("restore failed: {e}")),
+        }
+    }
+
+    fn undo_redo(&mut self, undo: bool) {
+        let (result, verb, noun) = if undo {
+            (self.store.undo(), "undid", "undo")
+        } else {
+            (self.store.redo(), "redid", "redo")
+        };
+        match result {
+            Ok(Some(e)) => {
+                if e.op == "note" {
+                    // A note changes no record, index or sort key.
+                    self.reload_detail();
+                } else {
+                    self.after_change(&e.customers);
+                }
+                self.status = Some(format!("{verb} #{}: {}", e.seq, e.summary));
+            }
+            Ok(None) => self.status = Some(format!("nothing to {noun}")),
+            Err(e) => self.status = Some(format!("{verb} failed: {e}")),
+        }
+    }
+
+    /// A customer's name for a status message (the id if it cannot be read).
+    fn name_of(&self, id: CustomerId) -> String {
+        match self.store.customer(id) {
+            Ok(Some(c)) if !c.name.is_empty() => c.name,
+            _ => format!("customer {id}"),
+        }
+    }
+
+    /// Reads the 360° view again after a change (closes it when the
+    /// customer no longer exists).
+    fn reload_detail(&mut self) {
+        let Some(id) = self.detail.as_ref().map(|d| d.customer.id) else {
+            return;
+        };
+        match Detail::load(&self.store, id, self.as_of) {
+            Ok(d) => self.detail = Some(d),
+            Err(_) => {
+                self.detail = None;
+                if self.mode == Mode::Detail {
+                    self.mode = self.base_mode();
+                }
+            }
+        }
     }
 
     fn move_cursor(&mut self, delta: isize) {
@@ -474,6 +918,7 @@ impl App {
     fn run_search(&mut self) {
         self.fetched = RESULT_LIMIT;
         self.search_with_limit(RESULT_LIMIT, true);
+        self.request_sorted_search();
     }
 
     fn search_with_limit(&mut self, limit: usize, narrow: bool) {
@@ -517,14 +962,14 @@ impl App {
     fn on_form_key(&mut self, key: KeyEvent) {
         use super::form::FormOutcome;
         let Some(form) = self.form.as_mut() else {
-            self.mode = Mode::Normal;
+            self.mode = self.base_mode();
             return;
         };
         match form.on_key(key) {
             FormOutcome::Continue => {}
             FormOutcome::Cancel => {
                 self.form = None;
-                self.mode = Mode::Normal;
+                self.mode = self.base_mode();
                 self.status = Some("edit cancelled".into());
             }
             FormOutcome::Submit => {
@@ -547,21 +992,21 @@ impl App {
                     }
                 };
                 let saved = match form.id {
-                    Some(_) if record == base => Ok("nothing changed".to_owned()),
-                    Some(_) => self
+                    Some(id) if record == base => Ok((id, "nothing changed".to_owned())),
+                    Some(id) => self
                         .store
                         .update_customer(&record)
-                        .map(|_| format!("saved {} (u undoes)", record.name)),
+                        .map(|_| (id, format!("saved {} (u undoes)", record.name))),
                     None => self
                         .store
                         .create_customer(&record)
-                        .map(|id| format!("created {} as {id} (u undoes)", record.name)),
+                        .map(|id| (id, format!("created {} as {id} (u undoes)", record.name))),
                 };
                 match saved {
-                    Ok(msg) => {
+                    Ok((id, msg)) => {
                         self.form = None;
-                        self.mode = Mode::Normal;
-                        self.after_change();
+                        self.mode = self.base_mode();
+                        self.after_change(&[id]);
                         self.status = Some(msg);
                         self.refresh_visible();
                     }
@@ -575,23 +1020,122 @@ impl App {
         }
     }
 
-    /// After a change: reload the search index (its chunks changed in the
-    /// same commit), rerun the query and keep the cursor in range.
-    fn after_change(&mut self) {
+    fn on_note_key(&mut self, key: KeyEvent) {
+        use super::form::FormOutcome;
+        let Some(form) = self.note_form.as_mut() else {
+            self.mode = self.base_mode();
+            return;
+        };
+        match form.on_key(key) {
+            FormOutcome::Continue => {}
+            FormOutcome::Cancel => {
+                self.note_form = None;
+                self.mode = self.base_mode();
+                self.status = Some("note not added".into());
+            }
+            FormOutcome::Submit => {
+                let draft = match form.draft() {
+                    Ok(d) => d,
+                    Err(why) => {
+                        form.error = Some(why);
+                        return;
+                    }
+                };
+                match self.store.add_customer_note(
+                    form.customer,
+                    draft.kind,
+                    &draft.text,
+                    draft.satisfaction,
+                ) {
+                    Ok(note) => {
+                        let name = form.name.clone();
+                        self.note_form = None;
+                        self.mode = self.base_mode();
+                        self.reload_detail();
+                        self.status =
+                            Some(format!("added a {} note to {name} (u undoes)", note.kind));
+                    }
+                    Err(e) => form.error = Some(format!("not added: {e}")),
+                }
+            }
+        }
+    }
+
+    fn on_palette_key(&mut self, key: KeyEvent) {
+        let Some(palette) = self.palette.as_mut() else {
+            self.mode = self.base_mode();
+            return;
+        };
+        match palette.on_key(key) {
+            PaletteOutcome::Continue => {}
+            PaletteOutcome::Cancel => {
+                self.palette = None;
+                self.mode = self.base_mode();
+            }
+            PaletteOutcome::Run(command) => {
+                self.palette = None;
+                self.mode = self.base_mode();
+                self.run_command(command);
+            }
+        }
+    }
+
+    /// After a change to the customers `touched`: reload the search index
+    /// (its chunks changed in the same commit), rerun the query, keep the
+    /// cursor in range, bring the trash view and the 360° view up to date,
+    /// and re-sort in the background. Until the new order arrives, the
+    /// sorted list only drops the customers that left it.
+    fn after_change(&mut self, touched: &[CustomerId]) {
+        self.data += 1;
         if self.index.is_some() {
             match Index::load(&self.store) {
                 Ok(ix) => self.index = Some(Arc::new(ix)),
                 Err(e) => self.status = Some(format!("reloading the index failed: {e}")),
             }
         }
+        let records: Vec<(CustomerId, Option<Customer>)> = touched
+            .iter()
+            .map(|id| (*id, self.store.customer(*id).ok().flatten()))
+            .collect();
+        let gone: HashSet<CustomerId> = records
+            .iter()
+            .filter(|(_, c)| !c.as_ref().is_some_and(Customer::is_live))
+            .map(|(id, _)| *id)
+            .collect();
+        if let Some(sorted) = self.sorted.as_mut() {
+            if !gone.is_empty() {
+                Arc::make_mut(sorted).retain(|id| !gone.contains(id));
+            }
+        }
         let cursor = self.cursor;
+        let offset = self.offset;
         self.narrowing = None;
-        self.run_search();
+        if self.sort.is_some() && self.results.is_some() {
+            if let Some(results) = self.results.as_mut() {
+                let before = results.len();
+                results.retain(|id| !gone.contains(id));
+                self.total = self.total.saturating_sub(before - results.len());
+            }
+            self.request_sorted_search();
+        } else {
+            self.run_search();
+        }
         self.cursor = cursor;
+        self.offset = offset;
         if self.results.is_none() {
             self.total = self.index.as_ref().map_or(self.total, |ix| ix.len());
         }
         self.move_cursor(0);
+        if self.sort.is_some() {
+            self.request_sort();
+        }
+        let page = self.page;
+        if let Some(t) = self.trash.as_mut() {
+            for (id, c) in records {
+                t.patch(id, c, page);
+            }
+        }
+        self.reload_detail();
     }
 
     /// Reads the rows on screen (and only those) from the store.

@@ -19,7 +19,7 @@ pub struct KeyMap {
     bindings: BTreeMap<String, Action>,
 }
 
-const DEFAULTS: [(&str, Action); 32] = [
+const DEFAULTS: [(&str, Action); 38] = [
     ("q", Action::Quit),
     ("?", Action::Help),
     ("j", Action::Down),
@@ -52,6 +52,12 @@ const DEFAULTS: [(&str, Action); 32] = [
     ("n", Action::New),
     ("u", Action::Undo),
     ("ctrl-r", Action::Redo),
+    ("a", Action::AddNote),
+    ("D", Action::ShowTrash),
+    ("r", Action::Restore),
+    ("s", Action::Sort),
+    ("S", Action::SortReverse),
+    (":", Action::Palette),
 ];
 
 impl Default for KeyMap {
@@ -226,6 +232,14 @@ mod tests {
             map.action(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::CONTROL)),
             Some(Action::Down)
         );
+        // Its comment lists every action by name.
+        for a in Action::ALL {
+            assert!(
+                text.split_whitespace().any(|w| w == a.name()),
+                "keys.example.toml does not list {}",
+                a.name()
+            );
+        }
     }
 
     #[test]

@@ -7,10 +7,15 @@ pub mod action;
 pub mod app;
 pub mod form;
 pub mod keymap;
+pub mod note_form;
+pub mod palette;
 pub mod panes;
+pub mod sort;
 pub mod text;
 pub mod theme;
+pub mod trash;
 pub mod view;
+pub mod worker;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
@@ -44,7 +49,8 @@ pub fn load_keymap() -> Result<KeyMap> {
 
 /// Runs the workbench until the user quits or `stop` is set (SIGHUP,
 /// SIGTERM). The terminal is restored on every exit path, panics included
-/// (ratatui's hook); the store flushes when dropped.
+/// (ratatui's hook, and ours on top for mouse capture); the store flushes
+/// when dropped.
 pub fn run(store: Store, as_of: NaiveDate, stop: Arc<AtomicBool>) -> Result<()> {
     let keymap = load_keymap()?;
     let theme = Theme::from_env();
@@ -63,6 +69,7 @@ pub fn run(store: Store, as_of: NaiveDate, stop: Arc<AtomicBool>) -> Result<()> 
     spawn_hangup_watchdog(Arc::clone(&store), Arc::clone(&stop), Arc::clone(&running));
     let mut terminal = ratatui::init();
     let outcome = (|| -> Result<()> {
+        capture_mouse()?;
         let size = terminal.size()?;
         let mut app = App::new(Arc::clone(&store), keymap, as_of, page_rows(size.height))?;
         let mut dirty = true;
@@ -75,9 +82,11 @@ pub fn run(store: Store, as_of: NaiveDate, stop: Arc<AtomicBool>) -> Result<()> 
                 app.set_index(Arc::new(loaded?));
                 dirty = true;
             }
+            dirty |= app.poll_worker();
             if event::poll(Duration::from_millis(100))? {
                 match event::read()? {
                     Event::Key(key) => dirty |= app.on_key(key),
+                    Event::Mouse(m) => dirty |= app.on_mouse(m),
                     Event::Resize(_, h) => {
                         app.resize(page_rows(h));
                         dirty = true;
@@ -89,9 +98,29 @@ pub fn run(store: Store, as_of: NaiveDate, stop: Arc<AtomicBool>) -> Result<()> 
         Ok(())
     })();
     running.store(false, Ordering::Relaxed);
+    release_mouse();
     ratatui::restore();
     store.flush()?;
     outcome
+}
+
+/// Turns on mouse reports (the wheel scrolls the list) and makes sure a
+/// panic turns them off again: this hook runs before ratatui's, which
+/// restores raw mode and the screen, so the shell never receives mouse
+/// escape sequences after rolo is gone.
+fn capture_mouse() -> Result<()> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        release_mouse();
+        previous(info);
+    }));
+    crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)
+        .context("enabling mouse reports")
+}
+
+/// Turns mouse reports off (on every exit path).
+fn release_mouse() {
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
 }
 
 /// When the terminal goes away (an SSH link drops) crossterm keeps reading

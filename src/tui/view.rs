@@ -6,6 +6,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use unicode_width::UnicodeWidthStr;
+
+use super::action::Action;
 use super::app::{App, Mode, Pane};
 use super::panes;
 use super::text::fit;
@@ -24,15 +27,20 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     .areas(frame.area());
     draw_tabs(frame, tabs, app, theme);
     draw_search(frame, search, app, theme);
-    match (&app.detail, app.pane) {
-        _ if app.mode == Mode::Edit && app.form.is_some() => {
-            if let Some(form) = &app.form {
-                panes::form::draw(frame, body, form, theme);
-            }
+    match (&app.form, &app.note_form, &app.detail, &app.trash) {
+        (Some(form), _, _, _) if app.mode == Mode::Edit => {
+            panes::form::draw(frame, body, form, theme)
         }
-        (Some(d), _) => panes::detail::draw(frame, body, d, app.masked, theme),
-        (None, Pane::Customers) => panes::customers::draw(frame, body, app, theme),
-        (None, other) => panes::placeholder::draw(frame, body, other, theme),
+        (_, Some(form), _, _) if app.mode == Mode::Note => {
+            panes::note_form::draw(frame, body, form, theme)
+        }
+        (_, _, Some(d), _) => panes::detail::draw(frame, body, d, app.masked, theme),
+        (_, _, None, Some(t)) => panes::trash::draw(frame, body, t, app.masked, theme),
+        _ if app.pane == Pane::Customers => panes::customers::draw(frame, body, app, theme),
+        _ => panes::placeholder::draw(frame, body, app.pane, theme),
+    }
+    if let (Mode::Command, Some(p)) = (app.mode, &app.palette) {
+        panes::palette::draw(frame, body, p, theme);
     }
     draw_status(frame, status, app, theme);
     if app.mode == Mode::Help {
@@ -60,7 +68,31 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 fn draw_search(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let width = area.width as usize;
-    let line = if let Some(err) = &app.query_error {
+    let key = |a: Action, default: &'static str| app.keymap.key_for(a).unwrap_or(default);
+    let line = if let (Mode::Command, Some(p)) = (app.mode, &app.palette) {
+        Line::raw(format!(
+            ":{}▏",
+            fit(&p.input, width.saturating_sub(3)).trim_end()
+        ))
+    } else if let (Some(t), None) = (&app.trash, &app.detail) {
+        let what = if t.loading {
+            "the trash: reading…".to_owned()
+        } else {
+            format!("the trash: {} customers", t.rows.len())
+        };
+        Line::styled(
+            fit(
+                &format!(
+                    "{what} · {} restores · {} opens · {} notes · esc closes",
+                    key(Action::Restore, "r"),
+                    key(Action::Open, "enter"),
+                    key(Action::AddNote, "a"),
+                ),
+                width,
+            ),
+            theme.title(),
+        )
+    } else if let Some(err) = &app.query_error {
         Line::from(vec![
             Span::raw(format!("/{} ", fit(&app.query, width / 2).trim_end())),
             Span::styled(fit(err, width / 2), theme.error()),
@@ -108,8 +140,18 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Mode::Help => "HELP",
         Mode::Detail => "360°",
         Mode::Edit => "EDIT",
+        Mode::Note => "NOTE",
+        Mode::Trash => "TRASH",
+        Mode::Command => "COMMAND",
     };
     let mut parts = vec![mode.to_owned(), app.pane.title().to_owned(), count];
+    if let Some(sort) = app.sort {
+        parts.push(if app.is_sorting() {
+            format!("sorting {}…", sort.describe())
+        } else {
+            sort.describe()
+        });
+    }
     if !app.selected.is_empty() {
         parts.push(format!("{} selected", app.selected.len()));
     }
@@ -124,7 +166,7 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let left = parts.join(" │ ");
     let width = area.width as usize;
-    let right_width = width.saturating_sub(left.chars().count() + 3).min(40);
+    let right_width = width.saturating_sub(left.width() + 3).min(40);
     let text = format!("{left}   {}", fit(&db, right_width));
     frame.render_widget(
         Paragraph::new(Line::styled(fit(&text, width), theme.selected_row())),
@@ -136,7 +178,7 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
     let help = app.keymap.help();
     let area = frame.area();
     // One column when it fits, else two side by side.
-    let rows_available = usize::from(area.height.saturating_sub(4)).max(1);
+    let rows_available = usize::from(area.height.saturating_sub(5)).max(1);
     let columns = if help.len() <= rows_available { 1 } else { 2 };
     let rows = help.len().div_ceil(columns);
     let width = if columns == 1 {
@@ -144,7 +186,7 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
     } else {
         area.width
     };
-    let height = (rows as u16 + 3).min(area.height);
+    let height = (rows as u16 + 4).min(area.height);
     let popup = Rect::new(
         (area.width - width) / 2,
         (area.height - height) / 2,
@@ -170,7 +212,14 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
         .collect();
     lines.push(Line::styled(
         fit(
-            "in search: type, backspace, ctrl-u clears, enter/esc ends",
+            "in search: type, backspace, ctrl-u clears, enter/esc ends; mouse wheel scrolls",
+            col_width * columns,
+        ),
+        theme.dim(),
+    ));
+    lines.push(Line::styled(
+        fit(
+            ":sort name|spend|orders|last_order|created [asc|desc] · :search QUERY · :trash",
             col_width * columns,
         ),
         theme.dim(),

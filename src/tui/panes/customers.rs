@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::tui::app::{App, Row};
+use crate::tui::sort::SortField;
 use crate::tui::text::{fit, mask_email, mask_phone};
 use crate::tui::theme::Theme;
 
@@ -54,13 +55,22 @@ fn cells(row: &Row, masked: bool, w: [usize; 5]) -> Vec<String> {
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let width = area.width as usize;
     let w = widths(width);
-    let mut header = vec![fit("name", w[0]), fit("phone", w[1]), fit("email", w[2])];
+    // The sorted column's title carries the direction.
+    let title = |name: &str, field: SortField| match app.sort {
+        Some(s) if s.field == field => format!("{name} {}", s.arrow()),
+        _ => name.to_owned(),
+    };
+    let mut header = vec![
+        fit(&title("name", SortField::Name), w[0]),
+        fit("phone", w[1]),
+        fit("email", w[2]),
+    ];
     if w[3] > 0 {
         header.push(fit("city", w[3]));
         header.push(fit("company", w[4]));
     }
-    header.push(format!("{:>11}", "spend"));
-    header.push(format!("{:>7}", "orders"));
+    header.push(format!("{:>11}", title("spend", SortField::Spend)));
+    header.push(format!("{:>7}", title("orders", SortField::Orders)));
     let mut lines = vec![Line::styled(
         format!("  {}", header.join(" ")),
         theme.title(),

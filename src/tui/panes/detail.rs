@@ -74,8 +74,41 @@ fn fields(d: &Detail, masked: bool, width: usize, theme: &Theme) -> Vec<Line<'st
     lines
 }
 
-fn activity(d: &Detail, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+/// How many orders, notes and history events fit in `rows` lines after the
+/// summary and the three section titles: shared out one at a time in turn,
+/// so at 80x24 each section still shows its newest entries.
+fn budget(d: &Detail, rows: usize) -> [usize; 3] {
+    let want = [
+        d.orders.len().min(8),
+        d.notes.len().min(4),
+        d.history.len().min(4),
+    ];
+    // An empty section still takes a line ("none").
+    let mut left = rows.saturating_sub(4 + want.iter().filter(|w| **w == 0).count());
+    let mut got = [0; 3];
+    while left > 0 && got != want {
+        for i in 0..3 {
+            if left > 0 && got[i] < want[i] {
+                got[i] += 1;
+                left -= 1;
+            }
+        }
+    }
+    got
+}
+
+/// A section title with its count when not every entry is shown.
+fn section(title: &str, shown: usize, total: usize) -> String {
+    if shown < total {
+        format!("{title} ({shown} of {total}, newest first)")
+    } else {
+        format!("{title} (newest first)")
+    }
+}
+
+fn activity(d: &Detail, width: usize, rows: usize, theme: &Theme) -> Vec<Line<'static>> {
     let s = &d.stats;
+    let [n_orders, n_notes, n_history] = budget(d, rows);
     let mut lines = vec![Line::styled(
         fit(
             &format!(
@@ -94,11 +127,14 @@ fn activity(d: &Detail, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         ),
         theme.title(),
     )];
-    lines.push(Line::styled("orders (newest first)", theme.title()));
+    lines.push(Line::styled(
+        fit(&section("orders", n_orders, d.orders.len()), width),
+        theme.title(),
+    ));
     if d.orders.is_empty() {
         lines.push(Line::styled("  none", theme.dim()));
     }
-    for o in d.orders.iter().take(8) {
+    for o in d.orders.iter().take(n_orders) {
         let text = format!(
             "  {} {:>10.2} {} {}",
             o.date,
@@ -108,17 +144,14 @@ fn activity(d: &Detail, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         );
         lines.push(Line::raw(fit(&text, width)));
     }
-    if d.orders.len() > 8 {
-        lines.push(Line::styled(
-            format!("  … {} more", d.orders.len() - 8),
-            theme.dim(),
-        ));
-    }
-    lines.push(Line::styled("notes", theme.title()));
+    lines.push(Line::styled(
+        fit(&section("notes", n_notes, d.notes.len()), width),
+        theme.title(),
+    ));
     if d.notes.is_empty() {
         lines.push(Line::styled("  none", theme.dim()));
     }
-    for n in d.notes.iter().take(4) {
+    for n in d.notes.iter().take(n_notes) {
         let score = n
             .satisfaction
             .map(|s| format!(" ({s}/5)"))
@@ -131,11 +164,14 @@ fn activity(d: &Detail, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         );
         lines.push(Line::raw(fit(&text, width)));
     }
-    lines.push(Line::styled("history", theme.title()));
+    lines.push(Line::styled(
+        fit(&section("history", n_history, d.history.len()), width),
+        theme.title(),
+    ));
     if d.history.is_empty() {
         lines.push(Line::styled("  no recorded changes", theme.dim()));
     }
-    for e in d.history.iter().take(4) {
+    for e in d.history.iter().take(n_history) {
         let text = format!(
             "  {} {} {}: {}",
             e.at.format("%Y-%m-%d %H:%M"),
@@ -163,8 +199,13 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Detail, masked: bool, theme: &The
             .areas(inner);
         (l, r)
     } else {
-        let [l, r] =
-            Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
+        // Stacked: the fields take the lines they need, up to half.
+        let needed = fields(d, masked, inner.width as usize, theme).len() as u16;
+        let [l, r] = Layout::vertical([
+            Constraint::Length(needed.min(inner.height / 2)),
+            Constraint::Min(1),
+        ])
+        .areas(inner);
         (l, r)
     };
     frame.render_widget(
@@ -187,7 +228,12 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Detail, masked: bool, theme: &The
         spark_area,
     );
     frame.render_widget(
-        Paragraph::new(activity(d, rest.width as usize, theme)),
+        Paragraph::new(activity(
+            d,
+            rest.width as usize,
+            rest.height as usize,
+            theme,
+        )),
         rest,
     );
 }

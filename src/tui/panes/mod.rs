@@ -3,4 +3,7 @@
 pub mod customers;
 pub mod detail;
 pub mod form;
+pub mod note_form;
+pub mod palette;
 pub mod placeholder;
+pub mod trash;
