@@ -36,6 +36,17 @@ impl Tmux {
             .into_owned()
     }
 
+    /// Whether the program in the pane asked for mouse reports ("1" or "0").
+    fn mouse_flags(&self) -> String {
+        String::from_utf8_lossy(
+            &self
+                .cmd(&["display-message", "-p", "-t", "rolo", "#{mouse_any_flag}"])
+                .stdout,
+        )
+        .trim()
+        .to_owned()
+    }
+
     fn wait_for(&self, text: &str) -> String {
         let start = Instant::now();
         loop {
@@ -59,7 +70,7 @@ impl Drop for Tmux {
 }
 
 #[test]
-fn open_search_view_trash_undo_and_quit_in_a_real_terminal() {
+fn open_search_view_edit_trash_restore_note_sort_undo_and_quit_in_a_real_terminal() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("db");
     let csv = tmp.path().join("c.csv");
@@ -110,6 +121,7 @@ fn open_search_view_trash_undo_and_quit_in_a_real_terminal() {
 
     let s = tmux.wait_for("3 customers");
     assert!(s.contains("张伟") && s.contains("Ann Lee"), "{s}");
+    assert_eq!(tmux.mouse_flags(), "1", "the wheel needs mouse reports on");
     let title = String::from_utf8_lossy(
         &tmux
             .cmd(&["display-message", "-p", "-t", "rolo", "#{pane_title}"])
@@ -148,11 +160,49 @@ fn open_search_view_trash_undo_and_quit_in_a_real_terminal() {
     tmux.wait_for("2 customers");
     tmux.keys(&["u"]);
     tmux.wait_for("3 customers");
+
+    // Trash the first customer, find it in the trash view, restore it.
+    tmux.keys(&["d"]);
+    tmux.wait_for("2 customers");
+    tmux.keys(&["D"]);
+    let s = tmux.wait_for("the trash: 1 customer ");
+    assert!(s.contains("张伟") && s.contains("TRASH"), "{s}");
+    tmux.keys(&["r"]);
+    tmux.wait_for("restored 张伟");
+    let s = tmux.wait_for("the trash: 0 customers");
+    assert!(s.contains("3 customers"), "{s}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("NORMAL");
+
+    // Add a note from the list, see it in the 360° view, undo it there.
+    tmux.keys(&["a"]);
+    tmux.wait_for("note for 张伟");
+    tmux.keys(&["Called back", "Tab", "4", "Enter"]);
+    tmux.wait_for("added a call note to 张伟");
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("call (4/5): Called back");
+    assert!(s.contains("added a call note (4/5)"), "history: {s}");
+    tmux.keys(&["u"]);
+    let s = tmux.wait_for("undid");
+    assert!(!s.contains("call (4/5): Called back"), "{s}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("NORMAL");
+
+    // Sort through the palette, with tab completion.
+    tmux.keys(&[":", "sort sp", "Tab"]);
+    tmux.wait_for(":sort spend");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("by spend ↓   ");
     tmux.keys(&["q"]);
     let s = tmux.wait_for("ROLO-EXITED 0");
     assert!(
         !s.contains("1 Customers"),
         "the workbench was left on screen:\n{s}"
+    );
+    assert_eq!(
+        tmux.mouse_flags(),
+        "0",
+        "mouse reports were left on for the shell"
     );
 }
 

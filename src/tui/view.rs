@@ -78,7 +78,10 @@ fn draw_search(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let what = if t.loading {
             "the trash: reading…".to_owned()
         } else {
-            format!("the trash: {} customers", t.rows.len())
+            match t.rows.len() {
+                1 => "the trash: 1 customer".to_owned(),
+                n => format!("the trash: {n} customers"),
+            }
         };
         Line::styled(
             fit(
