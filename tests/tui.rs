@@ -878,3 +878,27 @@ fn mouse_wheel_scrolls_the_list_and_the_trash() {
         "not in the 360° view"
     );
 }
+
+/// The first frame never waits for a sort: chosen before the index has
+/// loaded, the sort says "sorting…" and happens once the index is there.
+#[test]
+fn sort_chosen_before_the_index_loads_waits_for_it() {
+    let f = fixture();
+    let mut a = App::new(
+        Arc::clone(&f.store),
+        KeyMap::default(),
+        NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+        page_rows(24),
+    )
+    .unwrap();
+    press(&mut a, "ss");
+    assert!(a.is_sorting());
+    a.settle(std::time::Duration::from_millis(200));
+    assert!(a.is_sorting(), "nothing to sort until the index is there");
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("sorting by spend ↓…"), "{s}");
+    a.set_index(Arc::new(Index::load(&f.store).unwrap()));
+    settle(&mut a);
+    assert_eq!(ext_ids(&a)[..2], ["C1", "C2"]);
+    assert!(text(&screen(&a, 80, 24)).contains("│ by spend ↓ "));
+}

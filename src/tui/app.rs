@@ -299,9 +299,12 @@ impl App {
         }
     }
 
-    /// Whether the worker is still sorting (the list shows its previous order).
+    /// Whether a sort is on but not shown yet (the worker is at it, or it
+    /// waits for the index); the list shows its previous order meanwhile.
     pub fn is_sorting(&self) -> bool {
-        self.awaiting_sort.is_some() || self.awaiting_search.is_some()
+        self.awaiting_sort.is_some()
+            || self.awaiting_search.is_some()
+            || (self.sort.is_some() && self.sorted.is_none())
     }
 
     /// The mode to return to when an overlay, form or palette closes.
