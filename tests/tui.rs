@@ -539,6 +539,11 @@ fn note_key_adds_a_validated_note_that_undo_and_redo_take_back() {
     insta::assert_snapshot!("note_form_error_80x24", screen(&a, 80, 24).backend());
     a.on_key(code(KeyCode::Backspace));
     press(&mut a, "2");
+    assert_eq!(
+        a.note_form.as_ref().unwrap().error,
+        None,
+        "fixing it clears the reason"
+    );
     insta::assert_snapshot!("note_form_160x48", screen(&a, 160, 48).backend());
     a.on_key(code(KeyCode::Enter));
     assert_eq!(a.mode, Mode::Normal);

@@ -90,6 +90,10 @@ impl NoteForm {
     pub fn on_key(&mut self, key: KeyEvent) -> FormOutcome {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let n = NoteField::ALL.len();
+        if key.code != KeyCode::Enter {
+            // The reason of a refused save goes once the user acts on it.
+            self.error = None;
+        }
         match (self.field(), key.code) {
             (_, KeyCode::Esc) => return FormOutcome::Cancel,
             (_, KeyCode::Enter) => return FormOutcome::Submit,
