@@ -17,7 +17,7 @@
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 
-use super::eval::{EvalContext, matches, text_matches};
+use super::eval::{EvalContext, fuzzy_end, matches, text_matches};
 use super::query::{MatchKind, Query, TextTerm};
 use crate::model::CustomerId;
 use crate::model::searchable::{char_bit, mask_of};
@@ -58,6 +58,110 @@ pub struct Results {
 pub struct Narrowing {
     terms: Vec<String>,
     candidates: Vec<u32>,
+    /// For a single ASCII fuzzy term: where its leftmost greedy match ends in
+    /// each candidate (parallel to `candidates`), so that the next keystroke,
+    /// which usually appends a character, continues from there instead of
+    /// rescanning the haystack. Empty when not kept.
+    ends: Vec<u32>,
+}
+
+/// Entries kept per short query in [`Index::short_keys`].
+const FIRST_KEYS: usize = 64;
+
+/// One slot per ASCII letter or digit, then one per pair of them.
+const SHORT_SLOTS: usize = 36 + 36 * 36;
+
+/// The slot of a one- or two-character query of ASCII letters and digits.
+fn short_slot(text: &str) -> Option<usize> {
+    match text.as_bytes() {
+        [a] => first_slot(*a),
+        [a, b] => Some(36 + first_slot(*a)? * 36 + first_slot(*b)?),
+        _ => None,
+    }
+}
+
+/// The characters of a slot: one, or a pair.
+fn slot_text(slot: usize) -> (u8, Option<u8>) {
+    let byte = |s: usize| {
+        let s = s as u8;
+        if s < 26 { b'a' + s } else { b'0' + (s - 26) }
+    };
+    if slot < 36 {
+        (byte(slot), None)
+    } else {
+        (byte((slot - 36) / 36), Some(byte((slot - 36) % 36)))
+    }
+}
+
+/// The best key per slot of one haystack, reset in O(touched slots).
+struct Best {
+    /// Per slot: index into `touched` + 1, or 0.
+    at: Vec<u16>,
+    touched: Vec<(usize, Tier, usize)>,
+}
+
+impl Best {
+    fn new() -> Self {
+        Best {
+            at: vec![0; SHORT_SLOTS],
+            touched: Vec::with_capacity(64),
+        }
+    }
+
+    fn clear(&mut self) {
+        for (slot, _, _) in self.touched.drain(..) {
+            self.at[slot] = 0;
+        }
+    }
+
+    /// A prefix segment of `len` bytes for `slot`.
+    fn prefix(&mut self, slot: usize, len: usize) {
+        let exact = len == if slot < 36 { 1 } else { 2 };
+        let tier = if exact { Tier::Exact } else { Tier::Prefix };
+        self.note(slot, tier, len);
+    }
+
+    fn note(&mut self, slot: usize, tier: Tier, len: usize) {
+        match self.at[slot] {
+            0 => {
+                self.touched.push((slot, tier, len));
+                self.at[slot] = u16::try_from(self.touched.len()).unwrap_or(u16::MAX);
+            }
+            k => {
+                let b = &mut self.touched[usize::from(k) - 1];
+                if (tier, len) < (b.1, b.2) {
+                    (b.1, b.2) = (tier, len);
+                }
+            }
+        }
+    }
+}
+
+/// Whether the character before the end of `before` is not alphanumeric (a
+/// match after it starts a word), as `QuickKeys` decides.
+fn follows_word_break(before: &[u8]) -> bool {
+    match before.last() {
+        None => return false,
+        Some(b) if b.is_ascii() => return !b.is_ascii_alphanumeric(),
+        Some(_) => {}
+    }
+    // The last character starts at the last byte that is not a UTF-8
+    // continuation byte.
+    let start = before.iter().rposition(|b| b & 0xC0 != 0x80).unwrap_or(0);
+    std::str::from_utf8(&before[start..])
+        .ok()
+        .and_then(|s| s.chars().next_back())
+        .is_some_and(|c| !c.is_alphanumeric())
+}
+
+/// The slot of an ASCII letter or digit (the characters whose mask bit is
+/// exact), if `b` is one.
+fn first_slot(b: u8) -> Option<usize> {
+    match b {
+        b'a'..=b'z' => Some(usize::from(b - b'a')),
+        b'0'..=b'9' => Some(26 + usize::from(b - b'0')),
+        _ => None,
+    }
 }
 
 /// The haystacks of every live customer, in id order.
@@ -68,6 +172,12 @@ pub struct Index {
     arena: String,
     masks: Vec<u64>,
     initials: Vec<u64>,
+    /// For each one- and two-character query of ASCII letters and digits,
+    /// its best ranking keys (exact, then prefix by segment length, then
+    /// position), built at load: the first keystrokes match most customers
+    /// and ranking them all would take longer than a frame.
+    /// Built on first use (or by [`Index::warm`]): about 0.1 s at 1M.
+    short_keys: std::sync::OnceLock<Vec<Vec<(Tier, usize, u32)>>>,
 }
 
 impl Index {
@@ -92,6 +202,141 @@ impl Index {
             );
         }
         Ok(index)
+    }
+
+    /// Builds what the first keystrokes of a search need (the short-query
+    /// keys), so that the first one does not wait for it. Idempotent.
+    pub fn warm(&self) {
+        self.short_keys();
+    }
+
+    fn short_keys(&self) -> &[Vec<(Tier, usize, u32)>] {
+        self.short_keys.get_or_init(|| self.build_short_keys())
+    }
+
+    /// The [`FIRST_KEYS`] smallest ranking keys of every one- and
+    /// two-character query made of ASCII letters and digits (slot
+    /// [`short_slot`]). A haystack's key for a prefix `p` is (Exact, len)
+    /// when a segment is `p`, else (Prefix, length of its shortest segment
+    /// starting with `p`), as `rank_key` computes it; haystacks without
+    /// such a segment rank below all of these. Lists holding fewer than
+    /// [`FIRST_KEYS`] prefix keys are completed with word-start and
+    /// substring keys (see [`Index::short_results`]).
+    fn build_short_keys(&self) -> Vec<Vec<(Tier, usize, u32)>> {
+        let n = self.ids.len();
+        let mut out = self.collect_keys(n, &|hay, best| {
+            for seg in hay.split(|b| *b == b'\n') {
+                let Some(s1) = seg.first().copied().and_then(first_slot) else {
+                    continue;
+                };
+                best.prefix(s1, seg.len());
+                if let Some(s2) = seg.get(1).copied().and_then(first_slot) {
+                    best.prefix(36 + s1 * 36 + s2, seg.len());
+                }
+            }
+        });
+        // Lists with fewer prefix keys than a page take the word-start and
+        // substring keys too (fuzzy-only matches still rank below them).
+        let short: Vec<usize> = (0..SHORT_SLOTS)
+            .filter(|s| out[*s].len() < FIRST_KEYS)
+            .collect();
+        if short.is_empty() {
+            return out;
+        }
+        let mut one = [false; 256];
+        let mut two = vec![false; 1 << 16];
+        for &s in &short {
+            match slot_text(s) {
+                (a, None) => one[usize::from(a)] = true,
+                (a, Some(b)) => two[usize::from(a) << 8 | usize::from(b)] = true,
+            }
+        }
+        let inner = self.collect_keys(n, &|hay, best| {
+            let mut seg_start = 0;
+            let mut seg_end = 0;
+            for (at, &b) in hay.iter().enumerate() {
+                if b == b'\n' {
+                    seg_start = at + 1;
+                    continue;
+                }
+                if at == seg_start {
+                    continue;
+                }
+                let next = hay.get(at + 1).copied().unwrap_or(b'\n');
+                let pair = two[usize::from(b) << 8 | usize::from(next)];
+                if !one[usize::from(b)] && !pair {
+                    continue;
+                }
+                if seg_end <= at {
+                    seg_end = memchr::memchr(b'\n', &hay[at..]).map_or(hay.len(), |e| at + e);
+                }
+                let tier = if follows_word_break(&hay[..at]) {
+                    Tier::Word
+                } else {
+                    Tier::Substring
+                };
+                let (Some(s1), s2) = (first_slot(b), first_slot(next)) else {
+                    continue;
+                };
+                if one[usize::from(b)] {
+                    best.note(s1, tier, seg_end - seg_start);
+                }
+                if let (true, Some(s2)) = (pair, s2) {
+                    best.note(36 + s1 * 36 + s2, tier, seg_end - seg_start);
+                }
+            }
+        });
+        for s in short {
+            let mut keys = std::mem::take(&mut out[s]);
+            keys.extend(inner[s].iter().copied());
+            // A haystack in both lists keeps its better (prefix) key.
+            keys.sort_unstable_by_key(|k| (k.2, k.0, k.1));
+            keys.dedup_by_key(|k| k.2);
+            keys.sort_unstable();
+            keys.truncate(FIRST_KEYS);
+            out[s] = keys;
+        }
+        out
+    }
+
+    /// Runs `visit` over every haystack (in parallel) and keeps, per slot,
+    /// the [`FIRST_KEYS`] smallest (tier, length, position) it reported.
+    fn collect_keys(
+        &self,
+        n: usize,
+        visit: &(dyn Fn(&[u8], &mut Best) + Sync),
+    ) -> Vec<Vec<(Tier, usize, u32)>> {
+        let parts = parallel_chunks(n, &|range| {
+            let mut heaps: Vec<std::collections::BinaryHeap<(Tier, usize, u32)>> =
+                (0..SHORT_SLOTS).map(|_| Default::default()).collect();
+            let mut best = Best::new();
+            for i in range {
+                best.clear();
+                visit(self.hay(i).as_bytes(), &mut best);
+                for &(slot, tier, len) in &best.touched {
+                    let key = (tier, len, i as u32);
+                    let heap = &mut heaps[slot];
+                    if heap.len() < FIRST_KEYS {
+                        heap.push(key);
+                    } else if heap.peek().is_some_and(|top| key < *top) {
+                        heap.pop();
+                        heap.push(key);
+                    }
+                }
+            }
+            vec![heaps.into_iter().map(|h| h.into_vec()).collect::<Vec<_>>()]
+        });
+        let mut out: Vec<Vec<(Tier, usize, u32)>> = vec![Vec::new(); SHORT_SLOTS];
+        for part in parts {
+            for (slot, keys) in part.into_iter().enumerate() {
+                out[slot].extend(keys);
+            }
+        }
+        for keys in &mut out {
+            keys.sort_unstable();
+            keys.truncate(FIRST_KEYS);
+        }
+        out
     }
 
     /// The id at a position in id order (browsing without a query).
@@ -133,14 +378,34 @@ impl Index {
     ) -> Result<(Results, Narrowing)> {
         let terms = query.text_terms();
         let plain = plain_fuzzy_terms(&terms);
-        let start: Option<&[u32]> = match (prev, &plain) {
-            (Some(p), Some(now)) if extends(&p.terms, now) => Some(&p.candidates),
+        let start: Option<&Narrowing> = match (prev, &plain) {
+            (Some(p), Some(now)) if extends(&p.terms, now) => Some(p),
             _ => None,
         };
-        let candidates = self.narrow(&terms, start);
+        let (candidates, ends) = match plain.as_deref() {
+            // One fuzzy term (but a single ASCII letter or digit, which the
+            // masks decide): keep where each match ends, and continue from
+            // the previous keystroke's ends.
+            Some([one]) if !is_single_ascii(one) => self.narrow_single(one, start),
+            _ => (
+                self.narrow(&terms, start.map(|p| &p.candidates[..])),
+                Vec::new(),
+            ),
+        };
+        if let (true, Some([one])) = (is_conjunction_of(query, &terms), plain.as_deref()) {
+            if let Some(results) = self.short_results(&terms, one, candidates.len(), limit) {
+                let narrowing = Narrowing {
+                    terms: plain.unwrap_or_default(),
+                    candidates,
+                    ends,
+                };
+                return Ok((results, narrowing));
+            }
+        }
         let narrowing = Narrowing {
             terms: plain.unwrap_or_default(),
             candidates: candidates.clone(),
+            ends,
         };
         let matched: Vec<u32> = if is_conjunction_of(query, &terms) {
             candidates
@@ -164,6 +429,64 @@ impl Index {
         Ok((self.rank(&terms, matched, limit), narrowing))
     }
 
+    /// The answer to a one- or two-character query from the keys built at
+    /// load, when they hold at least a page (or every match).
+    fn short_results(
+        &self,
+        terms: &[&TextTerm],
+        text: &str,
+        total: usize,
+        limit: usize,
+    ) -> Option<Results> {
+        let slot = short_slot(text)?;
+        let keys = self.short_keys().get(slot)?;
+        // All missing haystacks rank below the list, and a list as long as
+        // the match count holds every match.
+        let enough = keys.len() >= limit || keys.len() == total;
+        if !enough {
+            return None;
+        }
+        let take = limit.min(keys.len());
+        Some(self.finish(terms, total, keys[..take].to_vec()))
+    }
+
+    /// The candidates matching one fuzzy term and where each match
+    /// ends. From a previous keystroke whose term this one extends by
+    /// appending, each candidate continues from its kept end; from a
+    /// previous keystroke without ends, only its candidates are scanned.
+    fn narrow_single(&self, term: &str, start: Option<&Narrowing>) -> (Vec<u32>, Vec<u32>) {
+        let need = mask_of(term);
+        let scan = |i: u32, from: usize, done: usize| -> Option<(u32, u32)> {
+            let at = i as usize;
+            if self.masks[at] & need != need {
+                return None;
+            }
+            let end = fuzzy_end(term, self.hay(at).as_bytes(), from, done)?;
+            Some((i, u32::try_from(end).ok()?))
+        };
+        let pairs: Vec<(u32, u32)> = match start {
+            Some(p)
+                if !p.ends.is_empty()
+                    && p.ends.len() == p.candidates.len()
+                    && matches!(p.terms.as_slice(), [old] if term.starts_with(old.as_str())) =>
+            {
+                let done = p.terms[0].len();
+                parallel_chunks(p.candidates.len(), &|range| {
+                    range
+                        .filter_map(|k| scan(p.candidates[k], p.ends[k] as usize, done))
+                        .collect()
+                })
+            }
+            Some(p) => parallel_chunks(p.candidates.len(), &|range| {
+                range.filter_map(|k| scan(p.candidates[k], 0, 0)).collect()
+            }),
+            None => parallel_chunks(self.ids.len(), &|range| {
+                range.filter_map(|i| scan(i as u32, 0, 0)).collect()
+            }),
+        };
+        pairs.into_iter().unzip()
+    }
+
     /// The indexes that every positive text term matches.
     fn narrow(&self, terms: &[&TextTerm], start: Option<&[u32]>) -> Vec<u32> {
         let need: u64 = terms
@@ -183,14 +506,10 @@ impl Index {
         };
         match start {
             Some(s) => parallel_filter(s, &check),
-            None => {
-                let all: Vec<u32> = (0..self.ids.len() as u32).collect();
-                if terms.is_empty() {
-                    all
-                } else {
-                    parallel_filter(&all, &check)
-                }
-            }
+            None if terms.is_empty() => (0..self.ids.len() as u32).collect(),
+            None => parallel_chunks(self.ids.len(), &|range| {
+                range.map(|i| i as u32).filter(|i| check(*i)).collect()
+            }),
         }
     }
 
@@ -318,6 +637,11 @@ fn initials_needed(terms: &[&TextTerm]) -> u64 {
         .fold(0, |a, b| a | b)
 }
 
+/// Whether `text` is one ASCII letter or digit (whose mask bit is exact).
+fn is_single_ascii(text: &str) -> bool {
+    matches!(text.as_bytes(), [b] if b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
 /// Whether a term is a single positive ASCII letter or digit, which a
 /// haystack contains exactly when its mask has that bit.
 fn is_decided_by_mask(t: &TextTerm) -> bool {
@@ -325,10 +649,7 @@ fn is_decided_by_mask(t: &TextTerm) -> bool {
         [a] => {
             !a.negated
                 && matches!(a.kind, MatchKind::Fuzzy | MatchKind::Substring)
-                && a.folded().len() == 1
-                && a.folded()
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                && is_single_ascii(a.folded())
         }
         _ => false,
     }
@@ -508,23 +829,21 @@ fn threads() -> usize {
     })
 }
 
-fn parallel_filter(items: &[u32], keep: &(dyn Fn(u32) -> bool + Sync)) -> Vec<u32> {
-    let n = threads();
-    if items.len() < PARALLEL_MIN || n == 1 {
-        return items.iter().copied().filter(|i| keep(*i)).collect();
+/// Runs `f` over `0..n` split into one contiguous range per thread (one
+/// range below [`PARALLEL_MIN`]) and concatenates the outputs in order.
+fn parallel_chunks<T: Send>(
+    n: usize,
+    f: &(dyn Fn(std::ops::Range<usize>) -> Vec<T> + Sync),
+) -> Vec<T> {
+    let threads = threads();
+    if n < PARALLEL_MIN || threads == 1 {
+        return f(0..n);
     }
-    let size = items.len().div_ceil(n);
+    let size = n.div_ceil(threads);
     std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(size)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .copied()
-                        .filter(|i| keep(*i))
-                        .collect::<Vec<u32>>()
-                })
-            })
+        let handles: Vec<_> = (0..n)
+            .step_by(size)
+            .map(|a| s.spawn(move || f(a..(a + size).min(n))))
             .collect();
         handles
             .into_iter()
@@ -533,27 +852,91 @@ fn parallel_filter(items: &[u32], keep: &(dyn Fn(u32) -> bool + Sync)) -> Vec<u3
     })
 }
 
+fn parallel_filter(items: &[u32], keep: &(dyn Fn(u32) -> bool + Sync)) -> Vec<u32> {
+    parallel_chunks(items.len(), &|range| {
+        items[range].iter().copied().filter(|i| keep(*i)).collect()
+    })
+}
+
 fn parallel_map<T: Send>(items: &[u32], f: &(dyn Fn(u32) -> T + Sync)) -> Vec<T> {
-    let n = threads();
-    if items.len() < PARALLEL_MIN || n == 1 {
-        return items.iter().map(|i| f(*i)).collect();
-    }
-    let size = items.len().div_ceil(n);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(size)
-            .map(|part| s.spawn(move || part.iter().map(|i| f(*i)).collect::<Vec<T>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+    parallel_chunks(items.len(), &|range| {
+        items[range].iter().map(|i| f(*i)).collect()
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Index {
+        /// An index over bare haystacks (ids 1..), as `load` builds it.
+        fn from_haystacks(hays: &[String]) -> Index {
+            let mut index = Index::default();
+            index.offsets.push(0);
+            for (n, h) in hays.iter().enumerate() {
+                index.arena.push_str(h);
+                index.ids.push(n as u64 + 1);
+                index.masks.push(mask_of(h));
+                index
+                    .initials
+                    .push(crate::model::searchable::initials_of(h));
+                index.offsets.push(index.arena.len() as u32);
+            }
+            index
+        }
+    }
+
+    fn hay_strategy() -> impl proptest::strategy::Strategy<Value = Vec<String>> {
+        proptest::collection::vec(
+            proptest::collection::vec("[abz0-2 .张伟é]{0,7}", 1..4).prop_map(|s| s.join("\n")),
+            1..300,
+        )
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        /// A one- or two-character query answered from the keys built at
+        /// load ranks exactly as the general ranker does.
+        #[test]
+        fn short_keys_rank_like_the_general_ranker(hays in hay_strategy(), limit in 1usize..70) {
+            let index = Index::from_haystacks(&hays);
+            for c in ["a", "b", "z", "0", "1", "ab", "z0", "bb", "a1"] {
+                let q = crate::search::parse(c).unwrap();
+                let terms = q.text_terms();
+                let matched = index.narrow(&terms, None);
+                let general = index.rank(&terms, matched.clone(), limit);
+                if let Some(fast) = index.short_results(&terms, c, matched.len(), limit) {
+                    proptest::prop_assert_eq!(fast, general, "query {}", c);
+                }
+            }
+        }
+
+        /// Continuing from the kept ends of a shorter term finds exactly the
+        /// haystacks a fresh scan finds, with the same ends.
+        #[test]
+        fn kept_ends_narrow_like_a_fresh_scan(hays in hay_strategy(), typed in "[abz0-2.张é]{2,6}") {
+            let index = Index::from_haystacks(&hays);
+            let mut prev: Option<Narrowing> = None;
+            let ends: Vec<usize> = typed.char_indices().map(|(i, c)| i + c.len_utf8()).skip(1).collect();
+            for end in ends {
+                let term = &typed[..end];
+                let fresh = index.narrow_single(term, None);
+                let stepped = index.narrow_single(term, prev.as_ref());
+                proptest::prop_assert_eq!(&stepped, &fresh, "term {:?}", term);
+                let q = crate::search::parse(term).unwrap();
+                let expected: Vec<u32> = (0..hays.len() as u32)
+                    .filter(|i| text_matches(q.text_terms()[0], &hays[*i as usize]))
+                    .collect();
+                proptest::prop_assert_eq!(&fresh.0, &expected, "term {:?}", term);
+                prev = Some(Narrowing {
+                    terms: vec![term.to_owned()],
+                    candidates: fresh.0,
+                    ends: fresh.1,
+                });
+            }
+        }
+    }
 
     #[test]
     fn fuzzy_span_measures_tightness() {

@@ -137,51 +137,58 @@ fn atom_matches(a: &TextAtom, hay: &str) -> bool {
 
 /// Whether `needle`'s characters occur in order within one line of `hay`.
 fn fuzzy_in_a_segment(needle: &str, hay: &str) -> bool {
-    if needle.is_ascii() {
-        // Jump between candidate bytes with memchr2 (the wanted byte or a
-        // segment break) instead of stepping through every byte.
-        let n = needle.as_bytes();
-        let Some(&first) = n.first() else {
-            return true;
-        };
-        let h = hay.as_bytes();
-        let mut pos = 0;
-        let mut at = 0;
-        let mut want = first;
-        while let Some(off) = memchr::memchr2(want, b'\n', &h[pos..]) {
-            let b = h[pos + off];
-            pos += off + 1;
-            if b == b'\n' {
-                at = 0;
-                want = first;
-            } else {
-                at += 1;
-                match n.get(at) {
-                    Some(&next) => want = next,
-                    None => return true,
-                }
-            }
-        }
-        return false;
+    fuzzy_end(needle, hay.as_bytes(), 0, 0).is_some()
+}
+
+/// Where the leftmost greedy match of `needle` within one line of `hay`
+/// ends (the byte after its last character), scanning from `pos` with the
+/// first `done` bytes of the needle (whole characters) already matched in
+/// the line `pos` is in. A caller that kept the end of a shorter needle's
+/// match continues from there: leftmost greedy leaves the most room for more
+/// characters, so the longer needle matches that line exactly when its new
+/// characters follow; otherwise the scan restarts, whole, at the next line.
+///
+/// memchr2 jumps between the wanted character's first byte and line breaks
+/// instead of stepping through every character. UTF-8 is self-synchronising
+/// (a lead byte never occurs inside another character), so a lead byte
+/// followed by the rest of the character's bytes is that character.
+pub(crate) fn fuzzy_end(
+    needle: &str,
+    hay: &[u8],
+    mut pos: usize,
+    mut done: usize,
+) -> Option<usize> {
+    let n = needle.as_bytes();
+    if done >= n.len() {
+        return Some(pos);
     }
-    let mut wanted = needle.chars();
-    let Some(first) = wanted.next() else {
-        return true;
-    };
-    let mut want = first;
-    for ch in hay.chars() {
-        if ch == '\n' {
-            wanted = needle.chars();
-            wanted.next();
-            want = first;
-        } else if ch == want {
-            match wanted.next() {
-                Some(next) => want = next,
-                None => return true,
+    loop {
+        let width = utf8_width(n[done]).min(n.len() - done);
+        let ch = &n[done..done + width];
+        let at = pos + memchr::memchr2(ch[0], b'\n', hay.get(pos..)?)?;
+        if hay[at] == b'\n' {
+            pos = at + 1;
+            done = 0;
+        } else if hay.get(at..at + width) == Some(ch) {
+            pos = at + width;
+            done += width;
+            if done == n.len() {
+                return Some(pos);
             }
+        } else {
+            pos = at + 1;
         }
     }
-    false
+}
+
+/// The length of the UTF-8 character that starts with byte `b`.
+fn utf8_width(b: u8) -> usize {
+    match b {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        0xC0.. => 2,
+        _ => 1,
+    }
 }
 
 // ---- field terms ----
