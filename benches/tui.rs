@@ -50,11 +50,17 @@ fn main() {
     term.draw(|f| view::draw(f, &app, &theme)).expect("draw");
     let first_frame = t0.elapsed().as_secs_f64() * 1e3;
     let t1 = Instant::now();
-    app.set_index(Arc::new(Index::load(&store).expect("index")));
+    let index = Arc::new(Index::load(&store).expect("index"));
+    app.set_index(Arc::clone(&index));
     let index_ready = t1.elapsed().as_secs_f64() * 1e3 + first_frame;
+    // The workbench warms the index in the background right after loading
+    // (src/tui/mod.rs); a user types well after that.
+    let t2 = Instant::now();
+    index.warm();
+    let warmed = t2.elapsed().as_secs_f64() * 1e3 + index_ready;
     println!("customers: {}", app.total);
     println!(
-        "open to first frame: {first_frame:.1} ms (index ready after {index_ready:.1} ms, in the background)"
+        "open to first frame: {first_frame:.1} ms (index ready after {index_ready:.1} ms, warmed after {warmed:.1} ms, in the background)"
     );
 
     let mut frame = |app: &mut App, key: KeyEvent| {

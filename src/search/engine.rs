@@ -176,7 +176,7 @@ pub struct Index {
     /// its best ranking keys (exact, then prefix by segment length, then
     /// position), built at load: the first keystrokes match most customers
     /// and ranking them all would take longer than a frame.
-    /// Built on first use (or by [`Index::warm`]): about 0.1 s at 1M.
+    /// Built by [`Index::warm`]; unused until then.
     short_keys: std::sync::OnceLock<Vec<Vec<(Tier, usize, u32)>>>,
 }
 
@@ -205,13 +205,11 @@ impl Index {
     }
 
     /// Builds what the first keystrokes of a search need (the short-query
-    /// keys), so that the first one does not wait for it. Idempotent.
+    /// keys), for an index that will answer many queries (the workbench
+    /// calls it in the background after loading). Idempotent. A one-shot
+    /// query does not need it.
     pub fn warm(&self) {
-        self.short_keys();
-    }
-
-    fn short_keys(&self) -> &[Vec<(Tier, usize, u32)>] {
-        self.short_keys.get_or_init(|| self.build_short_keys())
+        self.short_keys.get_or_init(|| self.build_short_keys());
     }
 
     /// The [`FIRST_KEYS`] smallest ranking keys of every one- and
@@ -439,7 +437,8 @@ impl Index {
         limit: usize,
     ) -> Option<Results> {
         let slot = short_slot(text)?;
-        let keys = self.short_keys().get(slot)?;
+        // Only once warmed: building them costs more than one query.
+        let keys = self.short_keys.get()?.get(slot)?;
         // All missing haystacks rank below the list, and a list as long as
         // the match count holds every match.
         let enough = keys.len() >= limit || keys.len() == total;
@@ -882,6 +881,7 @@ mod tests {
                     .push(crate::model::searchable::initials_of(h));
                 index.offsets.push(index.arena.len() as u32);
             }
+            index.warm();
             index
         }
     }

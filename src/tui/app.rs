@@ -1092,7 +1092,15 @@ impl App {
         self.data += 1;
         if self.index.is_some() {
             match Index::load(&self.store) {
-                Ok(ix) => self.index = Some(Arc::new(ix)),
+                Ok(ix) => {
+                    // The short-query keys are rebuilt in the background,
+                    // as after the first load; until then searches rank
+                    // every match.
+                    let ix = Arc::new(ix);
+                    let warm = Arc::clone(&ix);
+                    std::thread::spawn(move || warm.warm());
+                    self.index = Some(ix);
+                }
                 Err(e) => self.status = Some(format!("reloading the index failed: {e}")),
             }
         }

@@ -62,7 +62,14 @@ pub fn run(store: Store, as_of: NaiveDate, stop: Arc<AtomicBool>) -> Result<()> 
     {
         let store = Arc::clone(&store);
         std::thread::spawn(move || {
-            let _ = tx.send(Index::load(&store));
+            let loaded = Index::load(&store).map(Arc::new);
+            let warm = loaded.as_ref().ok().map(Arc::clone);
+            let _ = tx.send(loaded);
+            // The first keystrokes of a search use what `warm` builds; the
+            // list is already on screen while it runs.
+            if let Some(index) = warm {
+                index.warm();
+            }
         });
     }
     let running = Arc::new(AtomicBool::new(true));
@@ -79,7 +86,7 @@ pub fn run(store: Store, as_of: NaiveDate, stop: Arc<AtomicBool>) -> Result<()> 
                 dirty = false;
             }
             if let Ok(loaded) = rx.try_recv() {
-                app.set_index(Arc::new(loaded?));
+                app.set_index(loaded?);
                 dirty = true;
             }
             dirty |= app.poll_worker();
