@@ -162,6 +162,10 @@ pub(crate) fn fuzzy_end(
     if done >= n.len() {
         return Some(pos);
     }
+    if let (0, &[b]) = (done, n) {
+        // One byte: its first occurrence completes a match in its line.
+        return memchr::memchr(b, hay.get(pos..)?).map(|at| pos + at + 1);
+    }
     loop {
         let width = utf8_width(n[done]).min(n.len() - done);
         let ch = &n[done..done + width];
