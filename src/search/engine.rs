@@ -65,32 +65,42 @@ pub struct Narrowing {
     ends: Vec<u32>,
 }
 
-/// Entries kept per short query in [`Index::short_keys`].
-const FIRST_KEYS: usize = 64;
+/// Entries kept per short query in [`Index::short_keys`]: a search asking
+/// for at most this many hits can be ranked from them.
+pub const SHORT_QUERY_KEYS: usize = 64;
 
 /// One slot per ASCII letter or digit, then one per pair of them.
-const SHORT_SLOTS: usize = 36 + 36 * 36;
+const SHORT_SLOTS: usize = SLOT_N + SLOT_N * SLOT_N;
+
+/// The characters short-query keys are kept for: letters, digits and the
+/// punctuation of emails (`@gmail`, `.com`).
+const SLOT_CHARS: &[u8; SLOT_N] = b"abcdefghijklmnopqrstuvwxyz0123456789@.-_";
+const SLOT_N: usize = 40;
 
 /// The slot of a one- or two-character query of ASCII letters and digits.
 fn short_slot(text: &str) -> Option<usize> {
     match text.as_bytes() {
         [a] => first_slot(*a),
-        [a, b] => Some(36 + first_slot(*a)? * 36 + first_slot(*b)?),
+        // A doubled punctuation mark ("..") overlaps itself, and the
+        // ranker counts non-overlapping occurrences only.
+        [a, b] if a == b && !a.is_ascii_alphanumeric() => None,
+        [a, b] => Some(pair_slot(first_slot(*a)?, first_slot(*b)?)),
         _ => None,
     }
 }
 
 /// The characters of a slot: one, or a pair.
 fn slot_text(slot: usize) -> (u8, Option<u8>) {
-    let byte = |s: usize| {
-        let s = s as u8;
-        if s < 26 { b'a' + s } else { b'0' + (s - 26) }
-    };
-    if slot < 36 {
-        (byte(slot), None)
+    if slot < SLOT_N {
+        (SLOT_CHARS[slot], None)
     } else {
-        (byte((slot - 36) / 36), Some(byte((slot - 36) % 36)))
+        let pair = slot - SLOT_N;
+        (SLOT_CHARS[pair / SLOT_N], Some(SLOT_CHARS[pair % SLOT_N]))
     }
+}
+
+fn pair_slot(s1: usize, s2: usize) -> usize {
+    SLOT_N + s1 * SLOT_N + s2
 }
 
 /// The best key per slot of one haystack, reset in O(touched slots).
@@ -116,7 +126,7 @@ impl Best {
 
     /// A prefix segment of `len` bytes for `slot`.
     fn prefix(&mut self, slot: usize, len: usize) {
-        let exact = len == if slot < 36 { 1 } else { 2 };
+        let exact = len == if slot < SLOT_N { 1 } else { 2 };
         let tier = if exact { Tier::Exact } else { Tier::Prefix };
         self.note(slot, tier, len);
     }
@@ -157,12 +167,22 @@ fn follows_word_break(before: &[u8]) -> bool {
 /// The slot of an ASCII letter or digit (the characters whose mask bit is
 /// exact), if `b` is one.
 fn first_slot(b: u8) -> Option<usize> {
-    match b {
-        b'a'..=b'z' => Some(usize::from(b - b'a')),
-        b'0'..=b'9' => Some(26 + usize::from(b - b'0')),
-        _ => None,
+    match SLOT_OF[usize::from(b)] {
+        u8::MAX => None,
+        s => Some(usize::from(s)),
     }
 }
+
+/// [`SLOT_CHARS`] inverted: the slot of each byte, or `u8::MAX`.
+const SLOT_OF: [u8; 256] = {
+    let mut table = [u8::MAX; 256];
+    let mut i = 0;
+    while i < SLOT_N {
+        table[SLOT_CHARS[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
 
 /// The haystacks of every live customer, in id order.
 #[derive(Debug, Default)]
@@ -212,13 +232,13 @@ impl Index {
         self.short_keys.get_or_init(|| self.build_short_keys());
     }
 
-    /// The [`FIRST_KEYS`] smallest ranking keys of every one- and
+    /// The [`SHORT_QUERY_KEYS`] smallest ranking keys of every one- and
     /// two-character query made of ASCII letters and digits (slot
     /// [`short_slot`]). A haystack's key for a prefix `p` is (Exact, len)
     /// when a segment is `p`, else (Prefix, length of its shortest segment
     /// starting with `p`), as `rank_key` computes it; haystacks without
     /// such a segment rank below all of these. Lists holding fewer than
-    /// [`FIRST_KEYS`] prefix keys are completed with word-start and
+    /// [`SHORT_QUERY_KEYS`] prefix keys are completed with word-start and
     /// substring keys (see [`Index::short_results`]).
     fn build_short_keys(&self) -> Vec<Vec<(Tier, usize, u32)>> {
         let n = self.ids.len();
@@ -229,14 +249,14 @@ impl Index {
                 };
                 best.prefix(s1, seg.len());
                 if let Some(s2) = seg.get(1).copied().and_then(first_slot) {
-                    best.prefix(36 + s1 * 36 + s2, seg.len());
+                    best.prefix(pair_slot(s1, s2), seg.len());
                 }
             }
         });
         // Lists with fewer prefix keys than a page take the word-start and
         // substring keys too (fuzzy-only matches still rank below them).
         let short: Vec<usize> = (0..SHORT_SLOTS)
-            .filter(|s| out[*s].len() < FIRST_KEYS)
+            .filter(|s| out[*s].len() < SHORT_QUERY_KEYS)
             .collect();
         if short.is_empty() {
             return out;
@@ -280,7 +300,7 @@ impl Index {
                     best.note(s1, tier, seg_end - seg_start);
                 }
                 if let (true, Some(s2)) = (pair, s2) {
-                    best.note(36 + s1 * 36 + s2, tier, seg_end - seg_start);
+                    best.note(pair_slot(s1, s2), tier, seg_end - seg_start);
                 }
             }
         });
@@ -291,14 +311,14 @@ impl Index {
             keys.sort_unstable_by_key(|k| (k.2, k.0, k.1));
             keys.dedup_by_key(|k| k.2);
             keys.sort_unstable();
-            keys.truncate(FIRST_KEYS);
+            keys.truncate(SHORT_QUERY_KEYS);
             out[s] = keys;
         }
         out
     }
 
     /// Runs `visit` over every haystack (in parallel) and keeps, per slot,
-    /// the [`FIRST_KEYS`] smallest (tier, length, position) it reported.
+    /// the [`SHORT_QUERY_KEYS`] smallest (tier, length, position) it reported.
     fn collect_keys(
         &self,
         n: usize,
@@ -314,7 +334,7 @@ impl Index {
                 for &(slot, tier, len) in &best.touched {
                     let key = (tier, len, i as u32);
                     let heap = &mut heaps[slot];
-                    if heap.len() < FIRST_KEYS {
+                    if heap.len() < SHORT_QUERY_KEYS {
                         heap.push(key);
                     } else if heap.peek().is_some_and(|top| key < *top) {
                         heap.pop();
@@ -332,7 +352,7 @@ impl Index {
         }
         for keys in &mut out {
             keys.sort_unstable();
-            keys.truncate(FIRST_KEYS);
+            keys.truncate(SHORT_QUERY_KEYS);
         }
         out
     }
@@ -901,7 +921,7 @@ mod tests {
         #[test]
         fn short_keys_rank_like_the_general_ranker(hays in hay_strategy(), limit in 1usize..70) {
             let index = Index::from_haystacks(&hays);
-            for c in ["a", "b", "z", "0", "1", "ab", "z0", "bb", "a1"] {
+            for c in ["a", "b", "z", "0", "1", ".", "ab", "z0", "bb", "a1", "a.", ".b", ".."] {
                 let q = crate::search::parse(c).unwrap();
                 let terms = q.text_terms();
                 let matched = index.narrow(&terms, None);

@@ -24,8 +24,10 @@ use crate::search::{EvalContext, parse};
 use crate::store::Store;
 
 /// How many ranked hits a search fetches at first (the count is always
-/// exact); scrolling near the end fetches four times more.
-pub const RESULT_LIMIT: usize = 200;
+/// exact); scrolling near the end fetches four times more. A page of the
+/// tallest screens, and no more than the index keeps per short query, so
+/// the first keystrokes rank from those keys.
+pub const RESULT_LIMIT: usize = crate::search::engine::SHORT_QUERY_KEYS;
 
 /// The panes, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
