@@ -2,8 +2,6 @@
 //! (identity by ext_id, then email) and writing them with their undo data.
 //! Runs on the writer thread, inside the batch's unit of work.
 
-use std::collections::HashSet;
-
 use super::import::ImportOptions;
 use super::normalize;
 use super::prepare::{Prepared, Who, preview};
@@ -20,7 +18,7 @@ pub(super) struct RowCtx<'u, 's> {
     pub(super) unit: &'u mut Unit<'s>,
     pub(super) undo: &'u mut UndoBatch,
     /// Records whose before-image this batch already holds.
-    pub(super) touched: &'u mut HashSet<String>,
+    pub(super) touched: &'u mut foldhash::HashSet<String>,
     pub(super) opts: &'u ImportOptions,
 }
 

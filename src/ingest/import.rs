@@ -7,7 +7,6 @@
 //! no such customer). A bad field only empties that field: the original text
 //! is kept in the record's `invalid` list and counted as a warning.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -254,7 +253,7 @@ fn write_batch(
         },
     };
     let mut undo = UndoBatch::default();
-    let mut touched = HashSet::new();
+    let mut touched = foldhash::HashSet::default();
     let mut counts = Counts::default();
     for PreparedRow {
         row,

@@ -10,8 +10,6 @@
 //! collision can never return the wrong customer.
 
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 
 use crate::model::{Customer, CustomerId};
 
@@ -40,10 +38,7 @@ impl IdKey<'_> {
 
     /// The stable 64-bit hash the in-memory map is keyed by.
     pub fn hash64(&self) -> u64 {
-        let mut h = std::hash::DefaultHasher::new();
-        self.tag().0.hash(&mut h);
-        self.value().hash(&mut h);
-        h.finish()
+        fast_hash(self.tag().0, self.value())
     }
 
     /// Whether `c` really holds this key (confirms a hash hit). Ext ids
@@ -56,6 +51,14 @@ impl IdKey<'_> {
             IdKey::Phone(v) => c.is_live() && c.phones.iter().any(|p| p == v),
         }
     }
+}
+
+/// A fast 64-bit hash of a tagged string: foldhash with a fixed seed, so
+/// that it is the same in every process (maps are rebuilt from stored
+/// strings, never persisted, but tests compare across stores).
+pub(crate) fn fast_hash(tag: u8, value: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x726f_6c6f).hash_one((tag, value))
 }
 
 /// The identity keys of a customer, as stored in a chunk (`x:`, `e:`, `p:` prefixed).
@@ -109,8 +112,8 @@ impl IdentityChunk {
 /// Key hashes to customer ids. Most hashes have one id; the rest spill.
 #[derive(Debug, Default)]
 pub struct IdentityMap {
-    one: HashMap<u64, u64>,
-    more: HashMap<u64, Vec<u64>>,
+    one: foldhash::HashMap<u64, u64>,
+    more: foldhash::HashMap<u64, Vec<u64>>,
 }
 
 impl IdentityMap {

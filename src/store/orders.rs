@@ -18,8 +18,6 @@
 //! order. `reindex` rewrites the chunks from the books.
 
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 
 use super::identity::IdentityMap;
 use super::read::decode_at;
@@ -111,10 +109,7 @@ impl OrderIdChunk {
 /// The hash the order-id map is keyed by (recomputed from the stored ids, so
 /// it need not be stable across builds).
 pub fn order_hash(order_id: &str) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
-    b'o'.hash(&mut h);
-    order_id.hash(&mut h);
-    h.finish()
+    super::identity::fast_hash(b'o', order_id)
 }
 
 impl Store {
@@ -137,7 +132,7 @@ impl Store {
     }
 
     /// Adds a committed unit's placements to the map, if it is loaded.
-    pub(crate) fn note_placed(&self, placed: &HashMap<u64, Vec<u64>>) {
+    pub(crate) fn note_placed(&self, placed: &foldhash::HashMap<u64, Vec<u64>>) {
         if let Some(map) = self
             .order_ids
             .lock()

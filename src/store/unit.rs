@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::MutexGuard;
 
 use super::codec::{self, Record};
@@ -30,17 +30,17 @@ pub struct Unit<'s> {
     chunks: BTreeMap<u64, SearchChunk>,
     id_chunks: BTreeMap<u64, IdentityChunk>,
     /// Customer ids allocated by this unit (never on disk yet).
-    fresh: HashSet<CustomerId>,
+    fresh: foldhash::HashSet<CustomerId>,
     /// Identity map changes to apply once the batch is on disk: (hash, id).
-    id_added: HashMap<u64, Vec<u64>>,
+    id_added: foldhash::HashMap<u64, Vec<u64>>,
     id_removed: Vec<(u64, u64)>,
     /// Order books read or changed by this unit; `dirty_books` are written.
-    books: HashMap<CustomerId, OrderBook>,
+    books: foldhash::HashMap<CustomerId, OrderBook>,
     dirty_books: BTreeSet<CustomerId>,
     /// Orders placed with a customer by this unit (the next order-id chunk),
     /// and the same as a map for lookups before commit.
     placed: OrderIdChunk,
-    placed_map: HashMap<u64, Vec<u64>>,
+    placed_map: foldhash::HashMap<u64, Vec<u64>>,
     dirty_stats: BTreeSet<CustomerId>,
     live_delta: i64,
     now: DateTime<Utc>,
@@ -54,13 +54,13 @@ impl<'s> Unit<'s> {
             overlay: BTreeMap::new(),
             chunks: BTreeMap::new(),
             id_chunks: BTreeMap::new(),
-            fresh: HashSet::new(),
-            id_added: HashMap::new(),
+            fresh: Default::default(),
+            id_added: Default::default(),
             id_removed: Vec::new(),
-            books: HashMap::new(),
+            books: Default::default(),
             dirty_books: BTreeSet::new(),
             placed: OrderIdChunk::default(),
-            placed_map: HashMap::new(),
+            placed_map: Default::default(),
             dirty_stats: BTreeSet::new(),
             live_delta: 0,
             now: store.now(),
