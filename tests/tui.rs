@@ -126,12 +126,21 @@ fn screen(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
     t
 }
 
+/// The screen as a terminal shows it: the cell after a wide character is
+/// covered by it, so it is skipped ("张伟", not "张 伟 ").
 fn text(t: &Terminal<TestBackend>) -> String {
     let buf = t.backend().buffer();
     let mut out = String::new();
     for y in 0..buf.area.height {
+        let mut covered = 0;
         for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
+            if covered > 0 {
+                covered -= 1;
+                continue;
+            }
+            let symbol = buf[(x, y)].symbol();
+            out.push_str(symbol);
+            covered = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
         }
         out.push('\n');
     }
@@ -162,6 +171,9 @@ fn search_by_pinyin_initials_80x24() {
     assert_eq!(a.visible.len(), 1, "the rows on screen follow the search");
     assert_eq!(a.visible[0].customer.name, "张伟");
     insta::assert_snapshot!("search_zw_80x24", screen(&a, 80, 24).backend());
+    let mut wide = app(&f, 48);
+    press(&mut wide, "/zw");
+    insta::assert_snapshot!("search_zw_160x48", screen(&wide, 160, 48).backend());
 }
 
 #[test]
@@ -174,8 +186,8 @@ fn help_overlay_lists_every_key_80x24() {
     let s = text(&t);
     for (keys, action) in KeyMap::default().help() {
         assert!(
-            s.contains(action.describe()) || s.contains(&keys),
-            "help lacks {action:?}"
+            s.contains(action.describe()) && s.contains(&keys),
+            "help lacks {action:?} or cuts its description:\n{s}"
         );
     }
     insta::assert_snapshot!("help_80x24", t.backend());
@@ -199,6 +211,9 @@ fn other_panes_say_not_available_yet() {
         let s = text(&screen(&a, 80, 24));
         if pane != Pane::Customers {
             assert!(s.contains("not available yet"), "{s}");
+            let name = pane.title().to_lowercase();
+            insta::assert_snapshot!(format!("{name}_80x24"), screen(&a, 80, 24).backend());
+            insta::assert_snapshot!(format!("{name}_160x48"), screen(&a, 160, 48).backend());
         }
     }
     a.on_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
@@ -230,7 +245,7 @@ fn navigation_keys_move_and_clamp() {
 #[test]
 fn paging_reads_only_the_rows_on_screen() {
     let f = fixture();
-    let mut a = app(&f, 8);
+    let mut a = app(&f, 7);
     assert_eq!(a.page, 3);
     assert_eq!(a.visible.len(), 3);
     press(&mut a, "jjjj");
@@ -422,6 +437,7 @@ fn edit_form_saves_validates_and_undoes() {
     press(&mut a, "e");
     assert_eq!(a.mode, Mode::Edit);
     insta::assert_snapshot!("edit_form_80x24", screen(&a, 80, 24).backend());
+    insta::assert_snapshot!("edit_form_160x48", screen(&a, 160, 48).backend());
     // Move to the city field (7th) and replace it.
     for _ in 0..6 {
         a.on_key(code(KeyCode::Down));
@@ -505,13 +521,18 @@ fn help_lists_the_new_keys() {
     for want in [
         "add a note to the customer",
         "list the trash",
-        "restore the customer",
-        "sort by name, spend",
+        "restore from the trash",
+        "sort by the next field",
         "reverse the sort",
         "command palette",
+        ":sort name|spend|orders|last_order|created [asc|desc]",
     ] {
         assert!(s.contains(want), "help lacks {want:?}:\n{s}");
     }
+    for a in rolo::tui::action::Action::ALL {
+        assert!(s.contains(a.describe()), "{a:?} is missing or cut:\n{s}");
+    }
+    insta::assert_snapshot!("help_160x48", screen(&a, 160, 48).backend());
 }
 
 #[test]
@@ -545,6 +566,7 @@ fn note_key_adds_a_validated_note_that_undo_and_redo_take_back() {
         "fixing it clears the reason"
     );
     insta::assert_snapshot!("note_form_160x48", screen(&a, 160, 48).backend());
+    insta::assert_snapshot!("note_form_80x24", screen(&a, 80, 24).backend());
     a.on_key(code(KeyCode::Enter));
     assert_eq!(a.mode, Mode::Normal);
     assert_eq!(
@@ -679,10 +701,11 @@ fn restore_key_outside_the_trash_says_where_it_works() {
         a.status
             .as_deref()
             .unwrap()
-            .contains("not in the trash: D lists the trash"),
+            .contains("张伟 is not trashed; D lists the trash"),
         "{:?}",
         a.status
     );
+    assert!(status_shown(&a), "{}", text(&screen(&a, 80, 24)));
     assert_eq!(a.total, 6);
 }
 
@@ -806,6 +829,9 @@ fn palette_completes_lists_runs_and_refuses_unknown_commands() {
     press(&mut a, ":");
     assert_eq!(a.mode, Mode::Command);
     insta::assert_snapshot!("palette_80x24", screen(&a, 80, 24).backend());
+    let mut wide = app(&f, 48);
+    press(&mut wide, ":");
+    insta::assert_snapshot!("palette_160x48", screen(&wide, 160, 48).backend());
     press(&mut a, "so");
     a.on_key(code(KeyCode::Tab));
     assert_eq!(a.palette.as_ref().unwrap().input, "sort");
@@ -856,7 +882,7 @@ fn mouse_wheel_scrolls_the_list_and_the_trash() {
         modifiers: KeyModifiers::NONE,
     };
     let f = fixture();
-    let mut a = app(&f, 8);
+    let mut a = app(&f, 7);
     assert!(a.on_mouse(wheel(MouseEventKind::ScrollDown)));
     assert_eq!(a.cursor, 3);
     assert!(a.on_mouse(wheel(MouseEventKind::ScrollDown)));
@@ -906,4 +932,256 @@ fn sort_chosen_before_the_index_loads_waits_for_it() {
     settle(&mut a);
     assert_eq!(ext_ids(&a)[..2], ["C1", "C2"]);
     assert!(text(&screen(&a, 80, 24)).contains("│ by spend ↓ "));
+}
+
+fn status(a: &App) -> String {
+    a.status.clone().unwrap_or_default()
+}
+
+/// Whether the whole status message is on the status bar at 80x24.
+fn status_shown(a: &App) -> bool {
+    let s = text(&screen(a, 80, 24));
+    s.lines().nth(23).is_some_and(|l| l.contains(&status(a)))
+}
+
+/// Regression: on a pane not available yet, `j` moved and `d` trashed the
+/// hidden list's row (and `e`, `a`, Enter acted on it). Those keys now say
+/// the pane is not there yet, and nothing changes.
+#[test]
+fn placeholder_panes_refuse_keys_that_would_act_on_the_hidden_list() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    press(&mut a, "2");
+    for (k, name) in [
+        ("j", "j"),
+        ("d", "d"),
+        ("e", "e"),
+        ("a", "a"),
+        (" ", "space"),
+        ("*", "*"),
+        ("s", "s"),
+    ] {
+        press(&mut a, k);
+        assert_eq!(a.mode, Mode::Normal, "{k}");
+        assert_eq!(
+            status(&a),
+            format!("{name}: nothing here yet; 1 goes to Customers"),
+        );
+        assert!(status_shown(&a), "{}", text(&screen(&a, 80, 24)));
+    }
+    a.on_key(code(KeyCode::Enter));
+    assert!(a.detail.is_none(), "enter opened a customer nobody sees");
+    assert!(status(&a).starts_with("enter: nothing here yet"));
+    assert_eq!(a.total, 6, "nothing was trashed");
+    assert_eq!(a.cursor, 0);
+    assert!(a.selected.is_empty() && a.sort.is_none());
+    // The palette runs the same rules.
+    press(&mut a, ":trash_customer");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.total, 6);
+    assert!(
+        status(&a).starts_with(":trash_customer: nothing here yet"),
+        "{}",
+        status(&a)
+    );
+    // Leaving works, and so does search (it goes to the list).
+    press(&mut a, "/zw");
+    assert_eq!(
+        (a.pane, a.mode, a.total),
+        (Pane::Customers, Mode::Search, 1)
+    );
+}
+
+/// `?` explains the keys of where it is pressed: in the 360° view and the
+/// trash view it lists the keys that act there (esc closes the view), not
+/// the list's; on a pane not available yet, only leaving, help and undo.
+#[test]
+fn help_lists_the_keys_of_the_current_view() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    a.on_key(code(KeyCode::Enter));
+    press(&mut a, "?");
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("keys: 360° view (any key closes)"), "{s}");
+    for want in [
+        "close the 360° view",
+        "edit the customer",
+        "move it to the trash",
+        "add a note",
+    ] {
+        assert!(s.contains(want), "lacks {want:?}:\n{s}");
+    }
+    for not in [
+        "move down",
+        "first row",
+        "select the whole result",
+        "Tags pane",
+    ] {
+        assert!(
+            !s.contains(not),
+            "lists {not:?}, which does nothing here:\n{s}"
+        );
+    }
+    insta::assert_snapshot!("help_detail_80x24", screen(&a, 80, 24).backend());
+    press(&mut a, "x");
+    assert_eq!(a.mode, Mode::Detail, "closing help returns to the view");
+    a.on_key(code(KeyCode::Esc));
+
+    press(&mut a, "D");
+    settle(&mut a);
+    press(&mut a, "?");
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("keys: trash view"), "{s}");
+    for want in [
+        "close the trash view",
+        "restore from the trash",
+        "move down",
+    ] {
+        assert!(s.contains(want), "lacks {want:?}:\n{s}");
+    }
+    assert!(!s.contains("move to the trash"), "{s}");
+    insta::assert_snapshot!("help_trash_80x24", screen(&a, 80, 24).backend());
+    press(&mut a, "x");
+    a.on_key(code(KeyCode::Esc));
+
+    press(&mut a, "3?");
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("keys: Duplicates pane"), "{s}");
+    assert!(
+        s.contains("Customers pane") && !s.contains("edit the customer"),
+        "{s}"
+    );
+}
+
+/// In the 360° view a key that does nothing there says so (it was
+/// silent); `/` starts a search, and `d` trashes the customer on view,
+/// which then says it is in the trash and how to restore it.
+#[test]
+fn keys_in_the_360_view_act_on_it_or_say_they_do_not() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    a.on_key(code(KeyCode::Enter));
+    press(&mut a, "j");
+    assert_eq!(a.mode, Mode::Detail);
+    assert_eq!(status(&a), "j does nothing here; ? lists the keys");
+    assert!(status_shown(&a));
+    press(&mut a, "d");
+    assert_eq!(a.total, 5);
+    assert!(
+        status(&a).starts_with("moved 张伟 to the trash"),
+        "{}",
+        status(&a)
+    );
+    assert!(status_shown(&a), "{}", text(&screen(&a, 80, 24)));
+    assert_eq!(
+        a.mode,
+        Mode::Detail,
+        "the view stays on the trashed customer"
+    );
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("trashed      2026-11-30 10:00"), "{s}");
+    assert!(s.contains("in the trash: r restores"), "{s}");
+    insta::assert_snapshot!("detail_trashed_80x24", screen(&a, 80, 24).backend());
+    press(&mut a, "r");
+    assert_eq!(a.total, 6);
+    assert!(text(&screen(&a, 80, 24)).contains("e edits · a adds a note · d trashes · esc closes"));
+    press(&mut a, "/");
+    assert_eq!(a.mode, Mode::Search);
+    assert!(a.detail.is_none(), "a search replaces the 360° view");
+}
+
+/// Keys that act on "the current customer" with no row under the cursor
+/// said nothing; now they say why, and `r` in an empty trash view says
+/// the trash is empty rather than pointing at the trash view itself.
+#[test]
+fn customer_keys_with_no_row_say_why() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    press(&mut a, "/qqqqzzzz");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.total, 0);
+    for k in ["e", "a", "d"] {
+        press(&mut a, k);
+        assert_eq!(a.mode, Mode::Normal);
+        assert_eq!(status(&a), "no match here; esc clears the search", "{k}");
+        assert!(status_shown(&a));
+    }
+    a.on_key(code(KeyCode::Enter));
+    assert!(status(&a).starts_with("no match here"));
+    a.on_key(code(KeyCode::Esc));
+    press(&mut a, "D");
+    settle(&mut a);
+    press(&mut a, "r");
+    assert_eq!(status(&a), "the trash is empty");
+    press(&mut a, "a");
+    assert_eq!(status(&a), "the trash is empty");
+    a.on_key(code(KeyCode::Esc));
+    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(a.status, None, "closing the view clears its message");
+}
+
+/// A refused save puts the cursor on the field to fix, and the reason goes
+/// once the user edits (it used to stay, so a fixed value still looked wrong).
+#[test]
+fn edit_form_refusal_moves_to_the_field_and_clears_on_edit() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    press(&mut a, "e");
+    a.on_key(code(KeyCode::Down));
+    a.on_key(ctrl('u'));
+    press(&mut a, "bad@@x");
+    for _ in 0..5 {
+        a.on_key(code(KeyCode::Down));
+    }
+    a.on_key(code(KeyCode::Enter));
+    let form = a.form.as_ref().unwrap();
+    assert_eq!(form.cursor, 1, "back on the email line");
+    assert!(form.error.as_deref().unwrap().starts_with("email 'bad@@x'"));
+    insta::assert_snapshot!("edit_form_error_80x24", screen(&a, 80, 24).backend());
+    a.on_key(code(KeyCode::Backspace));
+    assert_eq!(a.form.as_ref().unwrap().error, None);
+    a.on_key(ctrl('u'));
+    press(&mut a, "zw@example.cn");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(status(&a).starts_with("saved"), "{}", status(&a));
+}
+
+/// The status bar counts the selection, and says "1 match" / "1 customer"
+/// (not "1 matches"); the 360° summary says "1 order on 1 day".
+#[test]
+fn status_bar_counts_the_selection_in_good_english() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    press(&mut a, " jj ");
+    let s = text(&screen(&a, 80, 24));
+    assert!(
+        s.contains("NORMAL │ Customers │ 6 customers │ 2 selected"),
+        "{s}"
+    );
+    insta::assert_snapshot!("selection_80x24", screen(&a, 80, 24).backend());
+    let mut wide = app(&f, 48);
+    press(&mut wide, " jj j*");
+    assert_eq!(wide.selected.len(), 6);
+    insta::assert_snapshot!("selection_160x48", screen(&wide, 160, 48).backend());
+    press(&mut a, "/zw");
+    assert!(text(&screen(&a, 80, 24)).contains("│ 1 match │ 2 selected"));
+    a.on_key(code(KeyCode::Enter));
+    a.on_key(code(KeyCode::Esc));
+    press(&mut a, "/ann lee");
+    a.on_key(code(KeyCode::Enter));
+    a.on_key(code(KeyCode::Enter));
+    assert!(
+        text(&screen(&a, 80, 24)).contains("1 order on 1 day, spend 20.00"),
+        "{}",
+        text(&screen(&a, 80, 24))
+    );
+}
+
+/// At 80x24 the list uses every row between its header and the status bar.
+#[test]
+fn the_list_fills_the_screen() {
+    assert_eq!(page_rows(24), 20);
+    assert_eq!(page_rows(48), 44);
+    assert_eq!(page_rows(3), 1);
 }

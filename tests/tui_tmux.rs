@@ -121,6 +121,11 @@ fn open_search_view_edit_trash_restore_note_sort_undo_and_quit_in_a_real_termina
 
     let s = tmux.wait_for("3 customers");
     assert!(s.contains("张伟") && s.contains("Ann Lee"), "{s}");
+    // A pane not available yet does not act on the list hidden behind it.
+    tmux.keys(&["2", "d"]);
+    tmux.wait_for("d: nothing here yet; 1 goes to Customers");
+    tmux.keys(&["1"]);
+    tmux.wait_for("NORMAL │ Customers │ 3 customers");
     assert_eq!(tmux.mouse_flags(), "1", "the wheel needs mouse reports on");
     let title = String::from_utf8_lossy(
         &tmux
@@ -134,7 +139,7 @@ fn open_search_view_edit_trash_restore_note_sort_undo_and_quit_in_a_real_termina
     );
 
     tmux.keys(&["/", "zw"]);
-    let s = tmux.wait_for("1 matches");
+    let s = tmux.wait_for("1 match ");
     assert!(s.contains("张伟") && !s.contains("Ann Lee"), "{s}");
     tmux.keys(&["Enter", "Enter"]);
     let s = tmux.wait_for("monthly spend");
@@ -155,7 +160,7 @@ fn open_search_view_edit_trash_restore_note_sort_undo_and_quit_in_a_real_termina
     tmux.keys(&["u"]);
     tmux.wait_for("undid");
     tmux.keys(&["?"]);
-    tmux.wait_for("keys (any key closes)");
+    tmux.wait_for("keys: Customers list (any key closes)");
     tmux.keys(&["x", "d"]);
     tmux.wait_for("2 customers");
     tmux.keys(&["u"]);
@@ -245,7 +250,7 @@ fn a_dropped_terminal_ends_rolo_and_releases_the_database() {
         .status
         .success()
     );
-    tmux.wait_for("1 customers");
+    tmux.wait_for("1 customer ");
     assert!(tmux.cmd(&["kill-server"]).status.success());
     let start = Instant::now();
     loop {

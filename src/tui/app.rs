@@ -15,6 +15,7 @@ use super::action::Action;
 use super::keymap::KeyMap;
 use super::note_form::NoteForm;
 use super::palette::{Command, Palette, PaletteOutcome};
+use super::scope::Scope;
 use super::sort::Sort;
 use super::trash::TrashView;
 use super::worker::{Done, Job, Worker};
@@ -538,63 +539,48 @@ impl App {
                 self.on_palette_key(key);
                 true
             }
-            Mode::Detail => match self.keymap.action(key) {
-                Some(Action::Clear | Action::Open) => {
-                    self.detail = None;
-                    self.mode = self.base_mode();
-                    true
-                }
-                Some(
-                    a @ (Action::Quit
-                    | Action::Help
-                    | Action::ToggleMask
-                    | Action::AddNote
-                    | Action::Edit
-                    | Action::Undo
-                    | Action::Redo
-                    | Action::Restore
-                    | Action::Palette),
-                ) => {
-                    self.update(a);
-                    true
-                }
-                _ => false,
-            },
-            Mode::Trash => match self.keymap.action(key) {
-                Some(Action::Clear | Action::ShowTrash) => {
-                    self.trash = None;
-                    self.mode = Mode::Normal;
-                    true
-                }
-                Some(
-                    a @ (Action::Down
-                    | Action::Up
-                    | Action::PageDown
-                    | Action::PageUp
-                    | Action::Top
-                    | Action::Bottom
-                    | Action::Open
-                    | Action::Restore
-                    | Action::AddNote
-                    | Action::Undo
-                    | Action::Redo
-                    | Action::Quit
-                    | Action::Help
-                    | Action::ToggleMask
-                    | Action::Palette),
-                ) => {
-                    self.update(a);
-                    true
-                }
-                _ => false,
-            },
-            Mode::Normal => match self.keymap.action(key) {
+            Mode::Normal | Mode::Detail | Mode::Trash => match self.keymap.action(key) {
                 Some(a) => {
-                    self.update(a);
+                    let what = super::keymap::key_name(key).unwrap_or_else(|| a.name().to_owned());
+                    self.dispatch(a, &what);
                     true
                 }
                 None => false,
             },
+        }
+    }
+
+    /// What the screen shows under any overlay: decides which keys act.
+    pub fn scope(&self) -> Scope {
+        if self.detail.is_some() {
+            Scope::Detail
+        } else if self.trash.is_some() {
+            Scope::Trash
+        } else if self.pane == Pane::Customers {
+            Scope::List
+        } else {
+            Scope::Placeholder(self.pane)
+        }
+    }
+
+    /// Runs `action` if it acts in the current scope (closing the 360° or
+    /// trash view for the keys that close them); otherwise says so in the
+    /// status bar. `what` names the key or command for that message.
+    fn dispatch(&mut self, action: Action, what: &str) {
+        let scope = self.scope();
+        if scope.closes(action) {
+            self.status = None;
+            match scope {
+                Scope::Detail => self.detail = None,
+                _ => self.close_views(),
+            }
+            self.mode = self.base_mode();
+        } else if scope.acts(action) {
+            self.update(action);
+        } else {
+            let customers = self.keymap.key_for(Action::PaneCustomers).unwrap_or("1");
+            let help = self.keymap.key_for(Action::Help).unwrap_or("?");
+            self.status = Some(scope.refusal(what, customers, help));
         }
     }
 
@@ -676,6 +662,8 @@ impl App {
                         Ok(None) => self.status = Some(format!("customer {id} is gone")),
                         Err(e) => self.status = Some(format!("cannot edit customer {id}: {e}")),
                     }
+                } else {
+                    self.say_nobody_here();
                 }
             }
             Action::New => {
@@ -692,6 +680,8 @@ impl App {
                         Ok(None) => self.status = Some(format!("customer {id} is gone")),
                         Err(e) => self.status = Some(format!("cannot add a note to {id}: {e}")),
                     }
+                } else {
+                    self.say_nobody_here();
                 }
             }
             Action::Sort => {
@@ -722,6 +712,8 @@ impl App {
                         }
                         Err(e) => self.status = Some(format!("cannot open customer {id}: {e}")),
                     }
+                } else {
+                    self.say_nobody_here();
                 }
             }
         }
@@ -731,7 +723,7 @@ impl App {
     /// Runs a command from the palette.
     pub fn run_command(&mut self, command: Command) {
         match command {
-            Command::Run(action) => self.update(action),
+            Command::Run(action) => self.dispatch(action, &format!(":{}", action.name())),
             Command::Sort(sort) => self.set_sort(sort),
             Command::Search(query) => {
                 self.close_views();
@@ -762,7 +754,10 @@ impl App {
 
     /// `d`: moves the current customer to the trash.
     fn trash_current(&mut self) {
-        let Some(id) = self.current_id() else { return };
+        let Some(id) = self.current_id() else {
+            self.say_nobody_here();
+            return;
+        };
         let name = self.name_of(id);
         match self.store.customer(id) {
             Ok(Some(c)) if c.trashed_at.is_some() => {
@@ -796,16 +791,18 @@ impl App {
     fn restore_current(&mut self) {
         let key = self.keymap.key_for(Action::ShowTrash).unwrap_or("D");
         let Some(id) = self.current_id() else {
-            self.status = Some(format!("nothing to restore: {key} lists the trash"));
+            if self.scope() == Scope::Trash {
+                self.status = Some("the trash is empty".to_owned());
+            } else {
+                self.status = Some(format!("nothing to restore: {key} lists the trash"));
+            }
             return;
         };
         let name = self.name_of(id);
         match self.store.customer(id) {
             Ok(Some(c)) if c.trashed_at.is_some() => {}
             _ => {
-                self.status = Some(format!(
-                    "{name} is not in the trash: {key} lists the trash, r restores there"
-                ));
+                self.status = Some(format!("{name} is not trashed; {key} lists the trash"));
                 return;
             }
         }
@@ -837,6 +834,21 @@ impl App {
             Ok(None) => self.status = Some(format!("nothing to {noun}")),
             Err(e) => self.status = Some(format!("{verb} failed: {e}")),
         }
+    }
+
+    /// Says why a key that acts on the current customer did nothing: there
+    /// is no row under the cursor.
+    fn say_nobody_here(&mut self) {
+        let msg = if self.scope() == Scope::Trash {
+            "the trash is empty".to_owned()
+        } else if self.results.is_some() {
+            let key = self.keymap.key_for(Action::Clear).unwrap_or("esc");
+            format!("no match here; {key} clears the search")
+        } else {
+            let key = self.keymap.key_for(Action::New).unwrap_or("n");
+            format!("no customers yet; {key} creates one")
+        };
+        self.status = Some(msg);
     }
 
     /// A customer's name for a status message (the id if it cannot be read).
@@ -991,7 +1003,9 @@ impl App {
                 let cfg = crate::ingest::normalize::NormalizeConfig::default();
                 let record = match form.apply(&base, &cfg) {
                     Ok(r) => r,
-                    Err(why) => {
+                    Err((line, why)) => {
+                        // The cursor goes to the field to fix.
+                        form.cursor = line;
                         form.error = Some(why);
                         return;
                     }

@@ -69,6 +69,10 @@ impl Form {
 
     /// Handles a key: move between fields, edit the current one, submit or cancel.
     pub fn on_key(&mut self, key: KeyEvent) -> FormOutcome {
+        if key.code != KeyCode::Enter {
+            // The reason of a refused save goes once the user acts on it.
+            self.error = None;
+        }
         match key.code {
             KeyCode::Esc => return FormOutcome::Cancel,
             KeyCode::Enter => return FormOutcome::Submit,
@@ -90,11 +94,16 @@ impl Form {
         FormOutcome::Continue
     }
 
-    /// The record the form describes, on top of `base`; `Err` names the
-    /// first invalid field and why.
-    pub fn apply(&self, base: &Customer, cfg: &NormalizeConfig) -> Result<Customer, String> {
+    /// The record the form describes, on top of `base`; `Err` gives the
+    /// line of the first invalid field and why.
+    pub fn apply(
+        &self,
+        base: &Customer,
+        cfg: &NormalizeConfig,
+    ) -> Result<Customer, (usize, String)> {
         let mut c = base.clone();
-        for (f, raw) in FIELDS.iter().zip(&self.values) {
+        for (line, (f, raw)) in FIELDS.iter().zip(&self.values).enumerate() {
+            let at = |why: String| (line, why);
             let v = clean_text(raw);
             let opt = (!v.is_empty()).then(|| v.clone());
             match f {
@@ -108,7 +117,7 @@ impl Form {
                     {
                         list.push(
                             normalize::email(part)
-                                .map_err(|why| format!("email '{part}': {why}"))?,
+                                .map_err(|why| at(format!("email '{part}': {why}")))?,
                         );
                     }
                     c.emails = list;
@@ -118,7 +127,7 @@ impl Form {
                     for part in v.split([';', ',']).map(str::trim).filter(|p| !p.is_empty()) {
                         list.push(
                             normalize::phone(part, cfg)
-                                .map_err(|why| format!("phone '{part}': {why}"))?,
+                                .map_err(|why| at(format!("phone '{part}': {why}")))?,
                         );
                     }
                     c.phones = list;
@@ -134,7 +143,7 @@ impl Form {
                     c.birth_date = match opt {
                         Some(d) => Some(
                             normalize::date(&d, cfg)
-                                .map_err(|why| format!("birth_date '{d}': {why}"))?,
+                                .map_err(|why| at(format!("birth_date '{d}': {why}")))?,
                         ),
                         None => None,
                     }
@@ -144,7 +153,7 @@ impl Form {
             }
         }
         if c.name.is_empty() && c.emails.is_empty() && c.phones.is_empty() {
-            return Err("a customer needs a name, an email or a phone".to_owned());
+            return Err((0, "a customer needs a name, an email or a phone".to_owned()));
         }
         Ok(c)
     }
@@ -175,11 +184,9 @@ mod tests {
             f.on_key(key(KeyCode::Char(c)));
         }
         let cfg = NormalizeConfig::default();
-        assert!(
-            f.apply(&base, &cfg)
-                .unwrap_err()
-                .contains("email 'not-an-email'")
-        );
+        let (line, why) = f.apply(&base, &cfg).unwrap_err();
+        assert_eq!(FIELDS[line], Field::Email);
+        assert!(why.contains("email 'not-an-email'"), "{why}");
         f.values[1] = "ANN@Example.com".into();
         f.values[2] = "１３８ ００１３ ８０００".into();
         f.values[10] = "1990/2/3".into();
@@ -191,7 +198,9 @@ mod tests {
             Some("1990-02-03")
         );
         f.values[10] = "2024-02-30".into();
-        assert!(f.apply(&base, &cfg).unwrap_err().starts_with("birth_date"));
+        let (line, why) = f.apply(&base, &cfg).unwrap_err();
+        assert_eq!(FIELDS[line], Field::BirthDate);
+        assert!(why.starts_with("birth_date"), "{why}");
         assert_eq!(f.on_key(key(KeyCode::Esc)), FormOutcome::Cancel);
         assert_eq!(f.on_key(key(KeyCode::Enter)), FormOutcome::Submit);
     }

@@ -10,6 +10,7 @@ pub mod keymap;
 pub mod note_form;
 pub mod palette;
 pub mod panes;
+pub mod scope;
 pub mod sort;
 pub mod text;
 pub mod theme;
@@ -186,7 +187,8 @@ fn terminal_hung_up() -> bool {
     hup || eof
 }
 
-/// Table rows that fit in a terminal `height` rows tall.
+/// Table rows that fit in a terminal `height` rows tall: every row between
+/// the table header and the status bar (20 at 80x24).
 pub fn page_rows(height: u16) -> usize {
-    usize::from(height.saturating_sub(view::CHROME_ROWS + 1)).max(1)
+    usize::from(height.saturating_sub(view::CHROME_ROWS)).max(1)
 }

@@ -71,7 +71,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
     let Some(action) = Action::ALL.iter().copied().find(|a| a.name() == name) else {
         let near: Vec<&str> = candidates(name).into_iter().take(4).collect();
         return Err(if near.is_empty() {
-            format!("unknown command '{name}'; tab lists the commands")
+            format!("unknown command '{name}'; ctrl-u clears the line to list every command")
         } else {
             format!(
                 "unknown command '{name}'; did you mean {}?",
@@ -224,7 +224,11 @@ mod tests {
 
     #[test]
     fn unknown_commands_and_stray_arguments_say_what_is_wrong() {
-        assert!(parse("fly").unwrap_err().contains("unknown command 'fly'"));
+        assert_eq!(
+            parse("fly").unwrap_err(),
+            "unknown command 'fly'; ctrl-u clears the line to list every command",
+            "tab cannot list anything for a word no command starts with"
+        );
         assert!(parse("sor").unwrap_err().contains("did you mean sort"));
         assert!(parse("quit now").unwrap_err().contains("takes no argument"));
         assert!(parse("sort colour").unwrap_err().contains("'colour'"));

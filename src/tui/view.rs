@@ -11,6 +11,7 @@ use unicode_width::UnicodeWidthStr;
 use super::action::Action;
 use super::app::{App, Mode, Pane};
 use super::panes;
+use super::scope::Scope;
 use super::text::fit;
 use super::theme::Theme;
 
@@ -34,7 +35,29 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         (_, Some(form), _, _) if app.mode == Mode::Note => {
             panes::note_form::draw(frame, body, form, theme)
         }
-        (_, _, Some(d), _) => panes::detail::draw(frame, body, d, app.masked, theme),
+        (_, _, Some(d), _) => {
+            let key = |a: Action, default: &'static str| app.keymap.key_for(a).unwrap_or(default);
+            let keys = if d.customer.trashed_at.is_some() {
+                format!(
+                    "in the trash: {} restores · {} edits · {} adds a note · {} closes · {} keys",
+                    key(Action::Restore, "r"),
+                    key(Action::Edit, "e"),
+                    key(Action::AddNote, "a"),
+                    key(Action::Clear, "esc"),
+                    key(Action::Help, "?"),
+                )
+            } else {
+                format!(
+                    "{} edits · {} adds a note · {} trashes · {} closes · {} keys",
+                    key(Action::Edit, "e"),
+                    key(Action::AddNote, "a"),
+                    key(Action::Trash, "d"),
+                    key(Action::Clear, "esc"),
+                    key(Action::Help, "?"),
+                )
+            };
+            panes::detail::draw(frame, body, d, app.masked, &keys, theme)
+        }
         (_, _, None, Some(t)) => panes::trash::draw(frame, body, t, app.masked, theme),
         _ if app.pane == Pane::Customers => panes::customers::draw(frame, body, app, theme),
         _ => panes::placeholder::draw(frame, body, app.pane, theme),
@@ -132,10 +155,11 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let count = if app.results.is_some() {
-        format!("{} matches", app.total)
-    } else {
-        format!("{} customers", app.total)
+    let count = match (app.results.is_some(), app.total) {
+        (true, 1) => "1 match".to_owned(),
+        (true, n) => format!("{n} matches"),
+        (false, 1) => "1 customer".to_owned(),
+        (false, n) => format!("{n} customers"),
     };
     let mode = match app.mode {
         Mode::Normal => "NORMAL",
@@ -177,63 +201,83 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     );
 }
 
+/// The help overlay: the keys that act in the current scope (the list,
+/// the 360° view, the trash view or a pane not available yet), each with
+/// what it does there, in one column when they fit and two otherwise.
 fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
-    let help = app.keymap.help();
-    let area = frame.area();
-    // One column when it fits, else two side by side.
-    let rows_available = usize::from(area.height.saturating_sub(5)).max(1);
-    let columns = if help.len() <= rows_available { 1 } else { 2 };
-    let rows = help.len().div_ceil(columns);
-    let width = if columns == 1 {
-        60.min(area.width)
-    } else {
-        area.width
+    let scope = app.scope();
+    let help: Vec<(String, &str)> = app
+        .keymap
+        .help()
+        .into_iter()
+        .filter(|(_, a)| scope.acts(*a) || scope.closes(*a))
+        .map(|(keys, a)| (keys, scope.describe(a)))
+        .collect();
+    let footer: &[&str] = match scope {
+        Scope::List => &[
+            "in search: type, backspace, ctrl-u clears, enter/esc ends; mouse wheel scrolls",
+            ":sort name|spend|orders|last_order|created [asc|desc] · :search QUERY · :trash",
+        ],
+        Scope::Trash => &["mouse wheel scrolls · : runs a command by name"],
+        Scope::Detail | Scope::Placeholder(_) => &[": runs a command by name"],
     };
-    let height = (rows as u16 + 4).min(area.height);
+    let area = frame.area();
+    let max_inner = usize::from(area.width.saturating_sub(2)).max(1);
+    let rows_available = usize::from(area.height.saturating_sub(2)).saturating_sub(footer.len());
+    let columns = if help.len() <= rows_available.max(1) {
+        1
+    } else {
+        2
+    };
+    let rows = help.len().div_ceil(columns);
+    // Each column as wide as its own keys and descriptions.
+    let widths: Vec<(usize, usize)> = (0..columns)
+        .map(|c| {
+            let cells = help.iter().skip(c * rows).take(rows);
+            let keys = cells.clone().map(|(k, _)| k.width()).max().unwrap_or(0);
+            let desc = cells.map(|(_, d)| d.width()).max().unwrap_or(0);
+            (keys.min(12), desc)
+        })
+        .collect();
+    let table: usize = widths.iter().map(|(k, d)| k + 1 + d).sum::<usize>() + 2 * (columns - 1);
+    let title = format!(" keys: {} (any key closes) ", scope.title());
+    let inner = footer
+        .iter()
+        .map(|f| f.width())
+        .chain([table, title.width() + 2])
+        .max()
+        .unwrap_or(table)
+        .min(max_inner);
+    let mut lines: Vec<Line> = (0..rows)
+        .map(|r| {
+            let text: String = widths
+                .iter()
+                .enumerate()
+                .map(|(c, (kw, dw))| {
+                    let sep = if c > 0 { "  " } else { "" };
+                    match help.get(c * rows + r) {
+                        Some((keys, desc)) => format!("{sep}{} {}", fit(keys, *kw), fit(desc, *dw)),
+                        None => String::new(),
+                    }
+                })
+                .collect();
+            Line::raw(fit(&text, inner))
+        })
+        .collect();
+    for f in footer {
+        lines.push(Line::styled(fit(f, inner), theme.dim()));
+    }
+    let width = (inner as u16 + 2).min(area.width);
+    let height = (lines.len() as u16 + 2).min(area.height);
     let popup = Rect::new(
         (area.width - width) / 2,
         (area.height - height) / 2,
         width,
         height,
     );
-    let col_width = (width.saturating_sub(2) as usize) / columns;
-    let keys_width = 12.min(col_width / 3);
-    let cell = |i: usize| -> String {
-        help.get(i).map_or_else(
-            || " ".repeat(col_width),
-            |(keys, action)| {
-                format!(
-                    "{} {}",
-                    fit(keys, keys_width),
-                    fit(action.describe(), col_width.saturating_sub(keys_width + 2)) + " "
-                )
-            },
-        )
-    };
-    let mut lines: Vec<Line> = (0..rows)
-        .map(|r| Line::raw((0..columns).map(|c| cell(c * rows + r)).collect::<String>()))
-        .collect();
-    lines.push(Line::styled(
-        fit(
-            "in search: type, backspace, ctrl-u clears, enter/esc ends; mouse wheel scrolls",
-            col_width * columns,
-        ),
-        theme.dim(),
-    ));
-    lines.push(Line::styled(
-        fit(
-            ":sort name|spend|orders|last_order|created [asc|desc] · :search QUERY · :trash",
-            col_width * columns,
-        ),
-        theme.dim(),
-    ));
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(" keys (any key closes) "),
-        ),
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
         popup,
     );
 }

@@ -33,6 +33,19 @@ fn value(d: &Detail, f: Field, masked: bool) -> String {
 fn fields(d: &Detail, masked: bool, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     let label = 12;
     let mut lines = Vec::new();
+    if let Some(at) = d.customer.trashed_at {
+        lines.push(Line::styled(
+            format!(
+                "{} {}",
+                fit("trashed", label),
+                fit(
+                    &at.format("%Y-%m-%d %H:%M").to_string(),
+                    width.saturating_sub(label + 1)
+                )
+            ),
+            theme.error(),
+        ));
+    }
     for f in Field::ALL {
         let v = value(d, f, masked);
         if v.is_empty() && f != Field::Name {
@@ -97,6 +110,15 @@ fn budget(d: &Detail, rows: usize) -> [usize; 3] {
     got
 }
 
+/// `1 order`, `3 orders`.
+fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// A section title with its count when not every entry is shown.
 fn section(title: &str, shown: usize, total: usize) -> String {
     if shown < total {
@@ -112,9 +134,9 @@ fn activity(d: &Detail, width: usize, rows: usize, theme: &Theme) -> Vec<Line<'s
     let mut lines = vec![Line::styled(
         fit(
             &format!(
-                "{} orders on {} days, spend {:.2}, first {}, last {}",
-                s.orders,
-                s.order_days,
+                "{} on {}, spend {:.2}, first {}, last {}",
+                plural(u64::from(s.orders), "order"),
+                plural(u64::from(s.order_days), "day"),
                 s.spend(),
                 s.first_order
                     .map(|x| x.to_string())
@@ -184,13 +206,21 @@ fn activity(d: &Detail, width: usize, rows: usize, theme: &Theme) -> Vec<Line<'s
     lines
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, d: &Detail, masked: bool, theme: &Theme) {
+/// Draws the view; `keys` (what the main keys do here) goes on the bottom border.
+pub fn draw(frame: &mut Frame, area: Rect, d: &Detail, masked: bool, keys: &str, theme: &Theme) {
     let title = format!(
         " {} (id {}) ",
         fit(&d.customer.name, 40).trim_end(),
         d.customer.id
     );
-    let block = Block::default().borders(Borders::ALL).title(title);
+    let keys = format!(
+        " {} ",
+        fit(keys, usize::from(area.width.saturating_sub(6))).trim_end()
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title)
+        .title_bottom(Line::styled(keys, theme.dim()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let wide = inner.width >= 100;

@@ -57,7 +57,10 @@ pub fn draw(frame: &mut Frame, body: Rect, palette: &Palette, theme: &Theme) {
             lines.push(Line::styled(fit(&usage, inner_width), theme.dim()));
         }
         (None, None) => lines.push(Line::styled(
-            fit("no such command; backspace and tab list them", inner_width),
+            fit(
+                "no such command; ctrl-u clears the line to list every command",
+                inner_width,
+            ),
             theme.dim(),
         )),
     }

@@ -1,0 +1,150 @@
+//! Where keys act. The list, the 360° view, the trash view and the panes
+//! that have not landed yet each answer a different set of actions; one
+//! table here decides, so the key handler, the command palette and the
+//! help overlay never disagree. A key that does not act where it is
+//! pressed says so in the status bar rather than acting on something off
+//! screen (on the Tags pane, `d` used to trash the hidden list's row).
+
+use super::action::Action;
+use super::app::Pane;
+
+/// What the screen shows under any overlay, form or palette.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The Customers pane's list.
+    List,
+    /// A pane whose features have not landed yet.
+    Placeholder(Pane),
+    /// The 360° view of one customer.
+    Detail,
+    /// The trash view.
+    Trash,
+}
+
+impl Scope {
+    /// How the help title and the status bar name it.
+    pub fn title(self) -> String {
+        match self {
+            Scope::List => "Customers list".to_owned(),
+            Scope::Placeholder(p) => format!("{} pane", p.title()),
+            Scope::Detail => "360° view".to_owned(),
+            Scope::Trash => "trash view".to_owned(),
+        }
+    }
+
+    /// Whether `action` does something here.
+    pub fn acts(self, action: Action) -> bool {
+        use Action::*;
+        let everywhere = matches!(
+            action,
+            Quit | Help | Palette | ToggleMask | Undo | Redo | Search
+        );
+        everywhere
+            || match self {
+                Scope::List => true,
+                Scope::Placeholder(_) => matches!(
+                    action,
+                    NextPane
+                        | PrevPane
+                        | PaneCustomers
+                        | PaneTags
+                        | PaneDuplicates
+                        | PaneSegments
+                        | PaneQuality
+                        | ShowTrash
+                ),
+                Scope::Detail => {
+                    matches!(action, Clear | Open | AddNote | Edit | Trash | Restore)
+                }
+                Scope::Trash => matches!(
+                    action,
+                    Clear
+                        | ShowTrash
+                        | Down
+                        | Up
+                        | PageDown
+                        | PageUp
+                        | Top
+                        | Bottom
+                        | Open
+                        | Restore
+                        | AddNote
+                ),
+            }
+    }
+
+    /// Whether `action` closes this view (the 360° view or the trash view).
+    pub fn closes(self, action: Action) -> bool {
+        match self {
+            Scope::Detail => matches!(action, Action::Clear | Action::Open),
+            Scope::Trash => matches!(action, Action::Clear | Action::ShowTrash),
+            Scope::List | Scope::Placeholder(_) => false,
+        }
+    }
+
+    /// What `action` does here, for the help overlay.
+    pub fn describe(self, action: Action) -> &'static str {
+        if self.closes(action) {
+            return match self {
+                Scope::Detail => "close the 360° view",
+                _ => "close the trash view",
+            };
+        }
+        match (self, action) {
+            (Scope::Placeholder(_), Action::Search) => "search customers",
+            (Scope::Trash, Action::Search) => "close it and search",
+            (Scope::Detail, Action::Search) => "close it and search",
+            (Scope::Detail, Action::Trash) => "move it to the trash",
+            (Scope::Trash, Action::Open) => "open it in the 360° view",
+            _ => action.describe(),
+        }
+    }
+
+    /// The status line for `what` (a key or `:command`) that does not act
+    /// here; short, so that it fits the status bar at 80 columns (the
+    /// pane and the mode are already on it).
+    pub fn refusal(self, what: &str, customers_key: &str, help_key: &str) -> String {
+        match self {
+            Scope::Placeholder(_) => {
+                format!("{what}: nothing here yet; {customers_key} goes to Customers")
+            }
+            _ => format!("{what} does nothing here; {help_key} lists the keys"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys that touch a customer act only where the customer is on
+    /// screen; leaving, help and undo work everywhere.
+    #[test]
+    fn customer_actions_need_the_customer_on_screen() {
+        for pane in [Pane::Tags, Pane::Duplicates, Pane::Segments, Pane::Quality] {
+            let s = Scope::Placeholder(pane);
+            for a in [
+                Action::Trash,
+                Action::Edit,
+                Action::AddNote,
+                Action::Open,
+                Action::Down,
+                Action::ToggleSelect,
+                Action::SelectAll,
+                Action::Sort,
+            ] {
+                assert!(!s.acts(a), "{a:?} acts on the hidden list of {pane:?}");
+            }
+            assert!(s.acts(Action::PaneCustomers) && s.acts(Action::Undo));
+        }
+        for s in [Scope::List, Scope::Detail, Scope::Trash] {
+            for a in [Action::Quit, Action::Help, Action::Search, Action::Undo] {
+                assert!(s.acts(a), "{a:?} in {s:?}");
+            }
+        }
+        assert!(!Scope::Detail.acts(Action::Down));
+        assert!(!Scope::Trash.acts(Action::Trash));
+        assert!(Scope::Detail.closes(Action::Clear) && Scope::Trash.closes(Action::ShowTrash));
+        assert!(Action::ALL.iter().all(|a| Scope::List.acts(*a)));
+    }
+}
