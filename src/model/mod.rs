@@ -13,11 +13,13 @@ pub mod display;
 mod field;
 mod order;
 pub mod searchable;
+mod tag;
 
 pub use audit::{AuditEvent, FieldChange};
 pub use customer::{Customer, CustomerId, Stats};
 pub use field::Field;
 pub use order::{Note, NoteKind, Order};
+pub use tag::{MAX_TAG_LEN, TagInfo, tag_name_problem};
 
 /// Days since 1970-01-01, the compact form dates take inside stored records.
 pub mod days {

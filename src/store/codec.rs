@@ -145,6 +145,8 @@ record!(super::search_chunk::SearchChunk, b'G', "search chunk", 2);
 record!(super::identity::IdentityChunk, b'K', "identity chunk", 1);
 record!(super::orders::OrderBook, b'B', "order book", 1);
 record!(super::orders::OrderIdChunk, b'J', "order-id chunk", 1);
+record!(crate::model::TagInfo, b'T', "tag info", 1);
+record!(super::tags::TagChange, b'X', "tag change", 1);
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,6 @@
 //! Single-customer changes (edit, create, trash, restore, add a note) and
-//! their undo and redo. Each is one unit of work with an audit event that
+//! their undo and redo (undo and redo also replay tag changes, see `tags`).
+//! Each is one unit of work with an audit event that
 //! says enough to take it back, so undo works from the audit log alone, also
 //! after a restart: record changes carry the whole record before and after;
 //! a note's event carries the note in its summary (see [`NoteSummary`]),
@@ -207,6 +208,10 @@ impl Store {
         for e in self.audit_log() {
             let e = e?;
             match (e.op.as_str(), e.undoes) {
+                (op, _) if super::tags::TAG_OPS.contains(&op) => {
+                    done.push(e.seq);
+                    undone.clear();
+                }
                 ("undo", Some(x)) => {
                     done.retain(|s| *s != x);
                     undone.push(x);
@@ -248,6 +253,12 @@ impl Store {
         let Some(event) = self.audit_event(seq)? else {
             return Ok(None);
         };
+        // Tag events may name no customer (their stored change lists them).
+        if super::tags::TAG_OPS.contains(&event.op.as_str()) {
+            return self
+                .replay_tag_change(&event, op, before)
+                .map(|()| Some(event));
+        }
         let Some(&id) = event.customers.first() else {
             return Ok(None);
         };

@@ -47,6 +47,18 @@ pub enum StoreError {
         key: String,
         source: CodecError,
     },
+    #[error("tag '{0}' does not exist; `rolo tag list` shows the tags")]
+    UnknownTag(String),
+    #[error("tag '{0}' already exists; `rolo tag merge` combines two tags")]
+    TagExists(String),
+    #[error(
+        "tag '{tag}' is a rule tag (its members are the customers matching `{rule}`), so it cannot be added or removed by hand; change the rule with `rolo tag rule set`, or make it manual with `rolo tag rule delete {tag}`"
+    )]
+    RuleTag { tag: String, rule: String },
+    #[error("tag '{0}' has no rule; `rolo tag rule list` shows the rule tags")]
+    NoRule(String),
+    #[error("'{name}' is not a valid tag name: {reason}")]
+    BadTagName { name: String, reason: &'static str },
     #[error("store: {0}")]
     Sled(#[from] sled::Error),
 }
@@ -65,6 +77,11 @@ impl StoreError {
                 | StoreError::ImportNotFound(_)
                 | StoreError::AlreadyReverted(_)
                 | StoreError::Create { .. }
+                | StoreError::UnknownTag(_)
+                | StoreError::TagExists(_)
+                | StoreError::RuleTag { .. }
+                | StoreError::BadTagName { .. }
+                | StoreError::NoRule(_)
         )
     }
 }

@@ -15,6 +15,8 @@
 //! | `n` | customer id, instant, seq | note |
 //! | `k` | chunk number | identity chunk: ext_id, emails, phones per customer |
 //! | `t` | tag, 0, customer id | (empty) |
+//! | `T` | tag name | tag info: colour, description, rule query |
+//! | `b` | audit seq | tag change: who gained and lost which tags, for undo |
 //! | `a` | audit seq | audit event |
 //! | `i` | import id | import log |
 //! | `u` | import id, batch | undo batch |
@@ -33,6 +35,8 @@ pub const EXT_ID: u8 = b'x';
 pub const EMAIL: u8 = b'e';
 pub const PHONE: u8 = b'p';
 pub const TAG: u8 = b't';
+pub const TAG_INFO: u8 = b'T';
+pub const TAG_CHANGE: u8 = b'b';
 pub const AUDIT: u8 = b'a';
 pub const IMPORT: u8 = b'i';
 pub const UNDO: u8 = b'u';
@@ -112,6 +116,11 @@ pub fn note(customer: CustomerId, at: i64, seq: u64) -> Vec<u8> {
     k.extend_from_slice(&((at as u64) ^ 0x8000_0000_0000_0000).to_be_bytes());
     k.extend_from_slice(&seq.to_be_bytes());
     k
+}
+
+/// The key of a tag's info.
+pub fn tag_info(name: &str) -> Vec<u8> {
+    prefixed(TAG_INFO, name.as_bytes())
 }
 
 pub fn undo(import: u64, batch: u64) -> Vec<u8> {

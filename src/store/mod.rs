@@ -19,6 +19,7 @@ mod orders;
 mod read;
 mod revert;
 mod search_chunk;
+mod tags;
 mod unit;
 
 pub use codec::CodecError;
@@ -30,6 +31,7 @@ pub use open::OpenOptions;
 pub use orders::{OrderBook, OrderIdChunk};
 pub use revert::RevertSummary;
 pub use search_chunk::{CHUNK_IDS, SearchChunk, chunk_of};
+pub use tags::{RULE_REFRESH_OP, TagChange, TagOutcome, TagSummary};
 pub use unit::Unit;
 
 use chrono::{DateTime, Utc};

@@ -104,19 +104,24 @@ impl Store {
             .collect()
     }
 
-    /// The audit events that name `id`, oldest first.
+    /// The audit events that name `id`, oldest first (bulk tag events
+    /// included, see `tags`).
     pub fn history_of(&self, id: CustomerId) -> Result<Vec<AuditEvent>> {
-        let mut out = Vec::new();
+        let mut seqs = self.bulk_tag_events_of(id)?;
         for item in self.db.scan_prefix(keys::id_key(keys::HISTORY, id.0)) {
             let (k, _) = item?;
             let seq = k
                 .get(9..17)
                 .and_then(|b| <[u8; 8]>::try_from(b).ok())
                 .map(u64::from_be_bytes);
-            if let Some(seq) = seq {
-                if let Some(e) = self.audit_event(seq)? {
-                    out.push(e);
-                }
+            seqs.extend(seq);
+        }
+        seqs.sort_unstable();
+        seqs.dedup();
+        let mut out = Vec::new();
+        for seq in seqs {
+            if let Some(e) = self.audit_event(seq)? {
+                out.push(e);
             }
         }
         Ok(out)

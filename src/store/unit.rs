@@ -84,19 +84,19 @@ impl<'s> Unit<'s> {
         }
     }
 
-    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+    pub(super) fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.overlay.insert(key, Some(value));
     }
 
-    fn del(&mut self, key: Vec<u8>) {
+    pub(super) fn del(&mut self, key: Vec<u8>) {
         self.overlay.insert(key, None);
     }
 
-    fn put_record<T: Record + Serialize>(&mut self, key: Vec<u8>, value: &T) {
+    pub(super) fn put_record<T: Record + Serialize>(&mut self, key: Vec<u8>, value: &T) {
         self.put(key, codec::encode(value));
     }
 
-    fn get_record<T: Record + DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
+    pub(super) fn get_record<T: Record + DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
         match self.get(key)? {
             Some(bytes) => decode_at(key, &bytes).map(Some),
             None => Ok(None),
@@ -226,7 +226,20 @@ impl<'s> Unit<'s> {
             } else {
                 self.get_record(&key)?
             };
-        let old_entries = old.as_ref().map(index_entries).unwrap_or_default();
+        self.write_customer(old.as_ref(), c)?;
+        Ok(old)
+    }
+
+    /// Writes `c` over `old`, the version of the same customer this unit
+    /// sees (the caller read it in this unit and wrote nothing to it since):
+    /// a bulk change saves a read and a decode per customer.
+    pub(super) fn save_customer_over(&mut self, old: &Customer, c: &Customer) -> Result<()> {
+        self.write_customer(Some(old), c)
+    }
+
+    fn write_customer(&mut self, old: Option<&Customer>, c: &Customer) -> Result<()> {
+        let key = keys::customer(c.id);
+        let old_entries = old.map(index_entries).unwrap_or_default();
         let new_entries = index_entries(c);
         for k in old_entries.keys() {
             if !new_entries.contains_key(k) {
@@ -238,16 +251,14 @@ impl<'s> Unit<'s> {
                 self.put(k, v);
             }
         }
-        let old_keys = old.as_ref().map(identity::keys_of).unwrap_or_default();
+        let old_keys = old.map(identity::keys_of).unwrap_or_default();
         self.set_identity(c.id, old_keys, identity::keys_of(c))?;
-        let was_live = old.as_ref().is_some_and(Customer::is_live);
+        let was_live = old.is_some_and(Customer::is_live);
         if was_live != c.is_live() {
             self.live_delta += if c.is_live() { 1 } else { -1 };
         }
         let chunk_no = chunk_of(c.id);
-        let text_changed = old
-            .as_ref()
-            .is_none_or(|o| !o.is_live() || haystack_inputs_differ(o, c));
+        let text_changed = old.is_none_or(|o| !o.is_live() || haystack_inputs_differ(o, c));
         if c.is_live() && text_changed {
             let text = haystack(c);
             self.chunk(chunk_no)?.set(c.id, text);
@@ -255,7 +266,7 @@ impl<'s> Unit<'s> {
             self.chunk(chunk_no)?.remove(c.id);
         }
         self.put_record(key, c);
-        Ok(old)
+        Ok(())
     }
 
     fn chunk(&mut self, n: u64) -> Result<&mut SearchChunk> {
@@ -450,6 +461,29 @@ impl<'s> Unit<'s> {
     ) -> Result<u64> {
         let summary = format!("{op} of change #{undoes}");
         let seq = self.audit(op, summary, vec![customer], before, after)?;
+        let key = keys::id_key(keys::AUDIT, seq);
+        if let Some(mut event) = self.get_record::<AuditEvent>(&key)? {
+            event.undoes = Some(undoes);
+            self.put_record(key, &event);
+        }
+        Ok(seq)
+    }
+
+    /// Logs an undo or redo of event `undoes` that touched `customers`
+    /// (linked into their histories up to 64, as [`Unit::audit`] does).
+    pub(super) fn audit_undo_many(
+        &mut self,
+        op: &str,
+        undoes: u64,
+        customers: Vec<CustomerId>,
+    ) -> Result<u64> {
+        let summary = format!("{op} of change #{undoes}");
+        let listed = if customers.len() <= 64 {
+            customers
+        } else {
+            Vec::new()
+        };
+        let seq = self.audit(op, summary, listed, None, None)?;
         let key = keys::id_key(keys::AUDIT, seq);
         if let Some(mut event) = self.get_record::<AuditEvent>(&key)? {
             event.undoes = Some(undoes);
