@@ -9,6 +9,7 @@ mod maintenance;
 mod output;
 mod search;
 mod synth;
+mod tag;
 mod trash;
 
 use anyhow::{Context, Result};
@@ -62,6 +63,9 @@ pub enum Command {
     Export(export::ExportCmd),
     /// Search customers with the query language (an empty query matches all)
     Search(search::SearchArgs),
+    /// Tag customers by hand or by rule; list, rename, merge and delete tags
+    #[command(subcommand)]
+    Tag(tag::TagCmd),
     /// Show the change history of a customer
     History {
         /// The customer id
@@ -132,13 +136,19 @@ impl Ctx {
         }
     }
 
-    /// Opens the database, creating it if it does not exist.
+    /// Opens the database, creating it if it does not exist, and brings
+    /// rule tags up to date if anything changed since their last refresh
+    /// (or the as-of date moved).
     pub fn open(&self) -> Result<Store> {
         let opts = OpenOptions {
             read_only: self.read_only,
             ..OpenOptions::default()
         };
-        Ok(Store::open(&self.db, &opts)?)
+        let store = Store::open(&self.db, &opts)?;
+        let ectx = crate::search::EvalContext::new(self.today());
+        crate::search::rules::refresh_if_stale(&store, &ectx)
+            .context("refreshing the rule tags")?;
+        Ok(store)
     }
 
     /// The as-of date: `--as-of` or today.
@@ -193,15 +203,15 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Import(cmd)) => import::run(&ctx, cmd),
         Some(Command::Export(cmd)) => export::run(&ctx, cmd),
         Some(Command::Search(args)) => search::run(&ctx, args),
+        Some(Command::Tag(cmd)) => tag::run(&ctx, cmd),
         Some(Command::History { id }) => maintenance::history(&ctx, id),
         Some(Command::Trash(cmd)) => trash::run(&ctx, cmd),
         Some(Command::Reindex) => maintenance::reindex(&ctx),
         Some(Command::Check { repair }) => maintenance::check(&ctx, repair),
         Some(Command::Other(args)) => {
             let name = args.first().map(String::as_str).unwrap_or("");
-            const PLANNED: [&str; 9] = [
-                "tag", "dedup", "segments", "clv", "quality", "erase", "compact", "backup",
-                "restore",
+            const PLANNED: [&str; 8] = [
+                "dedup", "segments", "clv", "quality", "erase", "compact", "backup", "restore",
             ];
             if PLANNED.contains(&name) {
                 Err(user_error(format!(

@@ -9,6 +9,7 @@
 pub mod engine;
 pub mod eval;
 pub mod query;
+pub mod rules;
 
 pub use eval::{
     EvalContext, NoSegments, Rank, SegmentLookup, Tier, matches, text_matches, text_rank,
