@@ -80,6 +80,20 @@ pub fn reindex(ctx: &Ctx) -> Result<()> {
         .line(&format!("rebuilt every index from {n} customer records"))
 }
 
+pub fn compact(ctx: &Ctx) -> Result<()> {
+    if ctx.read_only {
+        return Err(crate::store::StoreError::ReadOnly.into());
+    }
+    let r = Store::compact(&ctx.db, &mut |_| {})?;
+    ctx.out.json(&r)?;
+    ctx.out.line(&format!(
+        "compacted {} keys: {:.1} MB -> {:.1} MB on disk",
+        r.keys,
+        r.bytes_before as f64 / 1e6,
+        r.bytes_after as f64 / 1e6
+    ))
+}
+
 pub fn check(ctx: &Ctx, repair: bool) -> Result<()> {
     let store = ctx.open()?;
     let problems = store.check()?;

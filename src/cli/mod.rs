@@ -76,6 +76,9 @@ pub enum Command {
     Trash(trash::TrashCmd),
     /// Rebuild every index from the records
     Reindex,
+    /// Rewrite the database into fresh files (reclaims space; old values
+    /// stop lingering in sled's log)
+    Compact,
     /// Verify the database's invariants
     Check {
         /// Rebuild what is derivable (indexes, derived figures)
@@ -207,6 +210,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::History { id }) => maintenance::history(&ctx, id),
         Some(Command::Trash(cmd)) => trash::run(&ctx, cmd),
         Some(Command::Reindex) => maintenance::reindex(&ctx),
+        Some(Command::Compact) => maintenance::compact(&ctx),
         Some(Command::Check { repair }) => maintenance::check(&ctx, repair),
         Some(Command::Other(args)) => {
             let name = args.first().map(String::as_str).unwrap_or("");
@@ -247,7 +251,8 @@ pub fn report(e: &anyhow::Error) -> ExitCode {
                 .is_some_and(crate::ingest::ImportError::is_user_error)
     });
     let text = format!("{e:#}").replace('\n', " ");
-    eprintln!("rolo: {text}");
+    // Errors may quote data (a value, a header, a file name).
+    eprintln!("rolo: {}", crate::model::display::printable(&text));
     let code = if user { 2 } else { 1 };
     // The message may quote data; the log only records that it happened.
     tracing::info!("exit with error, code {code}");

@@ -7,6 +7,7 @@
 //! so a change is either entirely on disk or not at all.
 
 mod codec;
+mod compact;
 mod edit;
 mod error;
 mod identity;
@@ -23,6 +24,7 @@ mod tags;
 mod unit;
 
 pub use codec::CodecError;
+pub use compact::CompactReport;
 pub use error::StoreError;
 pub use identity::{IdKey, IdentityChunk};
 pub use imports::{ImportLog, UndoBatch, UndoEntry};

@@ -70,12 +70,18 @@ impl Store {
             identity: Mutex::new(None),
             order_ids: Mutex::new(None),
         };
-        store.check_format(existed)?;
+        if store.check_format(existed)? {
+            // A migration that rewrote most keys leaves sled's emptied
+            // nodes behind (a slower open, a bigger folder): start afresh.
+            store.compact_and_close(&mut |_| {})?;
+            return open_after_close(path, opts);
+        }
         Ok(store)
     }
 
-    /// Reads the format marker, writes it on a new database, migrates an old one.
-    fn check_format(&self, existed: bool) -> Result<()> {
+    /// Reads the format marker, writes it on a new database, migrates an old
+    /// one. Returns whether a migration rewrote the orders (format < 3).
+    fn check_format(&self, existed: bool) -> Result<bool> {
         let key = keys::meta("format");
         let found = match self.db.get(&key).map_err(|e| open_error(&self.path, e))? {
             Some(v) => {
@@ -93,7 +99,7 @@ impl Store {
                     self.db.insert(&key, &FORMAT_VERSION.to_be_bytes())?;
                     self.db.flush()?;
                 }
-                return Ok(());
+                return Ok(false);
             }
         };
         if found > FORMAT_VERSION {
@@ -105,8 +111,9 @@ impl Store {
         }
         if found < FORMAT_VERSION {
             self.migrate(found)?;
+            return Ok(found < 3);
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Brings a database of format `from` up to [`FORMAT_VERSION`]. Records
@@ -140,6 +147,20 @@ impl Store {
             .insert(keys::meta("format"), &FORMAT_VERSION.to_be_bytes())?;
         self.db.flush()?;
         Ok(())
+    }
+}
+
+/// Opens a database this process has just closed: sled's background
+/// threads let go of the file lock a moment after the last handle drops.
+pub(crate) fn open_after_close(path: &Path, opts: &OpenOptions) -> Result<Store> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match Store::open(path, opts) {
+            Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
     }
 }
 
