@@ -833,6 +833,7 @@ fn json_flag_prints_exactly_one_document_before_or_after_the_command() {
         vec!["search", ""],
         vec!["check"],
         vec!["reindex"],
+        vec!["compact"],
     ] {
         let after = env.json(&args);
         assert!(after.is_object(), "{args:?}: {after}");
@@ -1190,4 +1191,35 @@ fn export_into_a_closed_pipe_exits_quietly() {
             "{format}"
         );
     }
+}
+
+/// Text output quotes data (header names, values in warnings and errors):
+/// escape sequences in it reach the terminal as visible placeholders only.
+#[test]
+fn text_output_never_carries_escape_sequences_from_the_data() {
+    let env = Env::new();
+    let file = env.write(
+        "esc.csv",
+        "ext_id,name,vip\x1b[5mlevel,email\n\
+         E1,Evil\x1b]0;pwned\x07Name,1,bad\x1b[2J@@x\n",
+    );
+    let f = file.to_str().unwrap();
+    let outs = [
+        env.run(&["import", "customers", f]),
+        env.run(&["search", "evil"]),
+        env.run(&["search", "city:\x1b[31m("]),
+        env.run(&["import", "customers", "/nonexistent/\x1b[31m.csv"]),
+    ];
+    for out in &outs {
+        assert_no_panic(out);
+        for (name, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            assert!(
+                !bytes.contains(&0x1b) && !bytes.contains(&0x07),
+                "{name} carries a raw escape: {:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+    let text = String::from_utf8_lossy(&outs[0].stdout);
+    assert!(text.contains("vip\u{241b}[5mlevel"), "{text}");
 }

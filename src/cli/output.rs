@@ -26,7 +26,16 @@ impl Output {
     pub fn line(&self, text: &str) -> Result<()> {
         if !self.json {
             let mut out = std::io::stdout().lock();
-            writeln!(out, "{text}")?;
+            // Lines carry data (names, header names, warnings quoting
+            // values): control characters and escape sequences from it are
+            // shown as visible placeholders, never sent to the terminal.
+            for (i, part) in text.split('\n').enumerate() {
+                if i > 0 {
+                    writeln!(out)?;
+                }
+                write!(out, "{}", crate::model::display::printable(part))?;
+            }
+            writeln!(out)?;
         }
         Ok(())
     }
