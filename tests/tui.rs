@@ -1185,3 +1185,118 @@ fn the_list_fills_the_screen() {
     assert_eq!(page_rows(48), 44);
     assert_eq!(page_rows(3), 1);
 }
+
+fn tagged(f: &Fixture, tag: &str) -> usize {
+    f.store.find_tag(tag).unwrap().len()
+}
+
+/// `t` on a selection: the picker fuzzy-finds existing tags, Enter on a
+/// new name creates it on exactly the selected customers, the status bar
+/// says how many, and one `u` takes it all back.
+#[test]
+fn tag_key_tags_the_selection_and_undo_takes_it_back() {
+    let f = fixture();
+    f.store
+        .add_tag("interest/sports", &[rolo::model::CustomerId(1)])
+        .unwrap();
+    f.store
+        .add_tag("interest/travel", &[rolo::model::CustomerId(2)])
+        .unwrap();
+    let mut a = app(&f, 24);
+    press(&mut a, " j ");
+    assert_eq!(a.selected.len(), 2);
+    press(&mut a, "t");
+    assert_eq!(a.mode, Mode::TagPicker);
+    press(&mut a, "ist");
+    let s = text(&screen(&a, 80, 24));
+    assert!(
+        s.contains("add a tag to 2 selected customers") && s.contains("interest/sports"),
+        "{s}"
+    );
+    insta::assert_snapshot!("tag_picker_80x24", screen(&a, 80, 24).backend());
+    insta::assert_snapshot!("tag_picker_160x48", screen(&a, 160, 48).backend());
+    a.on_key(ctrl('u'));
+    press(&mut a, "vip");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(status(&a), "tagged 2 customers vip; u undoes");
+    assert_eq!(tagged(&f, "vip"), 2);
+    press(&mut a, "/tag:vip");
+    assert_eq!(a.total, 2, "the index follows the tagging");
+    a.on_key(code(KeyCode::Esc));
+    press(&mut a, "u");
+    assert!(status(&a).starts_with("undid #"), "{}", status(&a));
+    assert_eq!(tagged(&f, "vip"), 0);
+    assert_eq!(a.total, 0, "the search follows the undo");
+    // Picking an existing tag: Enter on the highlighted match.
+    a.on_key(code(KeyCode::Esc));
+    press(&mut a, " tisp");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(status(&a), "1 customer already had interest/sports");
+    press(&mut a, "t");
+    press(&mut a, "itr");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(status(&a), "tagged 1 customer interest/travel; u undoes");
+    assert_eq!(tagged(&f, "interest/travel"), 2);
+}
+
+/// With nothing selected `t` tags every match of the search (not only
+/// the rows fetched), as one unit that one `u` undoes; `T` removes a tag
+/// the customers carry.
+#[test]
+fn tag_key_tags_the_whole_result_and_untag_removes() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    press(&mut a, "/has:email");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.total, 5);
+    press(&mut a, "t");
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("add a tag to all 5 matches"), "{s}");
+    press(&mut a, "mail ok");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(status(&a), "tagged 5 customers mail ok; u undoes");
+    assert!(status_shown(&a), "{}", text(&screen(&a, 80, 24)));
+    assert_eq!(tagged(&f, "mail ok"), 5);
+    a.on_key(code(KeyCode::Esc));
+    assert_eq!(a.total, 6);
+    press(&mut a, "t");
+    assert!(text(&screen(&a, 80, 24)).contains("add a tag to all 6 customers"));
+    a.on_key(code(KeyCode::Esc));
+    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(tagged(&f, "mail ok"), 5, "esc tags nothing");
+    // Untag from one customer: the picker lists the tags it carries.
+    press(&mut a, " T");
+    assert_eq!(a.mode, Mode::TagPicker);
+    let p = a.tag_picker.as_ref().unwrap();
+    assert_eq!(
+        p.tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        ["mail ok"]
+    );
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(status(&a), "untagged 1 customer mail ok; u undoes");
+    assert_eq!(tagged(&f, "mail ok"), 4);
+    press(&mut a, "u");
+    assert_eq!(tagged(&f, "mail ok"), 5);
+    press(&mut a, "u");
+    assert_eq!(tagged(&f, "mail ok"), 0, "one u undid the bulk tagging");
+}
+
+/// A rule tag is not tagged by hand: the picker shows the library's
+/// explanation and tags nobody.
+#[test]
+fn tag_key_refuses_a_rule_tag_with_the_reason() {
+    let f = fixture();
+    let ctx = rolo::search::EvalContext::new(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+    let p = rolo::search::rules::preview(&f.store, "shanghai", "city:上海", &ctx).unwrap();
+    rolo::search::rules::set_rule(&f.store, &p).unwrap();
+    let mut a = app(&f, 24);
+    press(&mut a, "jj tshanghai");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::TagPicker, "the picker stays open");
+    let err = a.tag_picker.as_ref().unwrap().error.clone().unwrap();
+    assert!(err.contains("rule tag"), "{err}");
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("is a rule tag"), "{s}");
+    assert_eq!(tagged(&f, "shanghai"), 1);
+}

@@ -29,6 +29,10 @@ pub enum Action {
     ToggleSelect,
     /// Select the whole result.
     SelectAll,
+    /// Add a tag to the selection, or to the whole result.
+    Tag,
+    /// Remove a tag from the selection, or from the whole result.
+    Untag,
     /// Clear the search and the selection.
     Clear,
     /// Switch to the next pane.
@@ -78,7 +82,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 34] = [
         Action::Down,
         Action::Up,
         Action::Open,
@@ -90,6 +94,8 @@ impl Action {
         Action::Palette,
         Action::ToggleSelect,
         Action::SelectAll,
+        Action::Tag,
+        Action::Untag,
         Action::Sort,
         Action::SortReverse,
         Action::Edit,
@@ -128,6 +134,8 @@ impl Action {
             Action::Search => "search as you type",
             Action::ToggleSelect => "select / unselect the row",
             Action::SelectAll => "select the whole result",
+            Action::Tag => "tag selection or result",
+            Action::Untag => "untag selection or result",
             Action::Clear => "clear search and selection",
             Action::NextPane => "next pane",
             Action::PrevPane => "previous pane",
@@ -166,6 +174,8 @@ impl Action {
             Action::Search => "search",
             Action::ToggleSelect => "toggle_select",
             Action::SelectAll => "select_all",
+            Action::Tag => "tag",
+            Action::Untag => "untag",
             Action::Clear => "clear",
             Action::NextPane => "next_pane",
             Action::PrevPane => "prev_pane",

@@ -17,6 +17,8 @@ use super::note_form::NoteForm;
 use super::palette::{Command, Palette, PaletteOutcome};
 use super::scope::Scope;
 use super::sort::Sort;
+use super::tag_picker::{PickOutcome, PickTag, TagPicker};
+use super::text::thousands;
 use super::trash::TrashView;
 use super::worker::{Done, Job, Worker};
 use crate::model::{Customer, CustomerId, Stats};
@@ -81,6 +83,8 @@ pub enum Mode {
     Trash,
     /// Typing a command into the palette.
     Command,
+    /// Picking a tag to add (`t`) or remove (`T`).
+    TagPicker,
 }
 
 /// Rows the mouse wheel moves per notch.
@@ -181,6 +185,7 @@ pub struct App {
     pub form: Option<super::form::Form>,
     pub note_form: Option<NoteForm>,
     pub palette: Option<Palette>,
+    pub tag_picker: Option<TagPicker>,
     pub trash: Option<TrashView>,
     /// The sort of the Customers pane; `None` is id order (relevance in a search).
     pub sort: Option<Sort>,
@@ -239,6 +244,7 @@ impl App {
             form: None,
             note_form: None,
             palette: None,
+            tag_picker: None,
             trash: None,
             sort: None,
             sorted: None,
@@ -539,6 +545,10 @@ impl App {
                 self.on_palette_key(key);
                 true
             }
+            Mode::TagPicker => {
+                self.on_picker_key(key);
+                true
+            }
             Mode::Normal | Mode::Detail | Mode::Trash => match self.keymap.action(key) {
                 Some(a) => {
                     let what = super::keymap::key_name(key).unwrap_or_else(|| a.name().to_owned());
@@ -633,6 +643,8 @@ impl App {
                 }
             }
             Action::SelectAll => self.select_all(),
+            Action::Tag => self.open_tag_picker(true),
+            Action::Untag => self.open_tag_picker(false),
             Action::Clear => {
                 self.query.clear();
                 self.selected.clear();
@@ -908,6 +920,15 @@ impl App {
     }
 
     fn select_all(&mut self) {
+        if let Some(ids) = self.result_ids("select all") {
+            self.selected.extend(ids);
+        }
+    }
+
+    /// Every id of the current result: all the matches of the search (not
+    /// only the fetched hits), or every live customer. `None` (with the
+    /// reason in the status bar) when they cannot be read.
+    fn result_ids(&mut self, what: &str) -> Option<Vec<CustomerId>> {
         let ids: Vec<CustomerId> = match (&self.results, &self.index) {
             (Some(_), Some(ix)) => match parse(&self.query) {
                 Ok(q) => {
@@ -915,20 +936,132 @@ impl App {
                     match ix.search(&self.store, &q, &ctx, usize::MAX, None) {
                         Ok((r, _)) => r.hits.into_iter().map(|h| h.id).collect(),
                         Err(e) => {
-                            self.status = Some(format!("select all failed: {e}"));
-                            return;
+                            self.status = Some(format!("{what} failed: {e}"));
+                            return None;
                         }
                     }
                 }
-                Err(_) => return,
+                Err(_) => {
+                    self.status = Some(format!("{what}: the query has an error"));
+                    return None;
+                }
             },
             (None, Some(ix)) => (0..ix.len()).filter_map(|p| ix.id_at(p)).collect(),
             _ => {
                 self.status = Some("still loading the index; try again in a moment".into());
+                return None;
+            }
+        };
+        Some(ids)
+    }
+
+    /// `t` / `T`: opens the tag picker for the selection or, with nothing
+    /// selected, for the whole current result.
+    fn open_tag_picker(&mut self, add: bool) {
+        let verb = if add { "tag" } else { "untag" };
+        let (targets, what) = if self.selected.is_empty() {
+            let Some(ids) = self.result_ids(verb) else {
+                return;
+            };
+            let n = thousands(ids.len() as u64);
+            let what = match (ids.len(), self.results.is_some()) {
+                (0, _) => {
+                    self.status = Some(format!("{verb}: the result is empty"));
+                    return;
+                }
+                (1, true) => "the 1 match".to_owned(),
+                (1, false) => "the 1 customer".to_owned(),
+                (_, true) => format!("all {n} matches"),
+                (_, false) => format!("all {n} customers"),
+            };
+            (ids, what)
+        } else {
+            let mut ids: Vec<CustomerId> = self.selected.iter().copied().collect();
+            ids.sort_unstable();
+            let what = match ids.len() {
+                1 => "1 selected customer".to_owned(),
+                n => format!("{} selected customers", thousands(n as u64)),
+            };
+            (ids, what)
+        };
+        let summaries = match self.store.tags() {
+            Ok(t) => t,
+            Err(e) => {
+                self.status = Some(format!("{verb} failed: {e}"));
                 return;
             }
         };
-        self.selected.extend(ids);
+        // Removing offers the tags the customers carry (read from their
+        // records when there are few; for a large result every tag in use).
+        let present: Option<HashSet<String>> = (!add && targets.len() <= 10_000).then(|| {
+            targets
+                .iter()
+                .filter_map(|id| self.store.customer(*id).ok().flatten())
+                .flat_map(|c| c.tags)
+                .collect()
+        });
+        let tags: Vec<PickTag> = summaries
+            .into_iter()
+            .filter(|t| {
+                add || present
+                    .as_ref()
+                    .map_or(t.count > 0, |p| p.contains(&t.name))
+            })
+            .map(|t| PickTag {
+                rule: t.rule().is_some(),
+                name: t.name,
+                count: t.count,
+            })
+            .collect();
+        if !add && tags.is_empty() {
+            self.status = Some(format!("untag: {what} carry no tag"));
+            return;
+        }
+        self.tag_picker = Some(TagPicker::new(add, targets, what, tags));
+        self.mode = Mode::TagPicker;
+    }
+
+    fn on_picker_key(&mut self, key: KeyEvent) {
+        let Some(picker) = self.tag_picker.as_mut() else {
+            self.mode = self.base_mode();
+            return;
+        };
+        let name = match picker.on_key(key) {
+            PickOutcome::Continue => return,
+            PickOutcome::Cancel => {
+                self.tag_picker = None;
+                self.mode = self.base_mode();
+                return;
+            }
+            PickOutcome::Pick(name) => name,
+        };
+        let result = if picker.add {
+            self.store.add_tag(&name, &picker.targets)
+        } else {
+            self.store.remove_tag(&name, &picker.targets)
+        };
+        match result {
+            Ok(out) => {
+                let n = picker.targets.len() as u64;
+                let customers = |k: u64| match k {
+                    1 => "1 customer".to_owned(),
+                    k => format!("{} customers", thousands(k)),
+                };
+                let msg = match (picker.add, out.gained, out.lost) {
+                    (true, 0, _) => format!("{} already had {name}", customers(n)),
+                    (true, g, _) => format!("tagged {} {name}; u undoes", customers(g)),
+                    (false, _, 0) => format!("none of the {} had {name}", customers(n)),
+                    (false, _, l) => format!("untagged {} {name}; u undoes", customers(l)),
+                };
+                self.tag_picker = None;
+                self.mode = self.base_mode();
+                // Tagging trashes nobody: no record needs patching.
+                self.after_change(&[]);
+                self.refresh_visible();
+                self.status = Some(msg);
+            }
+            Err(e) => picker.error = Some(e.to_string()),
+        }
     }
 
     /// Runs the current query against the index (narrowing from the last keystroke).

@@ -19,7 +19,7 @@ pub struct KeyMap {
     bindings: BTreeMap<String, Action>,
 }
 
-const DEFAULTS: [(&str, Action); 38] = [
+const DEFAULTS: [(&str, Action); 40] = [
     ("q", Action::Quit),
     ("?", Action::Help),
     ("j", Action::Down),
@@ -37,6 +37,8 @@ const DEFAULTS: [(&str, Action); 38] = [
     ("/", Action::Search),
     ("space", Action::ToggleSelect),
     ("*", Action::SelectAll),
+    ("t", Action::Tag),
+    ("T", Action::Untag),
     ("esc", Action::Clear),
     ("tab", Action::NextPane),
     ("backtab", Action::PrevPane),

@@ -12,6 +12,7 @@ pub mod palette;
 pub mod panes;
 pub mod scope;
 pub mod sort;
+pub mod tag_picker;
 pub mod text;
 pub mod theme;
 pub mod trash;

@@ -65,6 +65,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     if let (Mode::Command, Some(p)) = (app.mode, &app.palette) {
         panes::palette::draw(frame, body, p, theme);
     }
+    if let (Mode::TagPicker, Some(p)) = (app.mode, &app.tag_picker) {
+        panes::tag_picker::draw(frame, body, p, theme);
+    }
     draw_status(frame, status, app, theme);
     if app.mode == Mode::Help {
         draw_help(frame, app, theme);
@@ -170,6 +173,7 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Mode::Note => "NOTE",
         Mode::Trash => "TRASH",
         Mode::Command => "COMMAND",
+        Mode::TagPicker => "TAG",
     };
     let mut parts = vec![mode.to_owned(), app.pane.title().to_owned(), count];
     if let Some(sort) = app.sort {

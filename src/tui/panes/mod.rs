@@ -6,4 +6,5 @@ pub mod form;
 pub mod note_form;
 pub mod palette;
 pub mod placeholder;
+pub mod tag_picker;
 pub mod trash;
