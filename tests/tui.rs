@@ -200,7 +200,6 @@ fn other_panes_say_not_available_yet() {
     let f = fixture();
     let mut a = app(&f, 24);
     for (k, pane) in [
-        ('2', Pane::Tags),
         ('3', Pane::Duplicates),
         ('4', Pane::Segments),
         ('5', Pane::Quality),
@@ -951,7 +950,7 @@ fn status_shown(a: &App) -> bool {
 fn placeholder_panes_refuse_keys_that_would_act_on_the_hidden_list() {
     let f = fixture();
     let mut a = app(&f, 24);
-    press(&mut a, "2");
+    press(&mut a, "3");
     for (k, name) in [
         ("j", "j"),
         ("d", "d"),
@@ -965,13 +964,13 @@ fn placeholder_panes_refuse_keys_that_would_act_on_the_hidden_list() {
         assert_eq!(a.mode, Mode::Normal, "{k}");
         assert_eq!(
             status(&a),
-            format!("{name}: nothing here yet; 1 goes to Customers"),
+            format!("{name}: not here yet; 1 goes to Customers"),
         );
         assert!(status_shown(&a), "{}", text(&screen(&a, 80, 24)));
     }
     a.on_key(code(KeyCode::Enter));
     assert!(a.detail.is_none(), "enter opened a customer nobody sees");
-    assert!(status(&a).starts_with("enter: nothing here yet"));
+    assert!(status(&a).starts_with("enter: not here yet"));
     assert_eq!(a.total, 6, "nothing was trashed");
     assert_eq!(a.cursor, 0);
     assert!(a.selected.is_empty() && a.sort.is_none());
@@ -980,7 +979,7 @@ fn placeholder_panes_refuse_keys_that_would_act_on_the_hidden_list() {
     a.on_key(code(KeyCode::Enter));
     assert_eq!(a.total, 6);
     assert!(
-        status(&a).starts_with(":trash_customer: nothing here yet"),
+        status(&a).starts_with(":trash_customer: not here yet"),
         "{}",
         status(&a)
     );
@@ -1299,4 +1298,126 @@ fn tag_key_refuses_a_rule_tag_with_the_reason() {
     let s = text(&screen(&a, 80, 24));
     assert!(s.contains("is a rule tag"), "{s}");
     assert_eq!(tagged(&f, "shanghai"), 1);
+}
+
+fn id(n: u64) -> rolo::model::CustomerId {
+    rolo::model::CustomerId(n)
+}
+
+/// Tags for the Tags pane: a tree (`interest/...`), a described manual
+/// tag and a rule tag.
+fn tag_fixture(f: &Fixture) {
+    f.store.add_tag("interest/sports", &[id(1), id(2)]).unwrap();
+    f.store.add_tag("interest/travel", &[id(2), id(3)]).unwrap();
+    f.store.add_tag("vip", &[id(1)]).unwrap();
+    f.store
+        .set_tag_look("vip", Some("gold"), Some("top spenders"))
+        .unwrap();
+    let ctx = rolo::search::EvalContext::new(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+    let p = rolo::search::rules::preview(&f.store, "shanghai", "city:上海", &ctx).unwrap();
+    rolo::search::rules::set_rule(&f.store, &p).unwrap();
+}
+
+/// The Tags pane: a tree by `/` with rolled-up distinct counts, manual or
+/// rule (with its query), colour and description; j/k move, Enter shows
+/// the tag's customers in the Customers pane.
+#[test]
+fn tags_pane_shows_the_tree_and_enter_searches_the_tag() {
+    let f = fixture();
+    tag_fixture(&f);
+    let mut a = app(&f, 24);
+    press(&mut a, "2");
+    assert_eq!(a.pane, Pane::Tags);
+    let rows: Vec<(String, u64)> = a
+        .tags
+        .as_ref()
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| (r.path.clone(), r.total))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("interest".to_owned(), 3),
+            ("interest/sports".to_owned(), 2),
+            ("interest/travel".to_owned(), 2),
+            ("shanghai".to_owned(), 1),
+            ("vip".to_owned(), 1),
+        ]
+    );
+    let s = text(&screen(&a, 80, 24));
+    for want in [
+        "rule: city:上海",
+        "top spenders",
+        "gold",
+        "manual",
+        "sports",
+    ] {
+        assert!(s.contains(want), "lacks {want:?}:\n{s}");
+    }
+    insta::assert_snapshot!("tags_pane_80x24", screen(&a, 80, 24).backend());
+    insta::assert_snapshot!("tags_pane_160x48", screen(&a, 160, 48).backend());
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(
+        (a.pane, a.query.as_str()),
+        (Pane::Customers, "tag:interest/*")
+    );
+    assert_eq!(a.total, 3, "the rolled-up count is what the search finds");
+    press(&mut a, "2j");
+    assert_eq!(a.tags.as_ref().unwrap().cursor, 1, "the cursor stays put");
+    press(&mut a, "j");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!((a.query.as_str(), a.total), ("tag:interest/travel", 2));
+    press(&mut a, "2G");
+    assert_eq!(a.tags.as_ref().unwrap().cursor, 4);
+    press(&mut a, "k");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!((a.query.as_str(), a.total), ("tag:shanghai", 1));
+    // Keys for customers do nothing here, and say so.
+    press(&mut a, "2e");
+    assert_eq!(status(&a), "e does nothing here; ? lists the keys");
+    press(&mut a, "?");
+    let s = text(&screen(&a, 80, 24));
+    assert!(
+        s.contains("keys: Tags pane") && s.contains("delete the tag") && !s.contains("edit"),
+        "{s}"
+    );
+}
+
+/// `d` in the Tags pane asks first, saying how many customers lose the
+/// tag; `y` deletes it (one `u` brings it back), any other key keeps it.
+#[test]
+fn tags_pane_delete_asks_first_and_undo_restores() {
+    let f = fixture();
+    tag_fixture(&f);
+    let mut a = app(&f, 24);
+    press(&mut a, "2jd");
+    assert_eq!(a.mode, Mode::Confirm);
+    let s = text(&screen(&a, 80, 24));
+    assert!(
+        s.contains("delete tag interest/sports? 2 customers lose it"),
+        "{s}"
+    );
+    insta::assert_snapshot!("tags_pane_confirm_80x24", screen(&a, 80, 24).backend());
+    press(&mut a, "n");
+    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(status(&a), "kept tag interest/sports");
+    assert_eq!(tagged(&f, "interest/sports"), 2);
+    press(&mut a, "dy");
+    assert_eq!(
+        status(&a),
+        "deleted tag interest/sports from 2 customers; u undoes"
+    );
+    assert_eq!(tagged(&f, "interest/sports"), 0);
+    let rows = &a.tags.as_ref().unwrap().rows;
+    assert!(rows.iter().all(|r| r.path != "interest/sports"));
+    assert_eq!(rows[0].total, 2, "the level's count follows");
+    press(&mut a, "u");
+    assert_eq!(tagged(&f, "interest/sports"), 2);
+    assert_eq!(a.tags.as_ref().unwrap().rows[0].total, 3);
+    // A level that is not a tag itself is not deleted.
+    press(&mut a, "gd");
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(status(&a).contains("only a level"), "{}", status(&a));
 }

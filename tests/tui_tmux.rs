@@ -122,8 +122,8 @@ fn open_search_view_edit_trash_restore_note_sort_undo_and_quit_in_a_real_termina
     let s = tmux.wait_for("3 customers");
     assert!(s.contains("张伟") && s.contains("Ann Lee"), "{s}");
     // A pane not available yet does not act on the list hidden behind it.
-    tmux.keys(&["2", "d"]);
-    tmux.wait_for("d: nothing here yet; 1 goes to Customers");
+    tmux.keys(&["3", "d"]);
+    tmux.wait_for("d: not here yet; 1 goes to Customers");
     tmux.keys(&["1"]);
     tmux.wait_for("NORMAL │ Customers │ 3 customers");
     assert_eq!(tmux.mouse_flags(), "1", "the wheel needs mouse reports on");

@@ -18,6 +18,7 @@ use super::palette::{Command, Palette, PaletteOutcome};
 use super::scope::Scope;
 use super::sort::Sort;
 use super::tag_picker::{PickOutcome, PickTag, TagPicker};
+use super::tags::TagsView;
 use super::text::thousands;
 use super::trash::TrashView;
 use super::worker::{Done, Job, Worker};
@@ -85,6 +86,14 @@ pub enum Mode {
     Command,
     /// Picking a tag to add (`t`) or remove (`T`).
     TagPicker,
+    /// Answering the Tags pane's "delete tag X?" (`y` deletes).
+    Confirm,
+}
+
+/// Tag rows that fit in the Tags pane when `page` table rows fit (one
+/// line goes to its keys or its question).
+pub fn tags_page(page: usize) -> usize {
+    page.saturating_sub(1).max(1)
 }
 
 /// Rows the mouse wheel moves per notch.
@@ -186,6 +195,8 @@ pub struct App {
     pub note_form: Option<NoteForm>,
     pub palette: Option<Palette>,
     pub tag_picker: Option<TagPicker>,
+    /// The Tags pane, read when shown and again after a change.
+    pub tags: Option<TagsView>,
     pub trash: Option<TrashView>,
     /// The sort of the Customers pane; `None` is id order (relevance in a search).
     pub sort: Option<Sort>,
@@ -245,6 +256,7 @@ impl App {
             note_form: None,
             palette: None,
             tag_picker: None,
+            tags: None,
             trash: None,
             sort: None,
             sorted: None,
@@ -549,6 +561,10 @@ impl App {
                 self.on_picker_key(key);
                 true
             }
+            Mode::Confirm => {
+                self.on_confirm_key(key);
+                true
+            }
             Mode::Normal | Mode::Detail | Mode::Trash => match self.keymap.action(key) {
                 Some(a) => {
                     let what = super::keymap::key_name(key).unwrap_or_else(|| a.name().to_owned());
@@ -568,6 +584,8 @@ impl App {
             Scope::Trash
         } else if self.pane == Pane::Customers {
             Scope::List
+        } else if self.pane == Pane::Tags {
+            Scope::Tags
         } else {
             Scope::Placeholder(self.pane)
         }
@@ -660,6 +678,7 @@ impl App {
             Action::PaneSegments => self.pane = Pane::Segments,
             Action::PaneQuality => self.pane = Pane::Quality,
             Action::ToggleMask => self.masked = !self.masked,
+            Action::Trash if self.scope() == Scope::Tags => self.ask_delete_tag(),
             Action::Trash => self.trash_current(),
             Action::ShowTrash => self.open_trash(),
             Action::Restore => self.restore_current(),
@@ -711,6 +730,7 @@ impl App {
                 self.palette = Some(Palette::default());
                 self.mode = Mode::Command;
             }
+            Action::Open if self.scope() == Scope::Tags => self.open_tag(),
             Action::Open => {
                 let id = match (in_trash, &self.trash) {
                     (true, Some(t)) => t.current().map(|c| c.id),
@@ -729,6 +749,7 @@ impl App {
                 }
             }
         }
+        self.sync_tags();
         self.refresh_visible();
     }
 
@@ -758,9 +779,92 @@ impl App {
 
     fn move_in_view(&mut self, delta: isize, in_trash: bool) {
         let page = self.page;
+        if self.scope() == Scope::Tags {
+            self.sync_tags();
+            if let Some(t) = self.tags.as_mut() {
+                t.move_by(delta, tags_page(page));
+            }
+            return;
+        }
         match (in_trash, self.trash.as_mut()) {
             (true, Some(t)) => t.move_by(delta, page),
             _ => self.move_cursor(delta),
+        }
+    }
+
+    /// Reads the Tags pane when it is shown and out of date.
+    fn sync_tags(&mut self) {
+        if self.scope() != Scope::Tags || self.tags.as_ref().is_some_and(|t| t.data == self.data) {
+            return;
+        }
+        match TagsView::load(&self.store, self.data, self.tags.as_ref()) {
+            Ok(mut t) => {
+                t.move_by(0, tags_page(self.page));
+                self.tags = Some(t);
+            }
+            Err(e) => self.status = Some(format!("reading the tags failed: {e}")),
+        }
+    }
+
+    /// Enter in the Tags pane: the tag's customers in the Customers pane.
+    fn open_tag(&mut self) {
+        let Some(row) = self.tags.as_ref().and_then(|t| t.current()) else {
+            self.status = Some(self.no_tags());
+            return;
+        };
+        let query = row.query();
+        self.run_command(Command::Search(query));
+    }
+
+    /// `d` in the Tags pane: asks before deleting the tag under the cursor.
+    fn ask_delete_tag(&mut self) {
+        let Some(row) = self.tags.as_ref().and_then(|t| t.current()).cloned() else {
+            self.status = Some(self.no_tags());
+            return;
+        };
+        match &row.tag {
+            Some(tag) => {
+                let confirm = (tag.name.clone(), tag.count);
+                if let Some(t) = self.tags.as_mut() {
+                    t.confirm = Some(confirm);
+                }
+                self.mode = Mode::Confirm;
+            }
+            None => {
+                self.status = Some(format!(
+                    "{} is only a level: delete the tags below it",
+                    row.path
+                ))
+            }
+        }
+    }
+
+    fn no_tags(&self) -> String {
+        let key = self.keymap.key_for(Action::Tag).unwrap_or("t");
+        format!("no tags yet; {key} in Customers tags customers")
+    }
+
+    /// The answer to "delete tag X?": `y` deletes, any other key keeps it.
+    fn on_confirm_key(&mut self, key: KeyEvent) {
+        self.mode = self.base_mode();
+        let Some((name, _)) = self.tags.as_mut().and_then(|t| t.confirm.take()) else {
+            return;
+        };
+        if key.code != KeyCode::Char('y') || key.modifiers.contains(KeyModifiers::CONTROL) {
+            self.status = Some(format!("kept tag {name}"));
+            return;
+        }
+        match self.store.delete_tag(&name) {
+            Ok(out) => {
+                self.after_change(&[]);
+                self.sync_tags();
+                let n = match out.lost {
+                    1 => "1 customer".to_owned(),
+                    n => format!("{} customers", thousands(n)),
+                };
+                self.status = Some(format!("deleted tag {name} from {n}; u undoes"));
+            }
+            Err(e) => self.status = Some(format!("delete failed: {e}")),
         }
     }
 

@@ -118,6 +118,16 @@ impl KeyMap {
             .collect()
     }
 
+    /// The shortest key bound to `action` (`j` rather than `down`), for
+    /// hints.
+    pub fn short_key_for(&self, action: Action) -> Option<&str> {
+        self.bindings
+            .iter()
+            .filter(|(_, a)| **a == action)
+            .map(|(k, _)| k.as_str())
+            .min_by_key(|k| k.chars().count())
+    }
+
     /// The first key bound to `action`, for the footer.
     pub fn key_for(&self, action: Action) -> Option<&str> {
         self.bindings

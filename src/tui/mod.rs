@@ -13,6 +13,7 @@ pub mod panes;
 pub mod scope;
 pub mod sort;
 pub mod tag_picker;
+pub mod tags;
 pub mod text;
 pub mod theme;
 pub mod trash;

@@ -3,7 +3,8 @@
 //! table here decides, so the key handler, the command palette and the
 //! help overlay never disagree. A key that does not act where it is
 //! pressed says so in the status bar rather than acting on something off
-//! screen (on the Tags pane, `d` used to trash the hidden list's row).
+//! screen (on the Tags pane, `d` used to trash the hidden list's row; it
+//! now deletes the tag under the cursor, after asking).
 
 use super::action::Action;
 use super::app::Pane;
@@ -13,6 +14,8 @@ use super::app::Pane;
 pub enum Scope {
     /// The Customers pane's list.
     List,
+    /// The Tags pane: the tag tree.
+    Tags,
     /// A pane whose features have not landed yet.
     Placeholder(Pane),
     /// The 360° view of one customer.
@@ -26,6 +29,7 @@ impl Scope {
     pub fn title(self) -> String {
         match self {
             Scope::List => "Customers list".to_owned(),
+            Scope::Tags => "Tags pane".to_owned(),
             Scope::Placeholder(p) => format!("{} pane", p.title()),
             Scope::Detail => "360° view".to_owned(),
             Scope::Trash => "trash view".to_owned(),
@@ -42,6 +46,25 @@ impl Scope {
         everywhere
             || match self {
                 Scope::List => true,
+                Scope::Tags => matches!(
+                    action,
+                    NextPane
+                        | PrevPane
+                        | PaneCustomers
+                        | PaneTags
+                        | PaneDuplicates
+                        | PaneSegments
+                        | PaneQuality
+                        | ShowTrash
+                        | Down
+                        | Up
+                        | PageDown
+                        | PageUp
+                        | Top
+                        | Bottom
+                        | Open
+                        | Trash
+                ),
                 Scope::Placeholder(_) => matches!(
                     action,
                     NextPane
@@ -78,7 +101,7 @@ impl Scope {
         match self {
             Scope::Detail => matches!(action, Action::Clear | Action::Open),
             Scope::Trash => matches!(action, Action::Clear | Action::ShowTrash),
-            Scope::List | Scope::Placeholder(_) => false,
+            Scope::List | Scope::Tags | Scope::Placeholder(_) => false,
         }
     }
 
@@ -91,7 +114,11 @@ impl Scope {
             };
         }
         match (self, action) {
-            (Scope::Placeholder(_), Action::Search) => "search customers",
+            (Scope::Placeholder(_) | Scope::Tags, Action::Search) => "search customers",
+            (Scope::Tags, Action::Open) => "its customers (Customers)",
+            (Scope::Tags, Action::Trash) => "delete the tag",
+            (Scope::Tags, Action::Down) => "next tag",
+            (Scope::Tags, Action::Up) => "previous tag",
             (Scope::Trash, Action::Search) => "close it and search",
             (Scope::Detail, Action::Search) => "close it and search",
             (Scope::Detail, Action::Trash) => "move it to the trash",
@@ -106,7 +133,7 @@ impl Scope {
     pub fn refusal(self, what: &str, customers_key: &str, help_key: &str) -> String {
         match self {
             Scope::Placeholder(_) => {
-                format!("{what}: nothing here yet; {customers_key} goes to Customers")
+                format!("{what}: not here yet; {customers_key} goes to Customers")
             }
             _ => format!("{what} does nothing here; {help_key} lists the keys"),
         }
@@ -121,7 +148,7 @@ mod tests {
     /// screen; leaving, help and undo work everywhere.
     #[test]
     fn customer_actions_need_the_customer_on_screen() {
-        for pane in [Pane::Tags, Pane::Duplicates, Pane::Segments, Pane::Quality] {
+        for pane in [Pane::Duplicates, Pane::Segments, Pane::Quality] {
             let s = Scope::Placeholder(pane);
             for a in [
                 Action::Trash,
@@ -142,6 +169,16 @@ mod tests {
                 assert!(s.acts(a), "{a:?} in {s:?}");
             }
         }
+        for a in [
+            Action::Edit,
+            Action::AddNote,
+            Action::ToggleSelect,
+            Action::Tag,
+            Action::Sort,
+        ] {
+            assert!(!Scope::Tags.acts(a), "{a:?} acts on the hidden list");
+        }
+        assert!(Scope::Tags.acts(Action::Trash) && Scope::Tags.acts(Action::Open));
         assert!(!Scope::Detail.acts(Action::Down));
         assert!(!Scope::Trash.acts(Action::Trash));
         assert!(Scope::Detail.closes(Action::Clear) && Scope::Trash.closes(Action::ShowTrash));

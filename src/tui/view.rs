@@ -60,6 +60,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         }
         (_, _, None, Some(t)) => panes::trash::draw(frame, body, t, app.masked, theme),
         _ if app.pane == Pane::Customers => panes::customers::draw(frame, body, app, theme),
+        _ if app.pane == Pane::Tags => panes::tags::draw(frame, body, app, theme),
         _ => panes::placeholder::draw(frame, body, app.pane, theme),
     }
     if let (Mode::Command, Some(p)) = (app.mode, &app.palette) {
@@ -174,6 +175,7 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Mode::Trash => "TRASH",
         Mode::Command => "COMMAND",
         Mode::TagPicker => "TAG",
+        Mode::Confirm => "CONFIRM",
     };
     let mut parts = vec![mode.to_owned(), app.pane.title().to_owned(), count];
     if let Some(sort) = app.sort {
@@ -223,6 +225,7 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
             ":sort name|spend|orders|last_order|created [asc|desc] · :search QUERY · :trash",
         ],
         Scope::Trash => &["mouse wheel scrolls · : runs a command by name"],
+        Scope::Tags => &["d asks first: y deletes, any other key keeps the tag"],
         Scope::Detail | Scope::Placeholder(_) => &[": runs a command by name"],
     };
     let area = frame.area();

@@ -7,4 +7,5 @@ pub mod note_form;
 pub mod palette;
 pub mod placeholder;
 pub mod tag_picker;
+pub mod tags;
 pub mod trash;
