@@ -1383,6 +1383,7 @@ fn tags_pane_shows_the_tree_and_enter_searches_the_tag() {
         s.contains("keys: Tags pane") && s.contains("delete the tag") && !s.contains("edit"),
         "{s}"
     );
+    insta::assert_snapshot!("help_tags_80x24", screen(&a, 80, 24).backend());
 }
 
 /// `d` in the Tags pane asks first, saying how many customers lose the

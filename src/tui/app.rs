@@ -297,6 +297,9 @@ impl App {
         if let Some(t) = self.trash.as_mut() {
             t.move_by(0, page);
         }
+        if let Some(t) = self.tags.as_mut() {
+            t.move_by(0, tags_page(page));
+        }
         self.refresh_visible();
     }
 
