@@ -76,7 +76,11 @@ fn main() -> Result<()> {
     println!("\n-- pass 1: in-process (rolo::ingest::import_file) --");
     let lib_db = dir.join("db-lib");
     remove_dir(&lib_db)?;
-    let store = Store::open(&lib_db, &OpenOptions::default()).context("opening db-lib")?;
+    let opts = OpenOptions {
+        cache_bytes: rolo::store::IMPORT_CACHE_BYTES,
+        ..OpenOptions::default()
+    };
+    let store = Store::open(&lib_db, &opts).context("opening db-lib")?;
     let cust = lib_import(&store, &customers_csv, RecordKind::Customers)?;
     print_phase("customers", &cust);
     let after_customers = dir_size(&lib_db)?;

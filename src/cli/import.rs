@@ -92,7 +92,7 @@ fn import(ctx: &Ctx, kind: RecordKind, a: FileArgs) -> Result<()> {
         )));
     }
     let opts = options(kind, &a)?;
-    let store = ctx.open()?;
+    let store = ctx.open_for_import()?;
     let report = run_import(ctx, &store, &a.file, &opts)?;
     print_report(ctx, &a.file, &report)?;
     if report.interrupted {

@@ -143,8 +143,18 @@ impl Ctx {
     /// rule tags up to date if anything changed since their last refresh
     /// (or the as-of date moved).
     pub fn open(&self) -> Result<Store> {
+        self.open_with_cache(OpenOptions::default().cache_bytes)
+    }
+
+    /// [`Ctx::open`] with sled's cache sized for an import.
+    pub fn open_for_import(&self) -> Result<Store> {
+        self.open_with_cache(crate::store::IMPORT_CACHE_BYTES)
+    }
+
+    fn open_with_cache(&self, cache_bytes: u64) -> Result<Store> {
         let opts = OpenOptions {
             read_only: self.read_only,
+            cache_bytes,
             ..OpenOptions::default()
         };
         let store = Store::open(&self.db, &opts)?;

@@ -15,7 +15,12 @@ use super::{FORMAT_VERSION, Result, Store, StoreError, keys};
 pub struct OpenOptions {
     /// Refuse every change.
     pub read_only: bool,
-    /// sled's page cache in bytes (sled's own default is 1 GiB).
+    /// sled's page cache in bytes (sled's own default is 1 GiB). It fills
+    /// only as pages are read: [`DEFAULT_CACHE_BYTES`] keeps the records a
+    /// bulk change or an undo touches across a 1M-customer database in
+    /// memory (100k customers tagged: 5.9 s at 128 MiB, 3.1 s at 512 MiB);
+    /// imports, which write in key order, use [`IMPORT_CACHE_BYTES`] to
+    /// keep their peak under 1 GB.
     pub cache_bytes: u64,
     /// A fixed clock for reproducible tests.
     pub clock: Option<DateTime<Utc>>,
@@ -25,11 +30,16 @@ impl Default for OpenOptions {
     fn default() -> Self {
         OpenOptions {
             read_only: false,
-            cache_bytes: 128 << 20,
+            cache_bytes: DEFAULT_CACHE_BYTES,
             clock: None,
         }
     }
 }
+
+/// sled's cache for interactive use and bulk changes.
+pub const DEFAULT_CACHE_BYTES: u64 = 512 << 20;
+/// sled's cache for imports.
+pub const IMPORT_CACHE_BYTES: u64 = 128 << 20;
 
 /// The files sled keeps in a database folder; their presence tells a sled
 /// database from some other folder.
