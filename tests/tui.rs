@@ -1422,3 +1422,33 @@ fn tags_pane_delete_asks_first_and_undo_restores() {
     assert_eq!(a.mode, Mode::Normal);
     assert!(status(&a).contains("only a level"), "{}", status(&a));
 }
+
+/// A large tagging first says it runs (the event loop draws that frame,
+/// then calls `run_pending`); a refused one reopens the picker with the
+/// reason.
+#[test]
+fn bulk_tagging_says_it_runs_before_it_runs() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    a.defer_bulk_above = Some(2);
+    press(&mut a, "tvip");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(status(&a), "tagging 6 customers vip…");
+    assert!(status_shown(&a));
+    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(tagged(&f, "vip"), 0, "not yet");
+    assert!(a.has_pending());
+    assert!(a.run_pending());
+    assert!(!a.has_pending());
+    assert_eq!(status(&a), "tagged 6 customers vip; u undoes");
+    assert_eq!(tagged(&f, "vip"), 6);
+    let ctx = rolo::search::EvalContext::new(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+    let p = rolo::search::rules::preview(&f.store, "shanghai", "city:上海", &ctx).unwrap();
+    rolo::search::rules::set_rule(&f.store, &p).unwrap();
+    press(&mut a, "tshanghai");
+    a.on_key(code(KeyCode::Enter));
+    assert!(a.run_pending());
+    assert_eq!(a.mode, Mode::TagPicker, "the picker is back");
+    let err = a.tag_picker.as_ref().unwrap().error.clone().unwrap();
+    assert!(err.contains("rule tag"), "{err}");
+}

@@ -197,6 +197,11 @@ pub struct App {
     pub tag_picker: Option<TagPicker>,
     /// The Tags pane, read when shown and again after a change.
     pub tags: Option<TagsView>,
+    /// Taggings of more customers than this run after a frame saying so
+    /// (see [`App::run_pending`]); `None` runs every one at once (tests).
+    pub defer_bulk_above: Option<usize>,
+    /// The tag name of a deferred tagging (the picker holds the rest).
+    pending_tag: Option<String>,
     pub trash: Option<TrashView>,
     /// The sort of the Customers pane; `None` is id order (relevance in a search).
     pub sort: Option<Sort>,
@@ -257,6 +262,8 @@ impl App {
             palette: None,
             tag_picker: None,
             tags: None,
+            defer_bulk_above: None,
+            pending_tag: None,
             trash: None,
             sort: None,
             sorted: None,
@@ -1142,6 +1149,40 @@ impl App {
             }
             PickOutcome::Pick(name) => name,
         };
+        let n = picker.targets.len();
+        if self.defer_bulk_above.is_some_and(|limit| n > limit) {
+            // A large tagging runs after the next frame, which says so.
+            let verb = if picker.add { "tagging" } else { "untagging" };
+            self.status = Some(format!("{verb} {} customers {name}…", thousands(n as u64)));
+            self.mode = self.base_mode();
+            self.pending_tag = Some(name);
+            return;
+        }
+        self.apply_tag(name);
+    }
+
+    /// Whether a large tagging waits for [`App::run_pending`].
+    pub fn has_pending(&self) -> bool {
+        self.pending_tag.is_some()
+    }
+
+    /// Runs the tagging that waited for the frame saying it runs.
+    pub fn run_pending(&mut self) -> bool {
+        match self.pending_tag.take() {
+            Some(name) => {
+                self.apply_tag(name);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Adds or removes `name` on the picker's customers: one store call.
+    /// A refusal reopens the picker with the reason.
+    fn apply_tag(&mut self, name: String) {
+        let Some(mut picker) = self.tag_picker.take() else {
+            return;
+        };
         let result = if picker.add {
             self.store.add_tag(&name, &picker.targets)
         } else {
@@ -1160,14 +1201,18 @@ impl App {
                     (false, _, 0) => format!("none of the {} had {name}", customers(n)),
                     (false, _, l) => format!("untagged {} {name}; u undoes", customers(l)),
                 };
-                self.tag_picker = None;
                 self.mode = self.base_mode();
                 // Tagging trashes nobody: no record needs patching.
                 self.after_change(&[]);
                 self.refresh_visible();
                 self.status = Some(msg);
             }
-            Err(e) => picker.error = Some(e.to_string()),
+            Err(e) => {
+                picker.error = Some(e.to_string());
+                self.tag_picker = Some(picker);
+                self.status = None;
+                self.mode = Mode::TagPicker;
+            }
         }
     }
 

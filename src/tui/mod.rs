@@ -33,6 +33,10 @@ use app::App;
 use keymap::KeyMap;
 use theme::Theme;
 
+/// Taggings of more customers than this say "tagging N customers…" on
+/// screen before they run (they take a moment).
+const BULK_TAGGING: usize = 5_000;
+
 /// Where a user key map lives: `$XDG_CONFIG_HOME/rolo/keys.toml`.
 pub fn keymap_path() -> Option<std::path::PathBuf> {
     directories::ProjectDirs::from("", "", "rolo").map(|d| d.config_dir().join("keys.toml"))
@@ -82,11 +86,17 @@ pub fn run(store: Store, as_of: NaiveDate, stop: Arc<AtomicBool>) -> Result<()> 
         capture_mouse()?;
         let size = terminal.size()?;
         let mut app = App::new(Arc::clone(&store), keymap, as_of, page_rows(size.height))?;
+        app.defer_bulk_above = Some(BULK_TAGGING);
         let mut dirty = true;
         while !app.quit && !stop.load(Ordering::Relaxed) {
             if dirty {
                 terminal.draw(|f| view::draw(f, &app, &theme))?;
                 dirty = false;
+            }
+            // A large tagging runs once the frame saying so is on screen.
+            if app.run_pending() {
+                dirty = true;
+                continue;
             }
             if let Ok(loaded) = rx.try_recv() {
                 app.set_index(loaded?);
