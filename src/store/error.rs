@@ -88,11 +88,44 @@ impl StoreError {
 
 /// Renders a key readably for error messages: prefix letter then hex.
 pub(crate) fn show_key(key: &[u8]) -> String {
+    // Multimap keys (`t`: tag, 0, customer id) read as what they mean.
+    if let (Some(b't'), Some(id), Some(sep)) = (
+        key.first(),
+        super::keys::trailing_id(key),
+        key.len().checked_sub(9).filter(|s| *s >= 1),
+    ) {
+        if let Some(tag) = key
+            .get(1..sep)
+            .filter(|_| key.get(sep) == Some(&0))
+            .and_then(|t| std::str::from_utf8(t).ok())
+        {
+            return format!(
+                "tag '{}' of customer {id}",
+                crate::model::display::printable(tag)
+            );
+        }
+    }
     match key.split_first() {
         Some((p, rest)) => {
             let hex: String = rest.iter().take(24).map(|b| format!("{b:02x}")).collect();
             format!("{}:{hex}", char::from(*p))
         }
         None => "(empty)".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_show_without_panicking() {
+        assert_eq!(show_key(b""), "(empty)");
+        assert_eq!(show_key(b"t"), "t:");
+        assert_eq!(show_key(b"t12345678"), "t:3132333435363738");
+        let mut k = b"tvip".to_vec();
+        k.push(0);
+        k.extend_from_slice(&7u64.to_be_bytes());
+        assert_eq!(show_key(&k), "tag 'vip' of customer 7");
     }
 }
