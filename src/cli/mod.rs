@@ -146,6 +146,16 @@ impl Ctx {
         self.open_with_cache(OpenOptions::default().cache_bytes)
     }
 
+    /// Opens the database and leaves rule tags as they are (for the
+    /// workbench, which refreshes them in the background).
+    pub fn open_without_rule_refresh(&self) -> Result<Store> {
+        let opts = OpenOptions {
+            read_only: self.read_only,
+            ..OpenOptions::default()
+        };
+        Ok(Store::open(&self.db, &opts)?)
+    }
+
     /// [`Ctx::open`] with sled's cache sized for an import.
     pub fn open_for_import(&self) -> Result<Store> {
         self.open_with_cache(crate::store::IMPORT_CACHE_BYTES)
@@ -208,7 +218,9 @@ pub fn run(cli: Cli) -> Result<()> {
     };
     match cli.command {
         None => {
-            let store = ctx.open()?;
+            // The workbench refreshes rule tags in the background, after
+            // its first frame (a refresh at 1M customers takes seconds).
+            let store = ctx.open_without_rule_refresh()?;
             open_workbench(&ctx, store)
         }
         Some(Command::Demo(args)) => demo::run(&ctx, args),

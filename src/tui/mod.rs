@@ -79,6 +79,16 @@ pub fn run(store: Store, as_of: NaiveDate, stop: Arc<AtomicBool>) -> Result<()> 
             }
         });
     }
+    // Rule tags are brought up to date off the UI thread: at a million
+    // customers a refresh takes seconds, and the first frame must not wait.
+    let (rules_tx, rules_rx) = std::sync::mpsc::channel();
+    {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || {
+            let ctx = crate::search::EvalContext::new(as_of);
+            let _ = rules_tx.send(crate::search::rules::refresh_if_stale(&store, &ctx));
+        });
+    }
     let running = Arc::new(AtomicBool::new(true));
     spawn_hangup_watchdog(Arc::clone(&store), Arc::clone(&stop), Arc::clone(&running));
     let mut terminal = ratatui::init();
@@ -100,6 +110,17 @@ pub fn run(store: Store, as_of: NaiveDate, stop: Arc<AtomicBool>) -> Result<()> 
             }
             if let Ok(loaded) = rx.try_recv() {
                 app.set_index(loaded?);
+                dirty = true;
+            }
+            if let Ok(refreshed) = rules_rx.try_recv() {
+                match refreshed {
+                    Ok(Some(_)) => {
+                        app.refresh_visible();
+                        app.status = Some("rule tags brought up to date".into());
+                    }
+                    Ok(None) => {}
+                    Err(e) => app.status = Some(format!("refreshing rule tags failed: {e}")),
+                }
                 dirty = true;
             }
             dirty |= app.poll_worker();
