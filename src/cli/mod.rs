@@ -143,34 +143,32 @@ impl Ctx {
     /// rule tags up to date if anything changed since their last refresh
     /// (or the as-of date moved).
     pub fn open(&self) -> Result<Store> {
-        self.open_with_cache(OpenOptions::default().cache_bytes)
+        self.open_store(crate::store::DEFAULT_CACHE_BYTES, true)
     }
 
     /// Opens the database and leaves rule tags as they are (for the
     /// workbench, which refreshes them in the background).
     pub fn open_without_rule_refresh(&self) -> Result<Store> {
-        let opts = OpenOptions {
-            read_only: self.read_only,
-            ..OpenOptions::default()
-        };
-        Ok(Store::open(&self.db, &opts)?)
+        self.open_store(crate::store::DEFAULT_CACHE_BYTES, false)
     }
 
     /// [`Ctx::open`] with sled's cache sized for an import.
     pub fn open_for_import(&self) -> Result<Store> {
-        self.open_with_cache(crate::store::IMPORT_CACHE_BYTES)
+        self.open_store(crate::store::IMPORT_CACHE_BYTES, true)
     }
 
-    fn open_with_cache(&self, cache_bytes: u64) -> Result<Store> {
+    fn open_store(&self, cache_bytes: u64, refresh_rules: bool) -> Result<Store> {
         let opts = OpenOptions {
             read_only: self.read_only,
             cache_bytes,
             ..OpenOptions::default()
         };
         let store = Store::open(&self.db, &opts)?;
-        let ectx = crate::search::EvalContext::new(self.today());
-        crate::search::rules::refresh_if_stale(&store, &ectx)
-            .context("refreshing the rule tags")?;
+        if refresh_rules {
+            let ectx = crate::search::EvalContext::new(self.today());
+            crate::search::rules::refresh_if_stale(&store, &ectx)
+                .context("refreshing the rule tags")?;
+        }
         Ok(store)
     }
 
