@@ -53,6 +53,24 @@ impl IdKey<'_> {
     }
 }
 
+/// The candidates (any order, repeats allowed) that really hold `key`,
+/// lowest id first: `customer` reads a record as the caller sees it.
+pub(crate) fn confirmed(
+    mut candidates: Vec<u64>,
+    key: IdKey,
+    customer: impl Fn(CustomerId) -> super::Result<Option<Customer>>,
+) -> super::Result<Vec<CustomerId>> {
+    candidates.sort_unstable();
+    candidates.dedup();
+    let mut out = Vec::new();
+    for id in candidates.into_iter().map(CustomerId) {
+        if customer(id)?.is_some_and(|c| key.is_held_by(&c)) {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
 /// A fast 64-bit hash of a tagged string: foldhash with a fixed seed, so
 /// that it is the same in every process (maps are rebuilt from stored
 /// strings, never persisted, but tests compare across stores).

@@ -159,17 +159,7 @@ impl Store {
             Some(map) => map.candidates(key.hash64()),
             None => Vec::new(),
         };
-        let mut out = Vec::new();
-        for id in candidates {
-            if self
-                .customer(CustomerId(id))?
-                .is_some_and(|c| key.is_held_by(&c))
-            {
-                out.push(CustomerId(id));
-            }
-        }
-        out.sort_unstable();
-        Ok(out)
+        super::identity::confirmed(candidates, key, |id| self.customer(id))
     }
 
     /// The live customers carrying `tag`, lowest id first.

@@ -176,18 +176,7 @@ impl<'s> Unit<'s> {
         if let Some(ids) = self.id_added.get(&hash) {
             candidates.extend(ids);
         }
-        candidates.sort_unstable();
-        candidates.dedup();
-        let mut out = Vec::new();
-        for id in candidates {
-            if self
-                .customer(CustomerId(id))?
-                .is_some_and(|c| key.is_held_by(&c))
-            {
-                out.push(CustomerId(id));
-            }
-        }
-        Ok(out)
+        identity::confirmed(candidates, key, |id| self.customer(id))
     }
 
     /// Rewrites the identity keys of `id` in its chunk and notes the map changes.
