@@ -6,8 +6,7 @@
 
 mod common;
 
-use common::{Env, single_json};
-use std::path::Path;
+use common::{Env, open_raw, single_json};
 
 const CUSTOMERS: &str = "ext_id,name,email\n\
 C1,Zhang Wei,zw@example.com\n\
@@ -19,18 +18,6 @@ O1,C1,2025-01-02,10.00\n\
 O2,C1,2025-02-03,20.00\n\
 O3,C1,2025-03-04,30.00\n\
 O4,C2,2025-01-05,99.00\n";
-
-/// Opens the folder with plain sled (the lock goes a moment after the last
-/// rolo process exits).
-fn open_raw(path: &Path) -> sled::Db {
-    for _ in 0..100 {
-        if let Ok(db) = sled::open(path) {
-            return db;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    sled::open(path).unwrap()
-}
 
 fn key(prefix: u8, id: u64) -> Vec<u8> {
     let mut k = vec![prefix];

@@ -6,6 +6,9 @@
     reason = "helpers of tests: a failure should stop the test loudly"
 )]
 
+mod common;
+
+use common::open_raw;
 use rolo::model::CustomerId;
 use rolo::store::{FORMAT_VERSION, OpenOptions, Store, StoreError};
 use std::path::Path;
@@ -21,18 +24,6 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
-}
-
-/// Opens the folder with plain sled. sled's background threads release the
-/// file lock a moment after the last handle is dropped, so retry briefly.
-fn open_raw(path: &Path) -> sled::Db {
-    for _ in 0..100 {
-        if let Ok(db) = sled::open(path) {
-            return db;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    sled::open(path).unwrap()
 }
 
 fn open_fixture() -> (tempfile::TempDir, Store) {

@@ -443,3 +443,16 @@ this is not json
 
     v
 }
+
+/// Opens a database folder with plain sled, to inspect or damage its keys.
+/// sled's background threads release the file lock a moment after the last
+/// handle (or rolo process) goes, so retry briefly.
+pub fn open_raw(path: &Path) -> sled::Db {
+    for _ in 0..100 {
+        if let Ok(db) = sled::open(path) {
+            return db;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    sled::open(path).unwrap()
+}
