@@ -32,6 +32,20 @@ pub fn fit(s: &str, width: usize) -> String {
     out
 }
 
+/// A customer's first phone and first email as a list row shows them,
+/// masked when `masked` (empty when missing).
+pub fn contact(c: &crate::model::Customer, masked: bool) -> (String, String) {
+    let phone = c
+        .phone()
+        .map(|p| if masked { mask_phone(p) } else { p.to_owned() })
+        .unwrap_or_default();
+    let email = c
+        .email()
+        .map(|e| if masked { mask_email(e) } else { e.to_owned() })
+        .unwrap_or_default();
+    (phone, email)
+}
+
 /// `13800138000` -> `138****8000`; keeps the first 3 and last 4 digits.
 pub fn mask_phone(p: &str) -> String {
     let chars: Vec<char> = p.chars().collect();

@@ -7,7 +7,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::tui::app::{App, Row};
 use crate::tui::sort::SortField;
-use crate::tui::text::{fit, mask_email, mask_phone};
+use crate::tui::text::{contact, fit};
 use crate::tui::theme::Theme;
 
 /// Column widths for a terminal `width` columns wide: (name, phone, email, city, company).
@@ -34,14 +34,7 @@ fn widths(width: usize) -> [usize; 5] {
 
 fn cells(row: &Row, masked: bool, w: [usize; 5]) -> Vec<String> {
     let c = &row.customer;
-    let phone = c
-        .phone()
-        .map(|p| if masked { mask_phone(p) } else { p.to_owned() })
-        .unwrap_or_default();
-    let email = c
-        .email()
-        .map(|e| if masked { mask_email(e) } else { e.to_owned() })
-        .unwrap_or_default();
+    let (phone, email) = contact(c, masked);
     let mut out = vec![fit(&c.name, w[0]), fit(&phone, w[1]), fit(&email, w[2])];
     if w[3] > 0 {
         out.push(fit(c.city.as_deref().unwrap_or(""), w[3]));

@@ -7,7 +7,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 use crate::model::Customer;
-use crate::tui::text::{fit, mask_email, mask_phone};
+use crate::tui::text::{contact, fit};
 use crate::tui::theme::Theme;
 use crate::tui::trash::TrashView;
 
@@ -23,14 +23,7 @@ fn widths(width: usize) -> [usize; 3] {
 }
 
 fn cells(c: &Customer, masked: bool, w: [usize; 3]) -> String {
-    let phone = c
-        .phone()
-        .map(|p| if masked { mask_phone(p) } else { p.to_owned() })
-        .unwrap_or_default();
-    let email = c
-        .email()
-        .map(|e| if masked { mask_email(e) } else { e.to_owned() })
-        .unwrap_or_default();
+    let (phone, email) = contact(c, masked);
     let when = c
         .trashed_at
         .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
