@@ -14,7 +14,7 @@
 //! `last_order<90d`). One pass costs a scan of the customers, about the
 //! cost of an export.
 
-use crate::model::{Customer, CustomerId, Stats, days};
+use crate::model::{CustomerId, days};
 use crate::store::{Result, SearchChunk, Store, TagOutcome};
 
 use super::{EvalContext, ParseError, Query, matches, parse};
@@ -120,28 +120,8 @@ pub fn members(store: &Store, q: &Query, ctx: &EvalContext) -> Result<Vec<Custom
     } else {
         None
     };
-    let mut stats = store.all_stats().peekable();
-    for c in store.customers() {
-        let c: Customer = c?;
-        let mut mine: Option<Stats> = None;
-        while let Some(next) = stats.peek() {
-            match next {
-                Ok((id, _)) if *id < c.id => {
-                    stats.next();
-                }
-                Ok((id, s)) if *id == c.id => {
-                    mine = Some(*s);
-                    stats.next();
-                    break;
-                }
-                Ok(_) => break,
-                Err(_) => {
-                    if let Some(Err(e)) = stats.next() {
-                        return Err(e);
-                    }
-                }
-            }
-        }
+    for item in store.live_with_stats() {
+        let (c, mine) = item?;
         let hay = match hays.as_mut() {
             Some(h) => h.get(c.id.0),
             None => "",
