@@ -82,28 +82,9 @@ pub fn run(ctx: &Ctx, a: SegmentsArgs) -> Result<()> {
     }
 }
 
-/// The segment thresholds: DESIGN.md §5's defaults, overridden by the
-/// `[segments]` table of `$XDG_CONFIG_HOME/rolo/config.toml`.
+/// The segment thresholds (DESIGN.md §5 defaults, or the config file's).
 pub fn settings() -> Result<Settings> {
-    let Some(path) = directories::ProjectDirs::from("", "", "rolo")
-        .map(|d| d.config_dir().join("config.toml"))
-        .filter(|p| p.exists())
-    else {
-        return Ok(Settings::default());
-    };
-    #[derive(serde::Deserialize, Default)]
-    struct File {
-        #[serde(default)]
-        segments: Settings,
-    }
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| user_error(format!("cannot read {}: {e}", path.display())))?;
-    let file: File =
-        toml::from_str(&text).map_err(|e| user_error(format!("{}: {e}", path.display())))?;
-    if let Some(problem) = file.segments.problem() {
-        return Err(user_error(format!("{}: {problem}", path.display())));
-    }
-    Ok(file.segments)
+    Settings::load().map_err(user_error)
 }
 
 fn name_problem(name: &str) -> Option<&'static str> {

@@ -37,6 +37,36 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// DESIGN.md §5's defaults, overridden by the `[segments]` table of
+    /// `$XDG_CONFIG_HOME/rolo/config.toml` when that file exists. The error
+    /// names the file and the problem.
+    pub fn load() -> Result<Settings, String> {
+        let Some(path) = directories::ProjectDirs::from("", "", "rolo")
+            .map(|d| d.config_dir().join("config.toml"))
+            .filter(|p| p.exists())
+        else {
+            return Ok(Settings::default());
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Settings::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The settings of a config file's text (its `[segments]` table; other
+    /// tables are left to their owners).
+    pub fn from_toml(text: &str) -> Result<Settings, String> {
+        #[derive(Deserialize)]
+        struct File {
+            #[serde(default)]
+            segments: Settings,
+        }
+        let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
+        match file.segments.problem() {
+            Some(p) => Err(p),
+            None => Ok(file.segments),
+        }
+    }
+
     /// Why these settings cannot be used, if they cannot.
     pub fn problem(&self) -> Option<String> {
         if !(0 <= self.new_days && 0 <= self.active_days && self.active_days <= self.at_risk_days) {
@@ -354,6 +384,15 @@ mod tests {
         assert_eq!(ValueTier::of(Some(11.0), 10.0, 5.0), ValueTier::High);
         assert_eq!(ValueTier::of(Some(10.0), 10.0, 5.0), ValueTier::Mid);
         assert_eq!(ValueTier::of(Some(5.0), 10.0, 5.0), ValueTier::Low);
+    }
+
+    #[test]
+    fn settings_from_a_config_file() {
+        let s = Settings::from_toml("[keys]\nx = 1\n[segments]\nactive_days = 60\n");
+        assert_eq!(s.map(|s| s.active_days), Ok(60));
+        assert_eq!(Settings::from_toml("").ok(), Some(Settings::default()));
+        assert!(Settings::from_toml("[segments]\nactiv_days = 60\n").is_err());
+        assert!(Settings::from_toml("[segments]\nactive_days = 500\n").is_err());
     }
 
     #[test]
