@@ -2,10 +2,12 @@
 //!
 //! The library is the whole product except the terminal: `model` holds the
 //! pure domain types; `store`, `ingest`, `search`, `synth` build on it; the
-//! `cli` and `tui` front ends are thin layers over the same calls.
+//! `cli` and `tui` front ends are thin layers over the same calls. `clv`
+//! (customer-lifetime-value models) is pure arithmetic on plain summaries.
 //! See `docs/architecture.md` for the dependency rule.
 
 pub mod cli;
+pub mod clv;
 pub mod export;
 pub mod ingest;
 pub mod model;
