@@ -21,7 +21,7 @@ use std::collections::HashMap;
 
 use super::optimize::{self, Options};
 use super::special::{digamma, ln_beta, ln_rising};
-use super::{Fit, FitError, Summary};
+use super::{Fit, FitError, MIN_CUSTOMERS, Summary};
 
 /// BG/NBD parameters: purchase rate λ ~ Gamma(shape r, rate α) and
 /// dropout probability p ~ Beta(a, b). α is in the time unit of the data.
@@ -32,9 +32,6 @@ pub struct BgNbd {
     pub a: f64,
     pub b: f64,
 }
-
-/// Fewest customers [`fit_bgnbd`] accepts.
-pub const MIN_CUSTOMERS: usize = 10;
 
 /// Fitted log-parameters beyond ±this (e^25 ≈ 7e10) mean the data do not
 /// pin the model down; the optimiser is not allowed past ±(this + 5).
@@ -115,7 +112,7 @@ impl BgNbd {
     /// (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; z)] · P(alive),
     /// z = t/(α+T+t).
     ///
-    /// Evaluated by [`expected_while_alive`]: a transformed ₂F₁ series that
+    /// Evaluated by `expected_while_alive`: a transformed ₂F₁ series that
     /// stays well scaled for large x and has no singularity at a = 1, or a
     /// quadrature for horizons far beyond the customer's age. 0 for a zero
     /// horizon; NaN for a negative or non-finite horizon, an invalid summary

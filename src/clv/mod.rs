@@ -33,6 +33,10 @@ pub mod special;
 pub use bgnbd::{BgNbd, fit_bgnbd};
 pub use gamma_gamma::{GammaGamma, fit_gamma_gamma};
 
+/// Fewest customers [`fit_bgnbd`] accepts, and fewest repeat buyers
+/// [`fit_gamma_gamma`] accepts: below that the estimates are noise.
+pub const MIN_CUSTOMERS: usize = 10;
+
 /// The time unit of a [`Summary`] and of every horizon and parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
@@ -211,6 +215,12 @@ mod tests {
         assert_eq!((d.x, d.t_x, d.t), (0.0, 0.0, 0.0));
         assert!(Summary::from_purchase_days(&[9], 5, Unit::Day).is_none());
         assert!(Summary::from_purchase_days(&[], 5, Unit::Day).is_none());
+    }
+
+    #[test]
+    fn units_convert_days() {
+        assert_eq!(Unit::Day.from_days(14.0), 14.0);
+        assert_eq!(Unit::Week.from_days(14.0), 2.0);
     }
 
     #[test]

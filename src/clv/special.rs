@@ -130,7 +130,7 @@ pub(crate) const MAX_SERIES_TERMS: usize = 2_000_000;
 ///
 /// Convergence is geometric with ratio |z|, so arguments close to 1 take
 /// many terms (about 37 / (1 − |z|)); NaN is returned when the series does
-/// not settle within [`MAX_SERIES_TERMS`] or the arguments are out of range.
+/// not settle within `MAX_SERIES_TERMS` (2,000,000) or the arguments are out of range.
 /// The models use a transformed series instead (see `bgnbd`), which stays
 /// well scaled for large purchase counts.
 pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
