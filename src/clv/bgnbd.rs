@@ -20,8 +20,8 @@
 use std::collections::HashMap;
 
 use super::optimize::{self, Options};
-use super::special::{digamma, ln_gamma, ln_rising};
-use super::{Fit, FitError, Summary};
+use super::special::{digamma, ln_beta, ln_rising};
+use super::{Fit, FitError, MIN_CUSTOMERS, Summary};
 
 /// BG/NBD parameters: purchase rate λ ~ Gamma(shape r, rate α) and
 /// dropout probability p ~ Beta(a, b). α is in the time unit of the data.
@@ -32,9 +32,6 @@ pub struct BgNbd {
     pub a: f64,
     pub b: f64,
 }
-
-/// Fewest customers [`fit_bgnbd`] accepts.
-pub const MIN_CUSTOMERS: usize = 10;
 
 /// Fitted log-parameters beyond ±this (e^25 ≈ 7e10) mean the data do not
 /// pin the model down; the optimiser is not allowed past ±(this + 5).
@@ -115,7 +112,7 @@ impl BgNbd {
     /// (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; z)] · P(alive),
     /// z = t/(α+T+t).
     ///
-    /// Evaluated by [`expected_while_alive`]: a transformed ₂F₁ series that
+    /// Evaluated by `expected_while_alive`: a transformed ₂F₁ series that
     /// stays well scaled for large x and has no singularity at a = 1, or a
     /// quadrature for horizons far beyond the customer's age. 0 for a zero
     /// horizon; NaN for a negative or non-finite horizon, an invalid summary
@@ -139,7 +136,7 @@ impl BgNbd {
     ///
     /// Same evaluation and domain as [`BgNbd::expected_purchases`].
     pub fn expected_purchases_new(&self, t: f64) -> f64 {
-        if !self.valid() || !(t.is_finite() && t >= 0.0) {
+        if !(self.valid() && t.is_finite() && t >= 0.0) {
             return f64::NAN;
         }
         if t == 0.0 {
@@ -156,9 +153,10 @@ fn log_add_exp(u: f64, v: f64) -> f64 {
     m + (-(u - v).abs()).exp().ln_1p()
 }
 
-/// Up to this ρ = t/(α+T) the series is used (at most ~4,000 terms);
-/// beyond it the quadrature (a few hundred integrand evaluations).
-const SERIES_RHO_LIMIT: f64 = 100.0;
+/// The series is used while it needs at most about this many terms (up to
+/// ρ = t/(α+T) ≈ 100 for ordinary shapes); beyond, the quadrature (a few
+/// hundred to a few thousand integrand evaluations).
+const SERIES_TERMS_LIMIT: f64 = 4_000.0;
 
 /// The expected number of purchases in the next ρ·(α+T) units of a
 /// customer known to be alive, whose posterior is λ ~ Gamma(n, α+T),
@@ -168,34 +166,62 @@ const SERIES_RHO_LIMIT: f64 = 100.0;
 ///             = (a+bb−1) · [1 − (1−z)^(a−1) ₂F₁(a+bb−1−n, a−1; a+bb−1; z)] / (a−1),
 ///
 /// z = ρ/(1+ρ): eq. 10 without its P(alive) factor, and eq. 7 with x = 0,
-/// T = 0. The series ([`bracket`]) needs about 37(1+ρ) terms, so for long
-/// horizons the expectation over p is integrated numerically instead
-/// ([`expected_while_alive_by_quadrature`]); the two agree to ~1e-12.
+/// T = 0. The series ([`bracket`]) needs about 37(1+ρ) terms (more for
+/// large shapes), so for long horizons the expectation over p is
+/// integrated numerically instead ([`expected_while_alive_by_quadrature`]);
+/// the two agree to ~1e-12.
 fn expected_while_alive(a: f64, bb: f64, n: f64, rho: f64) -> f64 {
     let c = a + bb - 1.0;
-    if rho <= SERIES_RHO_LIMIT {
+    if a + bb > 1e12 {
+        // p is all but fixed at its mean (its variance is below 1e-12):
+        // neither method copes with such shapes, and neither is needed.
+        let p = a / (a + bb);
+        return -(-n * (p * rho).ln_1p()).exp_m1() / p;
+    }
+    // The series' terms grow until k ≈ max(|A|, |a−1|)·z before they
+    // shrink, then fall like zᵏ: keep it to a few thousand terms.
+    let z = rho / (1.0 + rho);
+    let terms = (c - n).abs().max((a - 1.0).abs()) * z + 37.0 * (1.0 + rho);
+    if terms <= SERIES_TERMS_LIMIT {
         c * bracket(c - n, a - 1.0, c, rho)
     } else {
         expected_while_alive_by_quadrature(a, bb, n, rho)
     }
 }
 
-/// E_p[(1 − (1+pρ)^−n)/p] for p ~ Beta(a, bb) by tanh-sinh quadrature:
-/// p = 1/(1+e^(−2u)), u = (π/2) sinh(t), so that both ends of (0, 1), where
-/// the Beta density may be singular, are reached double-exponentially fast.
-/// Everything is in logs (p may be e^−10000 when a is tiny), and the
-/// t-range reaches far enough that the neglected ends are below 1e-17 of
-/// the result. The step is halved until two estimates agree to 1e-14.
+/// E_p[(1 − (1+pρ)^−n)/p] for p ~ Beta(a, bb) by the trapezoid rule in
+/// t after the substitution logit(p) = m + w·sinh(t), with m the logit of
+/// the mean a/(a+bb) and w = min(1, √(1/a + 1/bb)) about the width of the
+/// Beta density in logit space. So the step resolves a narrow peak (large
+/// shapes), and the sinh reaches the slowly decaying tails of small shapes
+/// (p^a as p → 0) in a few dozen steps: the integrand decays double-
+/// exponentially in t, where the trapezoid rule converges geometrically.
+///
+/// Everything is in logs relative to the mean (p may be e^−10000, and
+/// a ln p may be 1e10 while the integrand is O(1)); ln B(a, bb) comes from
+/// [`ln_beta`]'s cancellation-free form. The step is halved until two
+/// estimates agree to 1e-14.
 fn expected_while_alive_by_quadrature(a: f64, bb: f64, n: f64, rho: f64) -> f64 {
-    use std::f64::consts::{FRAC_PI_2, PI};
-    let ln_beta = ln_gamma(a) + ln_gamma(bb) - ln_gamma(a + bb);
+    // ln μ, ln(1−μ) and the logit m of the mean μ = a/(a+bb).
+    let (ln_mu, ln_nu) = (-(bb / a).ln_1p(), -(a / bb).ln_1p());
+    let (mu, nu) = (ln_mu.exp(), ln_nu.exp());
+    let m = a.ln() - bb.ln();
+    let w = (1.0 / a + 1.0 / bb).sqrt().min(1.0);
+    // (a−1) ln μ + bb ln(1−μ) − ln B(a, bb), so that the exponent below
+    // is (a−1)(ln p − ln μ) + bb(ln q − ln(1−μ)) + k0, each part small.
+    let k0 = (a - 1.0) * ln_mu + bb * ln_nu - ln_beta(a, bb);
     let ln_rho = rho.ln();
     let softplus = |y: f64| y.max(0.0) + (-y.abs()).exp().ln_1p();
-    // The integrand times dp/dt = π cosh(t) p q.
     let f = |t: f64| -> f64 {
-        let u = FRAC_PI_2 * t.sinh();
-        let (ln_p, ln_q) = (-softplus(-2.0 * u), -softplus(2.0 * u));
-        let ln_p_rho = ln_p + ln_rho;
+        let d = w * t.sinh();
+        // ln p − ln μ and ln q − ln(1−μ) for logit(p) = m + d: near the
+        // mean without cancellation, far from it without overflow.
+        let (dp, dq) = if d.abs() < 1.0 {
+            (-(nu * (-d).exp_m1()).ln_1p(), -(mu * d.exp_m1()).ln_1p())
+        } else {
+            (-softplus(-(m + d)) - ln_mu, -softplus(m + d) - ln_nu)
+        };
+        let ln_p_rho = ln_mu + dp + ln_rho;
         // ln(1 − (1+pρ)^−n); for tiny pρ its first-order form.
         let ln_gain = if ln_p_rho < -20.0 {
             let p_rho = ln_p_rho.exp();
@@ -203,13 +229,16 @@ fn expected_while_alive_by_quadrature(a: f64, bb: f64, n: f64, rho: f64) -> f64 
         } else {
             (-(-n * ln_p_rho.exp().ln_1p()).exp_m1()).ln()
         };
-        ((a - 1.0) * ln_p + bb * ln_q + ln_gain - ln_beta).exp() * PI * t.cosh()
+        // Density in logit space is p^a q^bb / B; times (1−…)/p and dℓ/dt.
+        ((a - 1.0) * dp + bb * dq + k0 + ln_gain).exp() * w * t.cosh()
     };
-    // Mass lies around p ≈ 1/ρ and below it decays like p^a; near p = 1
-    // like q^bb. Reach u where those tails are e^−40 of the scale.
-    let u_lo = 0.5 * ln_rho.max(0.0) + 20.0 / a.min(1.0) + 20.0;
-    let u_hi = 20.0 / bb.min(1.0) + 20.0;
-    let (t_lo, t_hi) = (-(u_lo / FRAC_PI_2).asinh(), (u_hi / FRAC_PI_2).asinh());
+    // Below the mean the integrand falls like e^(a·d) once p < 1/ρ, above
+    // it like e^(−bb·d): reach d where that is e^−40, past the transition
+    // at logit p ≈ −ln ρ. (Capped for absurdly small shapes, below ~1e-14,
+    // at a cost in accuracy rather than an endless loop.)
+    let reach_lo = (40.0 / a.min(1.0) + ln_rho.max(0.0) + m.max(0.0) + 40.0).min(1e15);
+    let reach_hi = (40.0 / bb.min(1.0) + (-m).max(0.0) + 40.0).min(1e15);
+    let (t_lo, t_hi) = (-(reach_lo / w).asinh(), (reach_hi / w).asinh());
     let mut h = 0.25;
     let mut sum = 0.0;
     let mut k = (t_lo / h).ceil();
@@ -218,7 +247,7 @@ fn expected_while_alive_by_quadrature(a: f64, bb: f64, n: f64, rho: f64) -> f64 
         k += 1.0;
     }
     let mut estimate = sum * h;
-    for _ in 0..7 {
+    for _ in 0..8 {
         // Halve the step: add the midpoints.
         let mut k = (t_lo / h - 0.5).ceil();
         while (k + 0.5) * h <= t_hi {

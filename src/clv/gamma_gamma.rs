@@ -14,7 +14,7 @@
 
 use super::optimize::{self, Options};
 use super::special::{digamma, ln_gamma};
-use super::{Fit, FitError};
+use super::{Fit, FitError, MIN_CUSTOMERS};
 
 /// Gamma-Gamma parameters: transaction value ~ Gamma(p, ν), ν ~ Gamma(q, v).
 /// v is in money units.
@@ -24,9 +24,6 @@ pub struct GammaGamma {
     pub q: f64,
     pub v: f64,
 }
-
-/// Fewest repeat buyers [`fit_gamma_gamma`] accepts.
-pub const MIN_CUSTOMERS: usize = 10;
 
 /// As in `bgnbd`: beyond ±this the log-parameter is not determined.
 const LOG_PARAM_LIMIT: f64 = 25.0;

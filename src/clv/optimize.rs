@@ -371,8 +371,8 @@ mod tests {
         };
         let out = minimize(f, [0.0; 4], &opts).expect("finite start");
         assert!(out.converged);
-        for i in 0..4 {
-            assert!((out.x[i] - centre[i]).abs() < 1e-8, "{out:?}");
+        for (got, want) in out.x.iter().zip(centre) {
+            assert!((got - want).abs() < 1e-8, "{out:?}");
         }
     }
 

@@ -93,7 +93,7 @@ pub fn bgnbd_customer(params: &BgNbd, age: f64, rng: &mut SplitMix64) -> Summary
     let (mut x, mut t_x, mut now) = (0.0, 0.0, 0.0);
     loop {
         now += rng.exponential(lambda);
-        if !(now <= age) {
+        if now.is_nan() || now > age {
             break;
         }
         x += 1.0;

@@ -1,3 +1,6 @@
+// The reference values keep all the digits mpmath printed.
+#![allow(clippy::excessive_precision)]
+
 use super::*;
 use crate::clv::simulate::{self, SplitMix64};
 use crate::clv::special::hyp2f1;
@@ -257,14 +260,16 @@ fn the_transformed_series_agrees_with_the_literal_formula() {
 
 #[test]
 fn the_series_and_the_quadrature_agree() {
-    for (a, bb, n) in [
+    let shapes = [
         (0.793, 2.426, 0.243),
         (0.793, 9.426, 7.243),
         (3.5, 6.0, 2.0),
         (0.05, 0.3, 0.1),
         (1.0, 40.0, 5.0),
         (300.0, 900.0, 3.5),
-    ] {
+        (0.01, 5000.0, 400.0),
+    ];
+    for (a, bb, n) in shapes {
         for rho in [0.01, 0.5, 5.0, 50.0, 100.0] {
             let c = a + bb - 1.0;
             let series = c * bracket(c - n, a - 1.0, c, rho);
@@ -274,6 +279,25 @@ fn the_series_and_the_quadrature_agree() {
                 "a={a} bb={bb} n={n} rho={rho}: {series} vs {quad}"
             );
         }
+    }
+}
+
+#[test]
+fn large_shapes_are_routed_to_the_quadrature_and_stay_exact() {
+    // With a = 20000 the series would need ~17,000 terms and carries an
+    // exponent of ~−36,000 whose rounding costs ~1e-11; the quadrature
+    // does not. References: mpmath, 50 digits, eq. 10's bracket form.
+    let cases = [
+        ((20_000.0, 3.0, 0.5, 5.0), 0.591_814_956_747_258_894_286_7),
+        ((20_000.0, 3.0, 0.5, 50.0), 0.860_090_695_639_826_454_909_1),
+        ((300.0, 900.0, 3.5, 100.0), 4.009_987_485_024_013_394_102_7),
+    ];
+    for ((a, bb, n, rho), want) in cases {
+        let got = expected_while_alive(a, bb, n, rho);
+        assert!(
+            rel(got, want) < 1e-12,
+            "a={a} bb={bb} rho={rho}: {got} vs {want}"
+        );
     }
 }
 
@@ -355,6 +379,32 @@ fn extreme_parameters_keep_predictions_finite() {
         assert!(e.is_finite() && e > 0.0, "t={t}: {e}");
         let n = p.expected_purchases_new(t);
         assert!(n.is_finite() && n > 0.0, "t={t}: {n}");
+    }
+}
+
+#[test]
+fn degenerate_shapes_end_quickly() {
+    // Subnormal and huge shapes must not make the quadrature loop forever
+    // (nor give ∞ or a negative count).
+    for (a, b) in [
+        (5e-324, 1.0),
+        (1.0, 5e-324),
+        (1e-300, 1e-300),
+        (1e300, 1e300),
+    ] {
+        let p = BgNbd {
+            r: 0.5,
+            alpha: 1.0,
+            a,
+            b,
+        };
+        for t in [1.0, 1e6] {
+            let e = p.expected_purchases(t, &s(1.0, 1.0, 2.0));
+            assert!(
+                e.is_nan() || (e.is_finite() && e >= 0.0),
+                "a={a} b={b} t={t}: {e}"
+            );
+        }
     }
 }
 
