@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::io::Write;
 
 use crate::model::{Customer, Field, Stats};
+use crate::segments::predict::Prediction;
 use crate::segments::{Derived, RfmSegment};
 
 /// Neutralises a CSV cell that would start a formula (`=`, `+`, `-`, `@`, tab, CR).
@@ -52,6 +53,9 @@ pub fn columns() -> Vec<&'static str> {
         "rfm_segment",
         "lifecycle",
         "value_tier",
+        "p_alive",
+        "expected_purchases",
+        "clv",
         "attributes",
         "invalid",
     ]);
@@ -69,8 +73,12 @@ fn pairs_json(pairs: &[(String, String)]) -> Value {
 
 /// The segment columns of one customer, as (name, JSON value) in
 /// [`columns`] order: figures as of the computation's date.
-fn segment_cells(d: &Derived) -> [(&'static str, Value); 9] {
+fn segment_cells(d: &Derived, p: Option<&Prediction>) -> [(&'static str, Value); 12] {
     let score = |i: usize| d.scores.map_or(Value::Null, |s| json!(s[i]));
+    let finite = |v: Option<f64>| {
+        v.filter(|v| v.is_finite())
+            .map_or(Value::Null, |v| json!(v))
+    };
     [
         ("recency_days", json!(d.recency_days)),
         ("frequency", json!(d.frequency)),
@@ -81,6 +89,12 @@ fn segment_cells(d: &Derived) -> [(&'static str, Value); 9] {
         ("rfm_segment", json!(d.rfm.map(RfmSegment::name))),
         ("lifecycle", json!(d.lifecycle.slug())),
         ("value_tier", json!(d.value.slug())),
+        ("p_alive", finite(p.map(|p| p.p_alive))),
+        (
+            "expected_purchases",
+            finite(p.map(|p| p.expected_purchases)),
+        ),
+        ("clv", finite(p.and_then(|p| p.clv))),
     ]
 }
 
@@ -95,7 +109,7 @@ fn cell(v: &Value) -> String {
 }
 
 /// One customer's export row, aligned with [`columns`] (not yet neutralised).
-pub fn row(c: &Customer, s: &Stats, d: &Derived) -> Vec<String> {
+pub fn row(c: &Customer, s: &Stats, d: &Derived, p: Option<&Prediction>) -> Vec<String> {
     let mut out = vec![c.id.to_string()];
     out.extend(Field::ALL.iter().map(|f| c.value(*f).unwrap_or_default()));
     out.push(c.tags.join("; "));
@@ -104,7 +118,7 @@ pub fn row(c: &Customer, s: &Stats, d: &Derived) -> Vec<String> {
     out.push(format!("{:.2}", s.spend()));
     out.push(s.first_order.map(|d| d.to_string()).unwrap_or_default());
     out.push(s.last_order.map(|d| d.to_string()).unwrap_or_default());
-    out.extend(segment_cells(d).iter().map(|(_, v)| cell(v)));
+    out.extend(segment_cells(d, p).iter().map(|(_, v)| cell(v)));
     out.push(if c.attrs.is_empty() {
         String::new()
     } else {
@@ -119,7 +133,7 @@ pub fn row(c: &Customer, s: &Stats, d: &Derived) -> Vec<String> {
 }
 
 /// One customer as a JSON object (lists stay lists; figures are numbers).
-pub fn to_json(c: &Customer, s: &Stats, d: &Derived) -> Value {
+pub fn to_json(c: &Customer, s: &Stats, d: &Derived, p: Option<&Prediction>) -> Value {
     let mut m = serde_json::Map::new();
     m.insert("id".into(), json!(c.id.0));
     for f in Field::ALL {
@@ -142,7 +156,7 @@ pub fn to_json(c: &Customer, s: &Stats, d: &Derived) -> Value {
         "last_order".into(),
         json!(s.last_order.map(|d| d.to_string())),
     );
-    for (name, v) in segment_cells(d) {
+    for (name, v) in segment_cells(d, p) {
         m.insert(name.into(), v);
     }
     m.insert("attributes".into(), pairs_json(&c.attrs));
@@ -162,8 +176,14 @@ impl<W: Write> CsvExport<W> {
         Ok(CsvExport { w })
     }
 
-    pub fn write(&mut self, c: &Customer, s: &Stats, d: &Derived) -> csv::Result<()> {
-        let cells = row(c, s, d);
+    pub fn write(
+        &mut self,
+        c: &Customer,
+        s: &Stats,
+        d: &Derived,
+        p: Option<&Prediction>,
+    ) -> csv::Result<()> {
+        let cells = row(c, s, d, p);
         self.w
             .write_record(cells.iter().map(|c| neutralize(c).into_owned()))
     }
@@ -201,10 +221,10 @@ mod tests {
     fn row_matches_columns() {
         let c = Customer::default();
         assert_eq!(
-            row(&c, &Stats::default(), &Derived::NONE).len(),
+            row(&c, &Stats::default(), &Derived::NONE, None).len(),
             columns().len()
         );
-        let keys: Vec<String> = match to_json(&c, &Stats::default(), &Derived::NONE) {
+        let keys: Vec<String> = match to_json(&c, &Stats::default(), &Derived::NONE, None) {
             Value::Object(m) => m.keys().cloned().collect(),
             _ => Vec::new(),
         };

@@ -7,8 +7,8 @@ mod common;
 
 use chrono::{Duration, NaiveDate};
 use proptest::prelude::*;
-use rolo::ingest::{ImportOptions, import_file};
 use rolo::ingest::headers::RecordKind;
+use rolo::ingest::{ImportOptions, import_file};
 use rolo::model::CustomerId;
 use rolo::segments::{self, Settings};
 use rolo::store::{OpenOptions, Store};
@@ -49,11 +49,41 @@ fn pct(sorted: &[f64], q: f64) -> f64 {
 
 const TABLE: [[&str; 5]; 5] = [
     // R = 1
-    ["Hibernating", "Hibernating", "At Risk", "At Risk", "Can't Lose Them"],
-    ["Hibernating", "Hibernating", "At Risk", "At Risk", "Can't Lose Them"],
-    ["About to Sleep", "About to Sleep", "Need Attention", "Loyal Customers", "Loyal Customers"],
-    ["Promising", "Potential Loyalists", "Potential Loyalists", "Loyal Customers", "Loyal Customers"],
-    ["New Customers", "Potential Loyalists", "Potential Loyalists", "Champions", "Champions"],
+    [
+        "Hibernating",
+        "Hibernating",
+        "At Risk",
+        "At Risk",
+        "Can't Lose Them",
+    ],
+    [
+        "Hibernating",
+        "Hibernating",
+        "At Risk",
+        "At Risk",
+        "Can't Lose Them",
+    ],
+    [
+        "About to Sleep",
+        "About to Sleep",
+        "Need Attention",
+        "Loyal Customers",
+        "Loyal Customers",
+    ],
+    [
+        "Promising",
+        "Potential Loyalists",
+        "Potential Loyalists",
+        "Loyal Customers",
+        "Loyal Customers",
+    ],
+    [
+        "New Customers",
+        "Potential Loyalists",
+        "Potential Loyalists",
+        "Champions",
+        "Champions",
+    ],
 ];
 
 #[derive(Debug, PartialEq)]
@@ -153,7 +183,12 @@ fn order_csv(lines: &[Line], tag: usize) -> String {
 
 fn line() -> impl Strategy<Value = Line> {
     // Few days and amounts, so ties and same-day orders are common.
-    (0..CUSTOMERS, 0u8..40, 0i64..400, prop_oneof![Just(1000i64), Just(2550), 1i64..50_000])
+    (
+        0..CUSTOMERS,
+        0u8..40,
+        0i64..400,
+        prop_oneof![Just(1000i64), Just(2550), 1i64..50_000],
+    )
 }
 
 proptest! {
@@ -237,7 +272,11 @@ fn cli_summary_saved_segments_snapshot_and_movement() {
             .args(args)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
     rolo(&["import", "customers", customers.to_str().unwrap()]);
@@ -278,9 +317,19 @@ fn cli_summary_saved_segments_snapshot_and_movement() {
     // Snapshot, then more orders: movement shows who moved.
     rolo(&["segments", "snapshot"]);
     let more = tmp.path().join("o2.csv");
-    std::fs::write(&more, "order_id,customer,order_date,amount\n5,B,2024-06-29,10\n").unwrap();
+    std::fs::write(
+        &more,
+        "order_id,customer,order_date,amount\n5,B,2024-06-29,10\n",
+    )
+    .unwrap();
     rolo(&["import", "orders", more.to_str().unwrap()]);
-    let moves = rolo(&["segments", "--by", "lifecycle", "--since-snapshot", "2024-06-30"]);
+    let moves = rolo(&[
+        "segments",
+        "--by",
+        "lifecycle",
+        "--since-snapshot",
+        "2024-06-30",
+    ]);
     let moved: Vec<(String, String, u64)> = moves["moves"]
         .as_array()
         .unwrap()
@@ -300,16 +349,33 @@ fn cli_summary_saved_segments_snapshot_and_movement() {
     let out = common::rolo()
         .arg("--db")
         .arg(&db)
-        .args(["--as-of", "2024-06-30", "export", "customers", "--format", "json"])
+        .args([
+            "--as-of",
+            "2024-06-30",
+            "export",
+            "customers",
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let a = rows.as_array().unwrap().iter().find(|r| r["ext_id"] == "A").unwrap();
+    let a = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ext_id"] == "A")
+        .unwrap();
     assert_eq!(a["recency_days"], 10);
     assert_eq!(a["frequency"], 2);
     assert_eq!(a["monetary"], 150.0);
     assert_eq!(a["lifecycle"], "new");
-    let d = rows.as_array().unwrap().iter().find(|r| r["ext_id"] == "D").unwrap();
+    let d = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ext_id"] == "D")
+        .unwrap();
     assert_eq!(d["rfm_segment"], serde_json::Value::Null);
     assert_eq!(d["value_tier"], "none");
 }
@@ -322,10 +388,27 @@ fn bad_segment_commands_say_why() {
         (vec!["segments", "save", "x", "city:("], "query"),
         (vec!["segments", "save", "x", "segment:x"], "itself"),
         (vec!["segments", "delete", "nope"], "no saved segment"),
-        (vec!["segments", "--since-snapshot", "2024-01-01"], "no snapshot"),
-        (vec!["segments", "--by", "region", "--since-snapshot", "2024-01-01"], "movement"),
+        (
+            vec!["segments", "--since-snapshot", "2024-01-01"],
+            "no snapshot",
+        ),
+        (
+            vec![
+                "segments",
+                "--by",
+                "region",
+                "--since-snapshot",
+                "2024-01-01",
+            ],
+            "movement",
+        ),
     ] {
-        let out = common::rolo().arg("--db").arg(&db).args(&args).output().unwrap();
+        let out = common::rolo()
+            .arg("--db")
+            .arg(&db)
+            .args(&args)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{args:?}: {err}");

@@ -73,7 +73,13 @@ pub fn run(ctx: &Ctx, cmd: ExportCmd) -> Result<()> {
             let mut w = CsvExport::new(sink)?;
             for c in customers {
                 let c = c?;
-                w.write(&c, &store.stats(c.id)?, &lookup.figures.get(c.id))?;
+                let p = lookup.prediction(c.id);
+                w.write(
+                    &c,
+                    &store.stats(c.id)?,
+                    &lookup.figures.get(c.id),
+                    p.as_ref(),
+                )?;
                 count += 1;
             }
             w.finish()?;
@@ -87,7 +93,9 @@ pub fn run(ctx: &Ctx, cmd: ExportCmd) -> Result<()> {
                     sink.write_all(b",\n")?;
                 }
                 let d = lookup.figures.get(c.id);
-                serde_json::to_writer(&mut sink, &to_json(&c, &store.stats(c.id)?, &d))?;
+                let p = lookup.prediction(c.id);
+                let v = to_json(&c, &store.stats(c.id)?, &d, p.as_ref());
+                serde_json::to_writer(&mut sink, &v)?;
                 count += 1;
             }
             sink.write_all(b"]\n")?;

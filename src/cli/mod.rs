@@ -2,6 +2,7 @@
 //! database location, error reporting and exit codes. One file per
 //! subcommand; each is a thin layer over library calls.
 
+mod clv;
 mod demo;
 mod export;
 mod import;
@@ -70,6 +71,9 @@ pub enum Command {
     /// Summaries by RFM segment, lifecycle, value tier, region, city or
     /// saved segment; save segments; snapshots and movement
     Segments(segments::SegmentsArgs),
+    /// Predicted customer value: fit BG/NBD and Gamma-Gamma, predict per customer
+    #[command(subcommand)]
+    Clv(clv::ClvCmd),
     /// Show the change history of a customer
     History {
         /// The customer id
@@ -232,6 +236,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Search(args)) => search::run(&ctx, args),
         Some(Command::Tag(cmd)) => tag::run(&ctx, cmd),
         Some(Command::Segments(args)) => segments::run(&ctx, args),
+        Some(Command::Clv(cmd)) => clv::run(&ctx, cmd),
         Some(Command::History { id }) => maintenance::history(&ctx, id),
         Some(Command::Trash(cmd)) => trash::run(&ctx, cmd),
         Some(Command::Reindex) => maintenance::reindex(&ctx),
@@ -239,7 +244,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Check { repair }) => maintenance::check(&ctx, repair),
         Some(Command::Other(args)) => {
             let name = args.first().map(String::as_str).unwrap_or("");
-            const PLANNED: [&str; 6] = ["dedup", "clv", "quality", "erase", "backup", "restore"];
+            const PLANNED: [&str; 5] = ["dedup", "quality", "erase", "backup", "restore"];
             if PLANNED.contains(&name) {
                 Err(user_error(format!(
                     "`rolo {name}` is planned but not in this build yet; see docs/user-guide.md"

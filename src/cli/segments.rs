@@ -35,6 +35,7 @@ pub enum ByArg {
     Region,
     City,
     Saved,
+    Churn,
 }
 
 impl From<ByArg> for By {
@@ -46,6 +47,7 @@ impl From<ByArg> for By {
             ByArg::Region => By::Region,
             ByArg::City => By::City,
             ByArg::Saved => By::Saved,
+            ByArg::Churn => By::Churn,
         }
     }
 }

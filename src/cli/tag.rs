@@ -222,10 +222,11 @@ fn rule(ctx: &Ctx, store: &Store, cmd: RuleCmd) -> Result<()> {
         RuleCmd::Set { tag, query } => {
             let q = parse(&query).map_err(|e| user_error(format!("rule query: {e}")))?;
             let lookup = lookup_for(ctx, store, &q)?;
-            let p = rules::preview(store, &tag, &query, &lookup.context()).map_err(|e| match e {
-                RuleError::Parse(e) => user_error(format!("rule query: {e}")),
-                RuleError::Store(e) => e.into(),
-            })?;
+            let p =
+                rules::preview(store, &tag, &query, &lookup.context()).map_err(|e| match e {
+                    RuleError::Parse(e) => user_error(format!("rule query: {e}")),
+                    RuleError::Store(e) => e.into(),
+                })?;
             let apply = ctx.yes || ctx.out.is_json();
             let out = if apply {
                 Some(rules::set_rule(store, &p)?)

@@ -59,6 +59,12 @@ pub trait SegmentLookup: Sync {
     fn saved(&self, _name: &str) -> Option<&Query> {
         None
     }
+
+    /// A predicted figure of the customer (`p_alive`, `clv`,
+    /// `expected_purchases`); `None` when there is no model or no orders.
+    fn predicted(&self, _c: &Customer, _f: Figure) -> Option<f64> {
+        None
+    }
 }
 
 /// A lookup with no segment figures and no saved segments.
@@ -95,7 +101,7 @@ fn eval(
         Query::Not(inner) => !eval(inner, c, stats, hay, ctx, depth),
         Query::Text(t) => text_matches(t, hay),
         Query::Field(t) => field_matches(t, c),
-        Query::Compare { figure, op, value } => compare(*figure, *op, value, c, stats, ctx.as_of),
+        Query::Compare { figure, op, value } => compare(*figure, *op, value, c, stats, ctx),
         Query::Has(p) => is_present(p, c, stats),
         Query::Missing(p) => !is_present(p, c, stats),
         Query::Segment { kind, name } => ctx
@@ -344,8 +350,9 @@ fn compare(
     value: &CmpValue,
     c: &Customer,
     stats: Option<&Stats>,
-    as_of: NaiveDate,
+    ctx: &EvalContext,
 ) -> bool {
+    let as_of = ctx.as_of;
     let number = |x: f64| match value {
         CmpValue::Amount(v) => x.partial_cmp(v).is_some_and(|o| op.holds(o)),
         CmpValue::Count(v) => x.partial_cmp(&f64::from(*v)).is_some_and(|o| op.holds(o)),
@@ -360,6 +367,9 @@ fn compare(
         Figure::FirstOrder => when(stats.and_then(|s| s.first_order)),
         Figure::Created => when(c.created_at.map(|t| t.date_naive())),
         Figure::Birth => when(c.birth_date),
+        Figure::PAlive | Figure::Clv | Figure::ExpectedPurchases => {
+            ctx.segments.predicted(c, figure).is_some_and(number)
+        }
     }
 }
 

@@ -201,10 +201,16 @@ pub enum Figure {
     Created,
     /// The customer's birth date.
     Birth,
+    /// Probability the customer is still active (the fitted CLV model).
+    PAlive,
+    /// Predicted customer value over the prediction horizon.
+    Clv,
+    /// Predicted purchases over the prediction horizon.
+    ExpectedPurchases,
 }
 
 impl Figure {
-    pub const ALL: [Figure; 7] = [
+    pub const ALL: [Figure; 10] = [
         Figure::Spend,
         Figure::Orders,
         Figure::OrderDays,
@@ -212,6 +218,9 @@ impl Figure {
         Figure::FirstOrder,
         Figure::Created,
         Figure::Birth,
+        Figure::PAlive,
+        Figure::Clv,
+        Figure::ExpectedPurchases,
     ];
 
     /// The name written in queries.
@@ -224,6 +233,9 @@ impl Figure {
             Figure::FirstOrder => "first_order",
             Figure::Created => "created",
             Figure::Birth => "birth",
+            Figure::PAlive => "p_alive",
+            Figure::Clv => "clv",
+            Figure::ExpectedPurchases => "expected_purchases",
         }
     }
 
@@ -238,6 +250,14 @@ impl Figure {
                 "birth_date" | "birthday" => Some(Figure::Birth),
                 _ => None,
             })
+    }
+
+    /// Whether the figure comes from the fitted customer-value model.
+    pub fn is_predicted(self) -> bool {
+        matches!(
+            self,
+            Figure::PAlive | Figure::Clv | Figure::ExpectedPurchases
+        )
     }
 
     /// Whether the figure is a date (compared with dates or ages).
@@ -836,12 +856,16 @@ impl Lexer {
             ));
         }
         let value = match figure {
-            Figure::Spend => parse_amount(&raw).ok_or_else(|| {
-                err(
-                    col,
-                    format!("bad amount '{raw}' for {figure}; expected a number like 1000 or 50.5"),
-                )
-            })?,
+            Figure::Spend | Figure::PAlive | Figure::Clv | Figure::ExpectedPurchases => {
+                parse_amount(&raw).ok_or_else(|| {
+                    err(
+                        col,
+                        format!(
+                            "bad amount '{raw}' for {figure}; expected a number like 1000 or 50.5"
+                        ),
+                    )
+                })?
+            }
             Figure::Orders | Figure::OrderDays => {
                 CmpValue::Count(raw.parse::<u32>().map_err(|_| {
                     err(

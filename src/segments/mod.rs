@@ -9,6 +9,7 @@
 //! batch costs one recomputation of breakpoints, never one per customer.
 
 pub mod figures;
+pub mod predict;
 pub mod rfm;
 pub mod summary;
 
@@ -21,7 +22,7 @@ pub use rfm::{Lifecycle, RfmSegment, Settings, ValueTier};
 pub use summary::{Row, Tally};
 
 use crate::model::{Customer, Stats};
-use crate::search::{EvalContext, Query, SegmentKind, SegmentLookup, parse, rules};
+use crate::search::{EvalContext, Figure, Query, SegmentKind, SegmentLookup, parse, rules};
 use crate::store::{Result, Store, stats_of};
 
 /// The figures of every live customer as of `as_of`. Orders dated after
@@ -95,6 +96,9 @@ fn stats_as_of(
 pub struct Lookup {
     pub figures: Figures,
     saved: HashMap<String, Query>,
+    /// The fitted customer-value model, if any, and the prediction horizon.
+    pub model: Option<crate::store::ClvModel>,
+    pub horizon: predict::Horizon,
 }
 
 impl Lookup {
@@ -116,7 +120,19 @@ impl Lookup {
                 Err(e) => tracing::warn!("saved segment {} does not parse: {e}", s.name),
             }
         }
-        Ok(Lookup { figures, saved })
+        Ok(Lookup {
+            figures,
+            saved,
+            model: store.clv_model()?,
+            horizon: predict::Horizon::default(),
+        })
+    }
+
+    /// The predictions of customer `id` (`None` without a model or orders).
+    pub fn prediction(&self, id: crate::model::CustomerId) -> Option<predict::Prediction> {
+        let model = self.model.as_ref()?;
+        let stats = self.figures.stats(id)?;
+        predict::predict(model, stats, self.figures.as_of, self.horizon)
     }
 
     /// A lookup for evaluating `q`: the figures are computed only when `q`
@@ -133,6 +149,8 @@ impl Lookup {
             Ok(Lookup {
                 figures: Figures::compute(as_of, settings, Vec::new(), 0),
                 saved: HashMap::new(),
+                model: None,
+                horizon: predict::Horizon::default(),
             })
         }
     }
@@ -164,6 +182,16 @@ impl SegmentLookup for Lookup {
     fn saved(&self, name: &str) -> Option<&Query> {
         self.saved.get(&fold(name))
     }
+
+    fn predicted(&self, c: &Customer, f: Figure) -> Option<f64> {
+        let p = self.prediction(c.id)?;
+        match f {
+            Figure::PAlive => Some(p.p_alive),
+            Figure::Clv => p.clv,
+            Figure::ExpectedPurchases => Some(p.expected_purchases),
+            _ => None,
+        }
+    }
 }
 
 /// Whether answering `q` needs segment figures (`rfm:`, `lifecycle:`,
@@ -171,6 +199,7 @@ impl SegmentLookup for Lookup {
 pub fn needs_figures(q: &Query) -> bool {
     match q {
         Query::Segment { .. } | Query::Saved(_) => true,
+        Query::Compare { figure, .. } => figure.is_predicted(),
         Query::And(parts) | Query::Or(parts) => parts.iter().any(needs_figures),
         Query::Not(inner) => needs_figures(inner),
         _ => false,
@@ -197,16 +226,20 @@ pub enum By {
     Region,
     City,
     Saved,
+    /// Churn warning: new and active customers whose P(alive) under the
+    /// fitted model is below the setting `churn_p_alive`.
+    Churn,
 }
 
 impl By {
-    pub const ALL: [By; 6] = [
+    pub const ALL: [By; 7] = [
         By::Rfm,
         By::Lifecycle,
         By::Value,
         By::Region,
         By::City,
         By::Saved,
+        By::Churn,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -217,6 +250,7 @@ impl By {
             By::Region => "region",
             By::City => "city",
             By::Saved => "saved",
+            By::Churn => "churn",
         }
     }
 
@@ -228,6 +262,28 @@ impl By {
             By::Value => Some(2),
             _ => None,
         }
+    }
+}
+
+/// The rows of the churn-warning segmentation.
+pub const CHURN_ROWS: [&str; 4] = [
+    "churn warning",
+    "active, likely alive",
+    "not active",
+    "no orders",
+];
+
+/// The churn-warning row of a customer: among the new and active ones,
+/// those whose P(alive) is below the threshold. Without a model every
+/// active customer is "likely alive".
+pub fn churn_row(d: &Derived, p_alive: Option<f64>, threshold: f64) -> &'static str {
+    match d.lifecycle {
+        Lifecycle::Prospect => CHURN_ROWS[3],
+        Lifecycle::New | Lifecycle::Active if p_alive.is_some_and(|p| p < threshold) => {
+            CHURN_ROWS[0]
+        }
+        Lifecycle::New | Lifecycle::Active => CHURN_ROWS[1],
+        Lifecycle::AtRisk | Lifecycle::Churned => CHURN_ROWS[2],
     }
 }
 
@@ -279,7 +335,7 @@ pub fn label_of(by: By, d: &Derived) -> &'static str {
         By::Rfm => d.rfm.map_or(NO_ORDERS, RfmSegment::name),
         By::Lifecycle => d.lifecycle.slug(),
         By::Value => d.value.slug(),
-        By::Region | By::City | By::Saved => "",
+        By::Region | By::City | By::Saved | By::Churn => "",
     }
 }
 
@@ -293,6 +349,7 @@ fn fixed_rows(by: By) -> Vec<&'static str> {
             .collect(),
         By::Lifecycle => Lifecycle::ALL.iter().map(|l| l.slug()).collect(),
         By::Value => ValueTier::ALL.iter().map(|v| v.slug()).collect(),
+        By::Churn => CHURN_ROWS.to_vec(),
         By::Region | By::City | By::Saved => Vec::new(),
     }
 }
@@ -340,6 +397,21 @@ pub fn summarize(store: &Store, figures: &Figures, by: By) -> Result<Summary> {
             })?;
             for part in parts {
                 tally.absorb(part);
+            }
+        }
+        By::Churn => {
+            let model = store.clv_model()?;
+            let threshold = figures.settings.churn_p_alive;
+            for (id, d) in figures.iter() {
+                let p = model.as_ref().and_then(|m| {
+                    let s = figures.stats(id)?;
+                    predict::predict(m, s, figures.as_of, predict::Horizon::default())
+                });
+                tally.add(churn_row(&d, p.map(|p| p.p_alive), threshold), &d);
+            }
+            let prospects = figures.customers() - figures.with_orders() as u64;
+            for _ in 0..prospects {
+                tally.add(CHURN_ROWS[3], &Derived::NONE);
             }
         }
         By::Saved => {
@@ -406,7 +478,7 @@ pub fn code_name(by: By, code: u8) -> &'static str {
         },
         By::Lifecycle => Lifecycle::ALL.get(i).map_or("?", |l| l.slug()),
         By::Value => ValueTier::ALL.get(i).map_or("?", |v| v.slug()),
-        By::Region | By::City | By::Saved => "?",
+        By::Region | By::City | By::Saved | By::Churn => "?",
     }
 }
 

@@ -30,7 +30,46 @@ pub struct SnapshotChunk {
     pub entries: Vec<(u64, [u8; 3])>,
 }
 
+/// A fitted customer-value model (BG/NBD, and Gamma-Gamma for spend).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClvModel {
+    /// `day` or `week`: the unit of the parameters.
+    pub unit: String,
+    /// The end of the calibration period.
+    #[serde(with = "crate::model::days::req")]
+    pub until: NaiveDate,
+    pub r: f64,
+    pub alpha: f64,
+    pub a: f64,
+    pub b: f64,
+    pub log_likelihood: f64,
+    pub converged: bool,
+    /// Customers the model was fitted on.
+    pub customers: u64,
+    /// Gamma-Gamma p, q, v, when the spend model could be fitted.
+    pub gamma_gamma: Option<[f64; 3]>,
+    #[serde(with = "crate::model::instant")]
+    pub fitted_at: DateTime<Utc>,
+}
+
 impl Store {
+    /// The stored customer-value model, if one was fitted.
+    pub fn clv_model(&self) -> Result<Option<ClvModel>> {
+        self.get_record(&keys::meta("clv_model"))
+    }
+
+    /// Stores a fitted model (replacing the previous one) in one unit.
+    pub fn save_clv_model(&self, m: &ClvModel) -> Result<()> {
+        let mut unit = self.begin()?;
+        unit.put_record(keys::meta("clv_model"), m);
+        let summary = format!(
+            "clv model fitted on {} customers until {} (r {:.4}, alpha {:.4}, a {:.4}, b {:.4})",
+            m.customers, m.until, m.r, m.alpha, m.a, m.b
+        );
+        unit.audit("clv", summary, Vec::new(), None, None)?;
+        unit.commit()
+    }
+
     /// Every saved segment, by name.
     pub fn saved_segments(&self) -> Result<Vec<SavedSegment>> {
         self.scan::<SavedSegment>(&[keys::SAVED_SEGMENT])
