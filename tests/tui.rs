@@ -201,7 +201,6 @@ fn other_panes_say_not_available_yet() {
     let mut a = app(&f, 24);
     for (k, pane) in [
         ('3', Pane::Duplicates),
-        ('4', Pane::Segments),
         ('5', Pane::Quality),
         ('1', Pane::Customers),
     ] {
@@ -529,7 +528,10 @@ fn help_lists_the_new_keys() {
         assert!(s.contains(want), "help lacks {want:?}:\n{s}");
     }
     for a in rolo::tui::action::Action::ALL {
-        assert!(s.contains(a.describe()), "{a:?} is missing or cut:\n{s}");
+        // The Segments pane's own keys are in its help (segments_help_...).
+        if !a.is_segments_only() {
+            assert!(s.contains(a.describe()), "{a:?} is missing or cut:\n{s}");
+        }
     }
     insta::assert_snapshot!("help_160x48", screen(&a, 160, 48).backend());
 }
@@ -1451,4 +1453,716 @@ fn bulk_tagging_says_it_runs_before_it_runs() {
     assert_eq!(a.mode, Mode::TagPicker, "the picker is back");
     let err = a.tag_picker.as_ref().unwrap().error.clone().unwrap();
     assert!(err.contains("rule tag"), "{err}");
+}
+
+// ---- the Segments pane ----
+
+/// The as-of date of the segment tests.
+fn seg_as_of() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
+}
+
+/// Twelve customers whose orders were chosen by hand, as of 2026-11-30
+/// (orders as days before it; amounts in CNY):
+///
+/// | ext | city | orders (days ago) | R F | RFM | lifecycle | value |
+/// |---|---|---|---|---|---|---|
+/// | S1 | 上海 | 5 5 60 120 200 300 400 | 5 5 | Champions | active | high |
+/// | S2 | 上海市 | 10 50 100 150 250 | 5 4 | Champions | active | mid |
+/// | S3 | 北京 | 20 | 4 1 | Promising | new | low |
+/// | S4 | Sydney | 40 200 | 4 2 | Potential Loyalists | active | mid |
+/// | S5 | Sydney | 100 130 160 | 3 3 | Need Attention | at_risk | low |
+/// | S6 | London | 150 200 250 300 | 3 4 | Loyal Customers | at_risk | mid |
+/// | S7 | — | 200 400 | 2 2 | Hibernating | churned | low |
+/// | S8 | 上海 | 300 350 400 450 500 | 2 4 | At Risk | churned | high |
+/// | S9 | Paris | 400 | 1 1 | Hibernating | churned | low |
+/// | S10 | Paris | 700 | 1 1 | Hibernating | churned | low |
+/// | S11 | 北京 | — | | No Orders | prospect | none |
+/// | S12 | Evil, an escape and a bidi override (written raw) | — | | No Orders | prospect | none |
+///
+/// Recency breakpoints 18, 76, 170, 320 days; frequency 1, 2, 3.4, 5
+/// days; value tiers above 820.00 (high) and 225.00 (mid).
+const SEG_CUSTOMERS: &str = "ext_id,name,city,region
+S1,张伟,上海,上海
+S2,Ann Lee,上海市,上海
+S3,单田芳,北京,
+S4,Olivia Brown,Sydney,New South Wales
+S5,Jack Wilson,Sydney,New South Wales
+S6,Bob Smith,London,
+S7,李娜,,
+S8,王芳,上海,上海
+S9,Marie Curie,Paris,
+S10,Pierre Curie,Paris,
+S11,赵敏,北京,
+S12,Nobody,,
+";
+
+const SEG_ORDERS: [(&str, &[(i64, &str)]); 10] = [
+    (
+        "S1",
+        &[
+            (5, "100"),
+            (5, "100"),
+            (60, "200"),
+            (120, "200"),
+            (200, "200"),
+            (300, "200"),
+            (400, "200"),
+        ],
+    ),
+    (
+        "S2",
+        &[
+            (10, "160"),
+            (50, "160"),
+            (100, "160"),
+            (150, "160"),
+            (250, "160"),
+        ],
+    ),
+    ("S3", &[(20, "50")]),
+    ("S4", &[(40, "150"), (200, "150")]),
+    ("S5", &[(100, "50"), (130, "50"), (160, "50")]),
+    (
+        "S6",
+        &[(150, "150"), (200, "150"), (250, "150"), (300, "150")],
+    ),
+    ("S7", &[(200, "40"), (400, "40")]),
+    (
+        "S8",
+        &[
+            (300, "180"),
+            (350, "180"),
+            (400, "180"),
+            (450, "180"),
+            (500, "180"),
+        ],
+    ),
+    ("S9", &[(400, "20")]),
+    ("S10", &[(700, "10")]),
+];
+
+fn segments_fixture() -> Fixture {
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = OpenOptions {
+        clock: Some(
+            chrono::DateTime::parse_from_rfc3339("2026-11-30T10:00:00Z")
+                .unwrap()
+                .to_utc(),
+        ),
+        ..OpenOptions::default()
+    };
+    let store = Store::open(&tmp.path().join("db"), &opts).unwrap();
+    let mut orders = String::from("order_id,customer,order_date,amount,currency\n");
+    let mut n = 0;
+    for (ext, list) in SEG_ORDERS {
+        for (ago, amount) in list {
+            n += 1;
+            let day = seg_as_of() - chrono::Duration::days(*ago);
+            orders.push_str(&format!("O{n},{ext},{day},{amount},CNY\n"));
+        }
+    }
+    for (name, text, kind, want) in [
+        ("c.csv", SEG_CUSTOMERS.to_owned(), RecordKind::Customers, 12),
+        ("o.csv", orders, RecordKind::Orders, n),
+    ] {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let report = import_file(
+            &store,
+            &path,
+            &ImportOptions::new(kind),
+            &mut |_, _| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        assert_eq!(report.inserted, want, "{report:?}");
+    }
+    // Import strips escapes; a record written another way must still be
+    // shown safely (and found by its row's query).
+    let mut c = store.require_customer(id(12)).unwrap();
+    c.city = Some("Evil\x1b[31m\u{202e}x".into());
+    let mut unit = store.begin().unwrap();
+    unit.save_customer(&c).unwrap();
+    unit.commit().unwrap();
+    Fixture {
+        _tmp: tmp,
+        store: Arc::new(store),
+    }
+}
+
+/// Press `4` and wait for the figures.
+fn segments_app(f: &Fixture, height: u16) -> App {
+    let mut a = app(f, height);
+    press(&mut a, "4");
+    assert_eq!(a.pane, Pane::Segments);
+    settle(&mut a);
+    a
+}
+
+/// The rows of the table on view: (segment, customers).
+fn seg_rows(a: &App) -> Vec<(String, u64)> {
+    a.segments
+        .summary()
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| (r.segment.clone(), r.customers))
+        .collect()
+}
+
+fn no_control_characters(s: &str) {
+    assert!(
+        !s.chars()
+            .any(|c| (c.is_control() && c != '\n') || c == '\u{202e}'),
+        "a control character reached the screen: {s:?}"
+    );
+}
+
+/// RFM: the counts of the hand-made table, every customer once; the grid
+/// holds those with orders; the histogram their recency. At 80x24 the
+/// table, the grid and the histogram all fit; at 160x48 two bars.
+#[test]
+fn segments_pane_rfm_table_grid_and_histogram() {
+    let f = segments_fixture();
+    let mut a = segments_app(&f, 24);
+    let s = a.segments.summary().unwrap();
+    assert_eq!(s.customers, 12);
+    assert_eq!(
+        seg_rows(&a),
+        [
+            ("Champions", 2),
+            ("Loyal Customers", 1),
+            ("Potential Loyalists", 1),
+            ("New Customers", 0),
+            ("Promising", 1),
+            ("Need Attention", 1),
+            ("About to Sleep", 0),
+            ("At Risk", 1),
+            ("Can't Lose Them", 0),
+            ("Hibernating", 3),
+            ("No Orders", 2),
+        ]
+        .map(|(n, c)| (n.to_owned(), c))
+    );
+    let grid = s.grid.unwrap();
+    assert_eq!(
+        grid.iter().flatten().sum::<u64>(),
+        10,
+        "customers with orders"
+    );
+    assert_eq!(grid[0], [0, 0, 0, 1, 1], "R5: S2 at F4, S1 at F5");
+    assert_eq!(grid[4], [2, 0, 0, 0, 0], "R1: S9 and S10 at F1");
+    let hist: Vec<u64> = s.recency_histogram.iter().map(|(_, n)| *n).collect();
+    assert_eq!(hist, [3, 1, 0, 2, 2, 2, 0]);
+    let t = screen(&a, 80, 24);
+    let shown = text(&t);
+    for want in [
+        "Potential Loyalists",
+        "customers by R and F score",
+        "days since the last order",
+        "366-730d",
+        "R1 ",
+        "enter customers",
+    ] {
+        assert!(shown.contains(want), "lacks {want:?}:\n{shown}");
+    }
+    insta::assert_snapshot!("segments_rfm_80x24", t.backend());
+    let wide = segments_app(&f, 48);
+    let t = screen(&wide, 160, 48);
+    assert!(text(&t).contains("revenue share"), "{}", text(&t));
+    insta::assert_snapshot!("segments_rfm_160x48", t.backend());
+    // A short terminal keeps the table and drops the grid.
+    a.resize(page_rows(14));
+    let short = text(&screen(&a, 80, 14));
+    assert!(
+        short.contains("Champions") && !short.contains("R and F"),
+        "{short}"
+    );
+    // j/k move, G goes to the last row, and the cursor stays on screen.
+    press(&mut a, "G");
+    assert_eq!(a.segments.cursor, 10);
+    assert!(text(&screen(&a, 80, 14)).contains("No Orders"));
+    press(&mut a, "gjj");
+    assert_eq!(a.segments.cursor, 2);
+}
+
+/// `b` (or →, l) cycles to lifecycle: new, active, at_risk, churned and
+/// prospect add up to everyone; no grid, the histogram stays. `B`, ←
+/// and h go back.
+#[test]
+fn segments_pane_lifecycle_and_cycling() {
+    let f = segments_fixture();
+    let mut a = segments_app(&f, 24);
+    press(&mut a, "b");
+    settle(&mut a);
+    assert_eq!(a.segments.by, rolo::segments::By::Lifecycle);
+    assert_eq!(
+        seg_rows(&a),
+        [
+            ("new", 1),
+            ("active", 3),
+            ("at_risk", 2),
+            ("churned", 4),
+            ("prospect", 2)
+        ]
+        .map(|(n, c)| (n.to_owned(), c))
+    );
+    let t = screen(&a, 80, 24);
+    let s = text(&t);
+    assert!(s.contains("all customers") && !s.contains("R and F"), "{s}");
+    insta::assert_snapshot!("segments_lifecycle_80x24", t.backend());
+    let mut wide = segments_app(&f, 48);
+    wide.on_key(code(KeyCode::Right));
+    settle(&mut wide);
+    assert_eq!(wide.segments.by, rolo::segments::By::Lifecycle);
+    insta::assert_snapshot!(
+        "segments_lifecycle_160x48",
+        screen(&wide, 160, 48).backend()
+    );
+    for (k, want) in [
+        ("l", rolo::segments::By::Value),
+        ("h", rolo::segments::By::Lifecycle),
+        ("B", rolo::segments::By::Rfm),
+        ("B", rolo::segments::By::Churn),
+    ] {
+        press(&mut a, k);
+        settle(&mut a);
+        assert_eq!(a.segments.by, want, "{k}");
+    }
+    // No model fitted: every new or active customer is "likely alive".
+    assert_eq!(
+        seg_rows(&a),
+        [
+            ("churn warning", 0),
+            ("active, likely alive", 4),
+            ("not active", 6),
+            ("no orders", 2)
+        ]
+        .map(|(n, c)| (n.to_owned(), c))
+    );
+    press(&mut a, "h");
+    settle(&mut a);
+    assert_eq!(a.segments.by, rolo::segments::By::Saved);
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("no saved segments yet"), "{s}");
+    a.on_key(code(KeyCode::Left));
+    settle(&mut a);
+    assert_eq!(a.segments.by, rolo::segments::By::City);
+    let cities = seg_rows(&a);
+    assert_eq!(cities.iter().map(|(_, n)| n).sum::<u64>(), 12);
+    assert_eq!(cities.last().unwrap(), &("(unknown)".to_owned(), 1));
+    let s = text(&screen(&a, 160, 48));
+    no_control_characters(&s);
+    assert!(s.contains("Evil␛[31m"), "{s}");
+}
+
+/// The movement view: snapshots taken as of 2026-06-01 and 2026-10-01
+/// compared with now; j/k choose the snapshot, `b` the segmentation;
+/// `S` records today's (saying how many customers), and the list grows.
+#[test]
+fn segments_movement_view_and_snapshot_key() {
+    let f = segments_fixture();
+    for day in [(2026, 6, 1), (2026, 10, 1)] {
+        let as_of = NaiveDate::from_ymd_opt(day.0, day.1, day.2).unwrap();
+        let figures = rolo::segments::compute(&f.store, as_of, Default::default()).unwrap();
+        assert_eq!(
+            rolo::segments::take_snapshot(&f.store, &figures).unwrap(),
+            12
+        );
+    }
+    let mut a = segments_app(&f, 24);
+    press(&mut a, "m");
+    settle(&mut a);
+    assert_eq!(a.scope(), rolo::tui::scope::Scope::Movement);
+    let m = a.segments.movement.as_ref().unwrap();
+    assert_eq!(
+        m.day(),
+        NaiveDate::from_ymd_opt(2026, 10, 1),
+        "newest first"
+    );
+    let moves = &m.result.as_ref().unwrap().moves[0].1;
+    assert_eq!(moves.iter().map(|m| m.customers).sum::<u64>(), 12);
+    let t = screen(&a, 80, 24);
+    let s = text(&t);
+    assert!(s.contains("since 2026-10-01:"), "{s}");
+    assert!(s.contains("→"), "{s}");
+    insta::assert_snapshot!("segments_movement_80x24", t.backend());
+    press(&mut a, "j");
+    settle(&mut a);
+    let m = a.segments.movement.as_ref().unwrap();
+    assert_eq!(m.day(), NaiveDate::from_ymd_opt(2026, 6, 1));
+    assert!(m.is_current());
+    press(&mut a, "b");
+    settle(&mut a);
+    assert_eq!(a.segments.by, rolo::segments::By::Lifecycle);
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("changed lifecycle stage"), "{s}");
+    let mut wide = segments_app(&f, 48);
+    press(&mut wide, "m");
+    settle(&mut wide);
+    insta::assert_snapshot!("segments_movement_160x48", screen(&wide, 160, 48).backend());
+    // Enter and t have no customers to act on here; esc goes back.
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.pane, Pane::Segments);
+    assert_eq!(status(&a), "enter does nothing here; ? lists the keys");
+    press(&mut a, "S");
+    settle(&mut a);
+    assert_eq!(status(&a), "recorded 12 customers (snapshot 2026-11-30)");
+    assert!(status_shown(&a), "{}", text(&screen(&a, 80, 24)));
+    assert_eq!(f.store.snapshot_days().unwrap().len(), 3);
+    let m = a.segments.movement.as_ref().unwrap();
+    assert_eq!(m.days.len(), 3);
+    assert_eq!(
+        m.day(),
+        NaiveDate::from_ymd_opt(2026, 6, 1),
+        "the choice stays"
+    );
+    press(&mut a, "S");
+    settle(&mut a);
+    assert_eq!(
+        status(&a),
+        "recorded 12 customers again (snapshot 2026-11-30)"
+    );
+    a.on_key(code(KeyCode::Esc));
+    assert_eq!(a.scope(), rolo::tui::scope::Scope::Segments);
+    // The palette knows the command too.
+    press(&mut a, ":snapshot");
+    a.on_key(code(KeyCode::Enter));
+    settle(&mut a);
+    assert!(
+        status(&a).starts_with("recorded 12 customers again"),
+        "{}",
+        status(&a)
+    );
+    press(&mut a, "1:snapshot");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(
+        status(&a),
+        ":snapshot acts in the Segments pane; 4 goes there"
+    );
+}
+
+/// Without any snapshot the movement view says how to take one.
+#[test]
+fn segments_movement_without_snapshots_says_how() {
+    let f = segments_fixture();
+    let mut a = segments_app(&f, 24);
+    press(&mut a, "m");
+    settle(&mut a);
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("no snapshot yet: S records"), "{s}");
+    press(&mut a, "m");
+    assert!(a.segments.movement.is_none());
+}
+
+/// The members of a segment by the library's own definition.
+fn members_by_label(f: &Fixture, by: rolo::segments::By, label: &str) -> Vec<u64> {
+    let figures = rolo::segments::compute(&f.store, seg_as_of(), Default::default()).unwrap();
+    let mut ids: Vec<u64> = f
+        .store
+        .customers()
+        .map(|c| c.unwrap())
+        .filter(|c| rolo::segments::label_of(by, &figures.get(c.id)) == label)
+        .map(|c| c.id.0)
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// Enter on a row under the cursor in segmentation `by`: the query it
+/// searched and every id found.
+fn enter_row(a: &mut App, by: rolo::segments::By, name: &str) -> (String, Vec<u64>) {
+    press(a, "4");
+    while a.segments.by != by {
+        press(a, "b");
+        settle(a);
+    }
+    let at = seg_rows(a).iter().position(|(n, _)| n == name).unwrap();
+    press(a, "g");
+    for _ in 0..at {
+        press(a, "j");
+    }
+    a.on_key(code(KeyCode::Enter));
+    settle(a);
+    assert_eq!(a.pane, Pane::Customers);
+    let mut ids: Vec<u64> = a.results.clone().unwrap().iter().map(|i| i.0).collect();
+    assert_eq!(ids.len(), a.total, "every match was fetched");
+    ids.sort_unstable();
+    (a.query.clone(), ids)
+}
+
+/// Enter on a row shows the Customers pane searching the segment's query,
+/// with exactly the row's customers, and exactly what `rolo search`
+/// finds for that query.
+#[test]
+fn enter_on_a_segment_shows_what_rolo_search_finds() {
+    use rolo::segments::By;
+    let f = segments_fixture();
+    let mut a = segments_app(&f, 24);
+    let cases = [
+        (By::Rfm, "Champions", "rfm:champions", vec![1, 2]),
+        (By::Rfm, "Hibernating", "rfm:hibernating", vec![7, 9, 10]),
+        (By::Rfm, "No Orders", "lifecycle:prospect", vec![11, 12]),
+        (By::Lifecycle, "at_risk", "lifecycle:at_risk", vec![5, 6]),
+        (By::Value, "high", "value:high", vec![1, 8]),
+        (
+            By::Region,
+            "New South Wales",
+            "region:\"New South Wales\"",
+            vec![4, 5],
+        ),
+        (By::City, "上海", "city:上海 -city:上海市", vec![1, 8]),
+        (By::City, "(unknown)", "missing:city", vec![7]),
+        (
+            By::City,
+            "Evil\x1b[31m\u{202e}x",
+            "city:Evil\x1b[31m\u{202e}x",
+            vec![12],
+        ),
+        (
+            By::Churn,
+            "active, likely alive",
+            "(lifecycle:new OR lifecycle:active) -p_alive<0.3",
+            vec![1, 2, 3, 4],
+        ),
+        (
+            By::Churn,
+            "not active",
+            "lifecycle:at_risk OR lifecycle:churned",
+            vec![5, 6, 7, 8, 9, 10],
+        ),
+    ];
+    let mut seen = Vec::new();
+    for (by, name, query, want) in &cases {
+        let (q, ids) = enter_row(&mut a, *by, name);
+        assert_eq!((q.as_str(), &ids), (*query, want), "{by:?} {name}");
+        let row = seg_rows(&a).into_iter().find(|(n, _)| n == name).unwrap();
+        assert_eq!(
+            row.1,
+            ids.len() as u64,
+            "the row's count is what Enter finds"
+        );
+        if matches!(by, By::Rfm | By::Lifecycle | By::Value) {
+            let label = if *name == "No Orders" {
+                "No Orders"
+            } else {
+                name
+            };
+            assert_eq!(ids, members_by_label(&f, *by, label));
+        }
+        no_control_characters(&text(&screen(&a, 80, 24)));
+        seen.push((q, ids));
+    }
+    // The database is free once the workbench is gone; then the CLI.
+    let db = f._tmp.path().join("db");
+    let home = f._tmp.path().to_owned();
+    let weak = Arc::downgrade(&f.store);
+    drop(a);
+    let Fixture { _tmp, store } = f;
+    drop(store);
+    let start = std::time::Instant::now();
+    while weak.strong_count() > 0 {
+        assert!(start.elapsed().as_secs() < 10, "the worker kept the store");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    for (q, ids) in seen {
+        let out = loop {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_rolo"))
+                .args(["--as-of", "2026-11-30", "--json", "--db"])
+                .arg(&db)
+                .args(["search", "--limit", "100", "--", &q])
+                .env("NO_COLOR", "1")
+                .env("HOME", &home)
+                .env("XDG_CONFIG_HOME", home.join("config"))
+                .env_remove("ROLO_DB")
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            if !err.contains("in use") || start.elapsed().as_secs() > 10 {
+                break out;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        assert!(
+            out.status.success(),
+            "{q}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut cli: Vec<u64> = doc["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["id"].as_u64().unwrap())
+            .collect();
+        cli.sort_unstable();
+        assert_eq!(cli, ids, "rolo search {q:?}");
+        assert_eq!(doc["total"].as_u64(), Some(ids.len() as u64), "{q}");
+    }
+}
+
+/// `t` on a row tags exactly the segment's customers (one undo takes it
+/// back); on a place, not the places whose name contains it.
+#[test]
+fn tag_key_tags_exactly_the_segment() {
+    use rolo::segments::By;
+    let f = segments_fixture();
+    let mut a = segments_app(&f, 24);
+    press(&mut a, "t");
+    assert_eq!(a.mode, Mode::TagPicker);
+    let picker = a.tag_picker.as_ref().unwrap();
+    assert_eq!(picker.what, "the 2 customers of Champions");
+    let s = text(&screen(&a, 80, 24));
+    assert!(
+        s.contains("add a tag to the 2 customers of Champions"),
+        "{s}"
+    );
+    press(&mut a, "champ");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(status(&a), "tagged 2 customers champ; u undoes");
+    assert_eq!(a.pane, Pane::Segments, "still on the pane");
+    let mut tagged: Vec<u64> = f
+        .store
+        .find_tag("champ")
+        .unwrap()
+        .iter()
+        .map(|i| i.0)
+        .collect();
+    tagged.sort_unstable();
+    assert_eq!(tagged, members_by_label(&f, By::Rfm, "Champions"));
+    press(&mut a, "j");
+    press(&mut a, "jjjjjjjjt");
+    assert_eq!(a.segments.current().unwrap().segment, "Hibernating");
+    press(&mut a, "sleepy");
+    a.on_key(code(KeyCode::Enter));
+    let mut tagged: Vec<u64> = f
+        .store
+        .find_tag("sleepy")
+        .unwrap()
+        .iter()
+        .map(|i| i.0)
+        .collect();
+    tagged.sort_unstable();
+    assert_eq!(tagged, members_by_label(&f, By::Rfm, "Hibernating"));
+    press(&mut a, "u");
+    assert_eq!(f.store.find_tag("sleepy").unwrap().len(), 0);
+    // A city: 上海 but not 上海市.
+    while a.segments.by != By::City {
+        press(&mut a, "b");
+        settle(&mut a);
+    }
+    let at = seg_rows(&a).iter().position(|(n, _)| n == "上海").unwrap();
+    press(&mut a, "g");
+    for _ in 0..at {
+        press(&mut a, "j");
+    }
+    press(&mut a, "tsh");
+    a.on_key(code(KeyCode::Enter));
+    let exact: Vec<u64> = f
+        .store
+        .customers()
+        .map(|c| c.unwrap())
+        .filter(|c| c.city.as_deref() == Some("上海"))
+        .map(|c| c.id.0)
+        .collect();
+    let mut tagged: Vec<u64> = f
+        .store
+        .find_tag("sh")
+        .unwrap()
+        .iter()
+        .map(|i| i.0)
+        .collect();
+    tagged.sort_unstable();
+    assert_eq!(tagged, exact);
+    assert_eq!(tagged, [1, 8]);
+}
+
+/// The figures are computed off the UI thread ("computing" meanwhile),
+/// once; a change marks them out of date without recomputing, until the
+/// pane is shown again or `r` asks.
+#[test]
+fn segments_recompute_after_a_change_only_when_shown_again_or_asked() {
+    let f = segments_fixture();
+    let mut a = app(&f, 24);
+    press(&mut a, "4");
+    let s = text(&screen(&a, 80, 24));
+    assert!(
+        s.contains("computing the segments of 12 customers…") || a.segments.summary().is_some(),
+        "{s}"
+    );
+    settle(&mut a);
+    let first = Arc::clone(a.segments.figures.as_ref().unwrap());
+    press(&mut a, "jk");
+    assert!(
+        Arc::ptr_eq(&first, a.segments.figures.as_ref().unwrap()),
+        "keys do not recompute"
+    );
+    // Trash S1 (a Champion) in the Customers pane, then come back.
+    press(&mut a, "1d");
+    assert_eq!(a.total, 11);
+    press(&mut a, "4");
+    settle(&mut a);
+    assert_eq!(seg_rows(&a)[0], ("Champions".to_owned(), 1));
+    assert_eq!(a.segments.summary().unwrap().customers, 11);
+    // An undo while on the pane: out of date, said so, until r.
+    let before = Arc::clone(a.segments.figures.as_ref().unwrap());
+    press(&mut a, "u");
+    settle(&mut a);
+    assert!(Arc::ptr_eq(&before, a.segments.figures.as_ref().unwrap()));
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("changed since computed: r recomputes"), "{s}");
+    press(&mut a, "r");
+    settle(&mut a);
+    assert_eq!(a.segments.summary().unwrap().customers, 12);
+    assert!(!text(&screen(&a, 80, 24)).contains("changed since"));
+}
+
+/// A search for a segment typed in the search box waits for the figures
+/// and then shows the segment (it matched nobody before segments landed).
+#[test]
+fn a_typed_segment_search_computes_the_figures_then_shows_them() {
+    let f = segments_fixture();
+    let mut a = app(&f, 24);
+    press(&mut a, "/rfm:champions");
+    assert!(a.segments.search_waits || a.total == 2);
+    settle(&mut a);
+    assert_eq!(a.total, 2);
+    assert_eq!(ext_ids(&a), ["S1", "S2"]);
+    assert!(!text(&screen(&a, 80, 24)).contains("computing"));
+}
+
+/// `?` in the Segments pane lists its keys (r recomputes there; it
+/// restores elsewhere); keys of the list say they do nothing here.
+#[test]
+fn segments_help_lists_the_pane_keys() {
+    let f = segments_fixture();
+    let mut a = segments_app(&f, 24);
+    press(&mut a, "?");
+    let s = text(&screen(&a, 80, 24));
+    for want in [
+        "keys: Segments pane",
+        "next segmentation",
+        "previous segmentation",
+        "movement since a snapshot",
+        "record a segment snapshot",
+        "recompute the segments",
+        "its customers (Customers)",
+        "tag the whole segment",
+        "b l right",
+    ] {
+        assert!(s.contains(want), "lacks {want:?}:\n{s}");
+    }
+    for not in [
+        "restore from the trash",
+        "reverse the sort",
+        "edit the customer",
+    ] {
+        assert!(!s.contains(not), "lists {not:?}:\n{s}");
+    }
+    press(&mut a, "x");
+    press(&mut a, "e");
+    assert_eq!(status(&a), "e does nothing here; ? lists the keys");
+    press(&mut a, "d");
+    assert_eq!(a.total, 12, "d trashed nobody");
 }

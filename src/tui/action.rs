@@ -78,11 +78,21 @@ pub enum Action {
     Edit,
     /// Create a new customer in a form.
     New,
+    /// Segments pane: the next segmentation (RFM, lifecycle, value, region, city, saved).
+    NextSegmentation,
+    /// Segments pane: the previous segmentation.
+    PrevSegmentation,
+    /// Segments pane: show or hide how customers moved between segments since a snapshot.
+    Movement,
+    /// Segments pane: record every customer's segments today (for movement).
+    Snapshot,
+    /// Segments pane: compute the segment figures again (after a change).
+    Recompute,
 }
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 39] = [
         Action::Down,
         Action::Up,
         Action::Open,
@@ -98,6 +108,11 @@ impl Action {
         Action::Untag,
         Action::Sort,
         Action::SortReverse,
+        Action::NextSegmentation,
+        Action::PrevSegmentation,
+        Action::Movement,
+        Action::Snapshot,
+        Action::Recompute,
         Action::Edit,
         Action::New,
         Action::AddNote,
@@ -157,7 +172,25 @@ impl Action {
             Action::Sort => "sort by the next field",
             Action::SortReverse => "reverse the sort",
             Action::Palette => "command palette",
+            Action::NextSegmentation => "next segmentation",
+            Action::PrevSegmentation => "previous segmentation",
+            Action::Movement => "movement since a snapshot",
+            Action::Snapshot => "record a segment snapshot",
+            Action::Recompute => "recompute the segments",
         }
+    }
+
+    /// Whether the action only means something in the Segments pane (its
+    /// keys live in the key map's `[segments]` table).
+    pub fn is_segments_only(self) -> bool {
+        matches!(
+            self,
+            Action::NextSegmentation
+                | Action::PrevSegmentation
+                | Action::Movement
+                | Action::Snapshot
+                | Action::Recompute
+        )
     }
 
     /// The action's name in key map files and the command palette.
@@ -197,6 +230,11 @@ impl Action {
             Action::Sort => "sort",
             Action::SortReverse => "sort_reverse",
             Action::Palette => "palette",
+            Action::NextSegmentation => "next_segmentation",
+            Action::PrevSegmentation => "prev_segmentation",
+            Action::Movement => "movement",
+            Action::Snapshot => "snapshot",
+            Action::Recompute => "recompute",
         }
     }
 }

@@ -1,9 +1,9 @@
 //! The TUI's state and its one update function. `update` does no terminal
 //! I/O: it reads the store for the rows on screen and runs searches; the
 //! view only draws from the state. Tests drive it key by key. Reads too slow
-//! for a keystroke (sort keys, sorted searches, the trash) go to the
-//! background [`Worker`]; `poll_worker` takes their answers in, `settle`
-//! waits for them (tests).
+//! for a keystroke (sort keys, sorted searches, the trash, the segment
+//! figures) go to the background [`Worker`]; `poll_worker` takes their
+//! answers in, `settle` waits for them (tests).
 
 use chrono::NaiveDate;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
@@ -16,6 +16,7 @@ use super::keymap::KeyMap;
 use super::note_form::NoteForm;
 use super::palette::{Command, Palette, PaletteOutcome};
 use super::scope::Scope;
+use super::segments::{MOVEMENT_BY, MovementView, SegmentsView, query_for};
 use super::sort::Sort;
 use super::tag_picker::{PickOutcome, PickTag, TagPicker};
 use super::tags::TagsView;
@@ -24,7 +25,8 @@ use super::trash::TrashView;
 use super::worker::{Done, Job, Worker};
 use crate::model::{Customer, CustomerId, Stats};
 use crate::search::engine::{Index, Narrowing};
-use crate::search::{EvalContext, parse};
+use crate::search::{EvalContext, Query, parse};
+use crate::segments::{self, Lookup, Settings};
 use crate::store::Store;
 
 /// How many ranked hits a search fetches at first (the count is always
@@ -197,6 +199,11 @@ pub struct App {
     pub tag_picker: Option<TagPicker>,
     /// The Tags pane, read when shown and again after a change.
     pub tags: Option<TagsView>,
+    /// The Segments pane (its figures also serve `rfm:` and the like in
+    /// searches).
+    pub segments: SegmentsView,
+    /// The segment thresholds (DESIGN.md §5; `run` reads the config file).
+    pub segment_settings: Settings,
     /// Taggings of more customers than this run after a frame saying so
     /// (see [`App::run_pending`]); `None` runs every one at once (tests).
     pub defer_bulk_above: Option<usize>,
@@ -262,6 +269,8 @@ impl App {
             palette: None,
             tag_picker: None,
             tags: None,
+            segments: SegmentsView::default(),
+            segment_settings: Settings::default(),
             defer_bulk_above: None,
             pending_tag: None,
             trash: None,
@@ -281,6 +290,12 @@ impl App {
         };
         app.refresh_visible();
         Ok(app)
+    }
+
+    /// The change counter: moves with every change made here (the
+    /// Segments pane's figures are out of date when it has moved).
+    pub fn data_generation(&self) -> u64 {
+        self.data
     }
 
     /// The search index arrived from the loader thread.
@@ -307,6 +322,8 @@ impl App {
         if let Some(t) = self.tags.as_mut() {
             t.move_by(0, tags_page(page));
         }
+        let rows = self.segment_rows();
+        self.segments.move_by(0, rows);
         self.refresh_visible();
     }
 
@@ -377,6 +394,13 @@ impl App {
         while self.awaiting_sort.is_some()
             || self.awaiting_search.is_some()
             || self.awaiting_trash.is_some()
+            || self.segments.is_busy()
+            || self.segments.snapshotting.is_some()
+            || self
+                .segments
+                .movement
+                .as_ref()
+                .is_some_and(|m| m.loading.is_some())
         {
             let Some(left) = timeout.checked_sub(start.elapsed()) else {
                 return;
@@ -448,8 +472,129 @@ impl App {
                     (_, None) => {}
                 }
             }
+            Done::Segments {
+                ticket,
+                data,
+                result,
+            } => {
+                if !self.apply_segments(ticket, data, result) {
+                    return false;
+                }
+            }
+            Done::Movement { ticket, result } => {
+                let Some(m) = self.segments.movement.as_mut() else {
+                    return false;
+                };
+                if m.loading != Some(ticket) {
+                    return false;
+                }
+                m.loading = None;
+                match result {
+                    Ok(r) => {
+                        let current = self
+                            .segments
+                            .figures
+                            .as_ref()
+                            .is_some_and(|f| Arc::ptr_eq(f, &r.figures));
+                        if current {
+                            self.segments.now = Some(Arc::clone(&r.now));
+                            if let Some(m) = self.segments.movement.as_mut() {
+                                m.result = Some(r);
+                            }
+                        }
+                    }
+                    Err(e) => self.status = Some(e),
+                }
+                self.sync_segments(false);
+            }
+            Done::Snapshot { ticket, result } => {
+                let Some((waited, replaces)) = self.segments.snapshotting else {
+                    return false;
+                };
+                if waited != ticket {
+                    return false;
+                }
+                self.segments.snapshotting = None;
+                match result {
+                    Ok((day, n)) => {
+                        let who = match n {
+                            1 => "1 customer".to_owned(),
+                            n => format!("{} customers", thousands(n as u64)),
+                        };
+                        // Short enough for the status bar at 80 columns.
+                        let again = if replaces { " again" } else { "" };
+                        self.status = Some(format!("recorded {who}{again} (snapshot {day})"));
+                        self.reload_snapshot_days();
+                    }
+                    Err(e) => self.status = Some(e),
+                }
+            }
         }
         self.refresh_visible();
+        true
+    }
+
+    /// Takes in figures and a summary from the worker; whether they were
+    /// still wanted.
+    fn apply_segments(
+        &mut self,
+        ticket: u64,
+        data: u64,
+        result: Result<(Arc<Lookup>, Box<segments::Summary>), String>,
+    ) -> bool {
+        let v = &mut self.segments;
+        let computed = v.computing == Some(ticket);
+        let summarized = v.summarizing.is_some_and(|(t, _)| t == ticket);
+        match result {
+            Ok((figures, summary)) if computed => {
+                v.computing = None;
+                v.summarizing = None;
+                v.error = None;
+                v.set_figures(figures, data);
+                v.add_summary(*summary);
+                if std::mem::take(&mut v.snapshot_waits) {
+                    self.send_snapshot();
+                }
+                // A search with segment terms follows the new figures.
+                let waits = std::mem::take(&mut self.segments.search_waits);
+                let uses = parse(&self.query).is_ok_and(|q| segments::needs_figures(&q));
+                if waits || uses {
+                    let (cursor, offset) = (self.cursor, self.offset);
+                    self.run_search();
+                    if !waits {
+                        self.cursor = cursor;
+                        self.offset = offset;
+                        self.move_cursor(0);
+                    }
+                }
+            }
+            Ok((figures, summary)) => {
+                let current = v.figures.as_ref().is_some_and(|f| Arc::ptr_eq(f, &figures));
+                if summarized {
+                    v.summarizing = None;
+                }
+                if !current {
+                    return false;
+                }
+                v.add_summary(*summary);
+            }
+            Err(e) => {
+                if !computed && !summarized {
+                    return false;
+                }
+                if computed {
+                    v.computing = None;
+                    v.search_waits = false;
+                    v.snapshot_waits = false;
+                }
+                v.summarizing = None;
+                v.error = Some(e.clone());
+                self.status = Some(e);
+            }
+        }
+        let rows = self.segment_rows();
+        self.segments.move_by(0, rows);
+        self.sync_segments(false);
         true
     }
 
@@ -493,6 +638,7 @@ impl App {
             as_of: self.as_of,
             index,
             order,
+            segments: self.segments.figures.clone(),
         });
     }
 
@@ -531,6 +677,10 @@ impl App {
             Mode::Normal | Mode::Search if self.pane == Pane::Customers => {
                 self.move_cursor(delta);
                 self.refresh_visible();
+                true
+            }
+            Mode::Normal if self.pane == Pane::Segments => {
+                self.move_in_view(delta, false);
                 true
             }
             Mode::Trash => {
@@ -575,14 +725,17 @@ impl App {
                 self.on_confirm_key(key);
                 true
             }
-            Mode::Normal | Mode::Detail | Mode::Trash => match self.keymap.action(key) {
-                Some(a) => {
-                    let what = super::keymap::key_name(key).unwrap_or_else(|| a.name().to_owned());
-                    self.dispatch(a, &what);
-                    true
+            Mode::Normal | Mode::Detail | Mode::Trash => {
+                match self.keymap.action_in(key, self.scope().section()) {
+                    Some(a) => {
+                        let what =
+                            super::keymap::key_name(key).unwrap_or_else(|| a.name().to_owned());
+                        self.dispatch(a, &what);
+                        true
+                    }
+                    None => false,
                 }
-                None => false,
-            },
+            }
         }
     }
 
@@ -596,6 +749,12 @@ impl App {
             Scope::List
         } else if self.pane == Pane::Tags {
             Scope::Tags
+        } else if self.pane == Pane::Segments {
+            if self.segments.movement.is_some() {
+                Scope::Movement
+            } else {
+                Scope::Segments
+            }
         } else {
             Scope::Placeholder(self.pane)
         }
@@ -610,11 +769,17 @@ impl App {
             self.status = None;
             match scope {
                 Scope::Detail => self.detail = None,
+                Scope::Movement => self.segments.movement = None,
                 _ => self.close_views(),
             }
             self.mode = self.base_mode();
         } else if scope.acts(action) {
             self.update(action);
+        } else if action.is_segments_only() {
+            let key = self.keymap.key_for(Action::PaneSegments).unwrap_or("4");
+            self.status = Some(format!(
+                "{what} acts in the Segments pane; {key} goes there"
+            ));
         } else {
             let customers = self.keymap.key_for(Action::PaneCustomers).unwrap_or("1");
             let help = self.keymap.key_for(Action::Help).unwrap_or("?");
@@ -649,6 +814,8 @@ impl App {
     pub fn update(&mut self, action: Action) {
         self.status = None;
         let in_trash = self.mode == Mode::Trash && self.trash.is_some();
+        let was_shown = self.pane == Pane::Segments;
+        let in_segments = matches!(self.scope(), Scope::Segments | Scope::Movement);
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.mode = Mode::Help,
@@ -671,8 +838,18 @@ impl App {
                 }
             }
             Action::SelectAll => self.select_all(),
+            Action::Tag if in_segments => self.tag_segment(true),
+            Action::Untag if in_segments => self.tag_segment(false),
             Action::Tag => self.open_tag_picker(true),
             Action::Untag => self.open_tag_picker(false),
+            Action::NextSegmentation => self.segments.cycle(1),
+            Action::PrevSegmentation => self.segments.cycle(-1),
+            Action::Movement => self.toggle_movement(),
+            Action::Snapshot => self.take_snapshot(),
+            Action::Recompute => {
+                self.segments.error = None;
+                self.request_figures();
+            }
             Action::Clear => {
                 self.query.clear();
                 self.selected.clear();
@@ -741,6 +918,7 @@ impl App {
                 self.mode = Mode::Command;
             }
             Action::Open if self.scope() == Scope::Tags => self.open_tag(),
+            Action::Open if in_segments => self.open_segment(),
             Action::Open => {
                 let id = match (in_trash, &self.trash) {
                     (true, Some(t)) => t.current().map(|c| c.id),
@@ -760,6 +938,11 @@ impl App {
             }
         }
         self.sync_tags();
+        let entered = !was_shown && self.pane == Pane::Segments;
+        if entered {
+            self.segments.error = None;
+        }
+        self.sync_segments(entered);
         self.refresh_visible();
     }
 
@@ -789,6 +972,39 @@ impl App {
 
     fn move_in_view(&mut self, delta: isize, in_trash: bool) {
         let page = self.page;
+        if self.scope() == Scope::Segments {
+            let rows = self.segment_rows();
+            let delta = match delta {
+                d if d == page as isize => rows as isize,
+                d if d == -(page as isize) => -(rows as isize),
+                d => d,
+            };
+            self.segments.move_by(delta, rows);
+            return;
+        }
+        if self.scope() == Scope::Movement {
+            let rows = super::panes::segments::movement_rows(page + 1);
+            if let Some(m) = self.segments.movement.as_mut() {
+                if delta.unsigned_abs() == page {
+                    // Pages scroll the moves; other keys choose the snapshot.
+                    let step = if delta > 0 {
+                        rows as isize
+                    } else {
+                        -(rows as isize)
+                    };
+                    m.offset = (m.offset as isize + step).max(0) as usize;
+                    let n = m
+                        .result
+                        .as_ref()
+                        .and_then(|r| r.moves.iter().find(|(b, _)| *b == self.segments.by))
+                        .map_or(0, |(_, moves)| moves.len());
+                    m.offset = m.offset.min(n.saturating_sub(1));
+                } else {
+                    m.choose_by(delta);
+                }
+            }
+            return;
+        }
         if self.scope() == Scope::Tags {
             self.sync_tags();
             if let Some(t) = self.tags.as_mut() {
@@ -814,6 +1030,239 @@ impl App {
             }
             Err(e) => self.status = Some(format!("reading the tags failed: {e}")),
         }
+    }
+
+    /// Segment rows of the table on screen (the pane is one row taller
+    /// than a page of the list).
+    fn segment_rows(&self) -> usize {
+        let rows = self.segments.summary().map_or(0, |s| s.rows.len());
+        super::panes::segments::layout(self.page + 1, rows)
+            .table
+            .max(1)
+    }
+
+    /// Asks the worker for what the shown Segments pane lacks: figures
+    /// (when there are none, or when `entered` after a change), the chosen
+    /// segmentation's summary, the chosen snapshot's movement. Nothing is
+    /// asked twice while on its way, nor again after it failed (until `r`
+    /// or the pane is shown again).
+    fn sync_segments(&mut self, entered: bool) {
+        if !matches!(self.scope(), Scope::Segments | Scope::Movement) {
+            return;
+        }
+        let v = &self.segments;
+        if v.computing.is_some() || v.error.is_some() {
+            return;
+        }
+        if v.figures.is_none() || (entered && v.is_stale(self.data)) {
+            self.request_figures();
+            return;
+        }
+        let by = v.by;
+        if v.summary().is_none() && v.summarizing.is_none_or(|(_, b)| b != by) {
+            let ticket = self.next_job();
+            self.segments.summarizing = Some((ticket, by));
+            self.worker.send(Job::Segments {
+                ticket,
+                data: self.data,
+                by,
+                figures: self.segments.figures.clone(),
+                as_of: self.as_of,
+                settings: self.segment_settings.clone(),
+            });
+        }
+        let wanted = self.segments.movement.as_ref().and_then(|m| {
+            (!m.is_current() && m.loading.is_none())
+                .then(|| m.day())
+                .flatten()
+        });
+        if let (Some(day), Some(figures)) = (wanted, self.segments.figures.clone()) {
+            let ticket = self.next_job();
+            let now = self.segments.now.clone();
+            if let Some(m) = self.segments.movement.as_mut() {
+                m.loading = Some(ticket);
+            }
+            self.worker.send(Job::Movement {
+                ticket,
+                day,
+                figures,
+                now,
+            });
+        }
+    }
+
+    /// Computes the segment figures (again) on the worker; the table
+    /// shows the old ones, if any, meanwhile.
+    fn request_figures(&mut self) {
+        let ticket = self.next_job();
+        self.segments.computing = Some(ticket);
+        self.segments.summarizing = None;
+        self.worker.send(Job::Segments {
+            ticket,
+            data: self.data,
+            by: self.segments.by,
+            figures: None,
+            as_of: self.as_of,
+            settings: self.segment_settings.clone(),
+        });
+    }
+
+    /// The figures a search for `q` evaluates with: `None` when it has no
+    /// segment terms, or when the figures are not computed yet (they are
+    /// asked for, and the search runs again when they arrive).
+    fn figures_for(&mut self, q: &Query) -> Option<Arc<Lookup>> {
+        if !segments::needs_figures(q) {
+            return None;
+        }
+        if let Some(f) = &self.segments.figures {
+            return Some(Arc::clone(f));
+        }
+        self.segments.search_waits = true;
+        if self.segments.computing.is_none() {
+            self.request_figures();
+        }
+        None
+    }
+
+    /// Enter in the Segments pane: the segment's customers in the
+    /// Customers pane (the search box holds its query).
+    fn open_segment(&mut self) {
+        match self.segment_query() {
+            Ok((query, _)) => self.run_command(Command::Search(query)),
+            Err(why) => self.status = Some(why),
+        }
+    }
+
+    /// The query of the segment under the cursor, and its name; or why
+    /// there is none.
+    fn segment_query(&self) -> Result<(String, String), String> {
+        let v = &self.segments;
+        let Some(summary) = v.summary() else {
+            return Err("the segments are still being computed".to_owned());
+        };
+        let Some(row) = v.current() else {
+            return Err("no segment here".to_owned());
+        };
+        let settings = v
+            .figures
+            .as_ref()
+            .map_or(&self.segment_settings, |f| &f.figures.settings);
+        query_for(summary.by, &row.segment, &summary.rows, settings)
+            .map(|q| (q, row.segment.clone()))
+            .ok_or_else(|| format!("{} has no query", row.segment))
+    }
+
+    /// `t` / `T` in the Segments pane: the tag picker for every customer
+    /// of the segment under the cursor (what its query finds).
+    fn tag_segment(&mut self, add: bool) {
+        let verb = if add { "tag" } else { "untag" };
+        let (query, name) = match self.segment_query() {
+            Ok(q) => q,
+            Err(why) => {
+                self.status = Some(why);
+                return;
+            }
+        };
+        let Some(index) = self.index.clone() else {
+            self.status = Some("still loading the index; try again in a moment".into());
+            return;
+        };
+        let q = match parse(&query) {
+            Ok(q) => q,
+            Err(e) => {
+                self.status = Some(format!("{verb} failed: {e}"));
+                return;
+            }
+        };
+        let figures = self.segments.figures.clone();
+        let ctx = figures
+            .as_deref()
+            .map_or_else(|| EvalContext::new(self.as_of), Lookup::context);
+        let ids: Vec<CustomerId> = match index.search(&self.store, &q, &ctx, usize::MAX, None) {
+            Ok((r, _)) => r.hits.into_iter().map(|h| h.id).collect(),
+            Err(e) => {
+                self.status = Some(format!("{verb} failed: {e}"));
+                return;
+            }
+        };
+        let what = match ids.len() {
+            0 => {
+                self.status = Some(format!("{verb}: {name} has no customers"));
+                return;
+            }
+            1 => format!("the 1 customer of {name}"),
+            n => format!("the {} customers of {name}", thousands(n as u64)),
+        };
+        self.open_picker_for(add, ids, what);
+    }
+
+    /// `m`: the movement view (among the segmentations snapshots keep),
+    /// newest snapshot first; `m` or Esc goes back.
+    fn toggle_movement(&mut self) {
+        if self.segments.movement.take().is_some() {
+            return;
+        }
+        if !MOVEMENT_BY.contains(&self.segments.by) {
+            self.segments.by = MOVEMENT_BY[0];
+            self.segments.cursor = 0;
+            self.segments.offset = 0;
+        }
+        self.segments.movement = Some(MovementView::default());
+        self.reload_snapshot_days();
+    }
+
+    /// Reads the days with a snapshot again, keeping the chosen one.
+    fn reload_snapshot_days(&mut self) {
+        let Some(m) = self.segments.movement.as_mut() else {
+            return;
+        };
+        match self.store.snapshot_days() {
+            Ok(mut days) => {
+                days.reverse();
+                let chosen = m.day();
+                m.cursor = chosen
+                    .and_then(|d| days.iter().position(|x| *x == d))
+                    .unwrap_or(0);
+                m.days = days;
+            }
+            Err(e) => self.status = Some(format!("reading the snapshots failed: {e}")),
+        }
+        self.sync_segments(false);
+    }
+
+    /// `S`: records every customer's segments as of the as-of date, from
+    /// fresh figures (computed first when they are out of date).
+    fn take_snapshot(&mut self) {
+        if self.segments.snapshotting.is_some() {
+            self.status = Some("already recording a snapshot…".into());
+            return;
+        }
+        let fresh = self.segments.computing.is_none() && !self.segments.is_stale(self.data);
+        if fresh && self.segments.figures.is_some() {
+            self.send_snapshot();
+        } else {
+            self.segments.snapshot_waits = true;
+            if self.segments.computing.is_none() {
+                self.segments.error = None;
+                self.request_figures();
+            }
+            self.status = Some("computing the segments, then recording a snapshot…".into());
+        }
+    }
+
+    fn send_snapshot(&mut self) {
+        let Some(figures) = self.segments.figures.clone() else {
+            return;
+        };
+        let replaces = self
+            .store
+            .snapshot_days()
+            .is_ok_and(|d| d.contains(&figures.figures.as_of));
+        let ticket = self.next_job();
+        self.segments.snapshotting = Some((ticket, replaces));
+        let n = thousands(figures.figures.customers());
+        self.status = Some(format!("recording the segments of {n} customers…"));
+        self.worker.send(Job::Snapshot { ticket, figures });
     }
 
     /// Enter in the Tags pane: the tag's customers in the Customers pane.
@@ -1046,7 +1495,17 @@ impl App {
         let ids: Vec<CustomerId> = match (&self.results, &self.index) {
             (Some(_), Some(ix)) => match parse(&self.query) {
                 Ok(q) => {
-                    let ctx = EvalContext::new(self.as_of);
+                    let ix = Arc::clone(ix);
+                    let figures = self.figures_for(&q);
+                    if segments::needs_figures(&q) && figures.is_none() {
+                        self.status = Some(format!(
+                            "{what}: computing the segments first; try again in a moment"
+                        ));
+                        return None;
+                    }
+                    let ctx = figures
+                        .as_deref()
+                        .map_or_else(|| EvalContext::new(self.as_of), Lookup::context);
                     match ix.search(&self.store, &q, &ctx, usize::MAX, None) {
                         Ok((r, _)) => r.hits.into_iter().map(|h| h.id).collect(),
                         Err(e) => {
@@ -1098,6 +1557,12 @@ impl App {
             };
             (ids, what)
         };
+        self.open_picker_for(add, targets, what);
+    }
+
+    /// The tag picker for `targets` (`what` names them in its title).
+    fn open_picker_for(&mut self, add: bool, targets: Vec<CustomerId>, what: String) {
+        let verb = if add { "tag" } else { "untag" };
         let summaries = match self.store.tags() {
             Ok(t) => t,
             Err(e) => {
@@ -1245,7 +1710,10 @@ impl App {
             self.status = Some("loading the search index…".into());
             return;
         };
-        let ctx = EvalContext::new(self.as_of);
+        let figures = self.figures_for(&q);
+        let ctx = figures
+            .as_deref()
+            .map_or_else(|| EvalContext::new(self.as_of), Lookup::context);
         let prev = if narrow {
             self.narrowing.as_ref()
         } else {

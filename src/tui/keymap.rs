@@ -2,10 +2,19 @@
 //! (`$XDG_CONFIG_HOME/rolo/keys.toml`), and the help overlay is generated
 //! from it, so what the help says is what the keys do.
 //!
+//! `[keys]` binds keys everywhere. A pane whose keys mean something else
+//! there has its own table, consulted first while it is shown: in the
+//! Segments pane `r` recomputes and `S` takes a snapshot, while elsewhere
+//! they restore and reverse the sort (DESIGN.md §7 gives the Duplicates
+//! pane its own `m`, `h` and `l` the same way).
+//!
 //! ```toml
 //! [keys]
 //! "ctrl-n" = "down"
 //! "x" = "quit"
+//!
+//! [segments]
+//! "f5" = "recompute"
 //! ```
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -17,6 +26,15 @@ use super::action::Action;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyMap {
     bindings: BTreeMap<String, Action>,
+    /// The `[segments]` table: keys of the Segments pane, before `bindings`.
+    segments: BTreeMap<String, Action>,
+}
+
+/// A pane with its own table of keys (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// `[segments]`: the Segments pane and its movement view.
+    Segments,
 }
 
 const DEFAULTS: [(&str, Action); 40] = [
@@ -62,21 +80,39 @@ const DEFAULTS: [(&str, Action); 40] = [
     (":", Action::Palette),
 ];
 
+/// The Segments pane's own keys (`[segments]`).
+const SEGMENTS_DEFAULTS: [(&str, Action); 9] = [
+    ("b", Action::NextSegmentation),
+    ("l", Action::NextSegmentation),
+    ("right", Action::NextSegmentation),
+    ("B", Action::PrevSegmentation),
+    ("h", Action::PrevSegmentation),
+    ("left", Action::PrevSegmentation),
+    ("m", Action::Movement),
+    ("S", Action::Snapshot),
+    ("r", Action::Recompute),
+];
+
+fn table(pairs: &[(&str, Action)]) -> BTreeMap<String, Action> {
+    pairs.iter().map(|(k, a)| ((*k).to_owned(), *a)).collect()
+}
+
 impl Default for KeyMap {
     fn default() -> Self {
         KeyMap {
-            bindings: DEFAULTS
-                .iter()
-                .map(|(k, a)| ((*k).to_owned(), *a))
-                .collect(),
+            bindings: table(&DEFAULTS),
+            segments: table(&SEGMENTS_DEFAULTS),
         }
     }
 }
 
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct File {
     #[serde(default)]
     keys: BTreeMap<String, Action>,
+    #[serde(default)]
+    segments: BTreeMap<String, Action>,
 }
 
 impl KeyMap {
@@ -86,33 +122,80 @@ impl KeyMap {
         let file: File =
             toml::from_str(toml_text).map_err(|e| format!("key map: {}", e.message()))?;
         let mut map = KeyMap::default();
-        for (key, action) in file.keys {
-            if parse_key(&key).is_none() {
-                return Err(format!(
-                    "key map: unknown key '{key}' (examples: j, G, ctrl-r, pgdn, space, f5)"
-                ));
+        for (table, section) in [(file.keys, None), (file.segments, Some(Section::Segments))] {
+            for (key, action) in table {
+                if parse_key(&key).is_none() {
+                    return Err(format!(
+                        "key map: unknown key '{key}' (examples: j, G, ctrl-r, pgdn, space, f5)"
+                    ));
+                }
+                match section {
+                    None => map.bindings.insert(key, action),
+                    Some(Section::Segments) => map.segments.insert(key, action),
+                };
             }
-            map.bindings.insert(key, action);
         }
         Ok(map)
     }
 
-    /// The action bound to a key event, if any.
-    pub fn action(&self, key: KeyEvent) -> Option<Action> {
-        self.bindings.get(&key_name(key)?).copied()
+    fn table(&self, section: Section) -> &BTreeMap<String, Action> {
+        match section {
+            Section::Segments => &self.segments,
+        }
     }
 
-    /// Every binding, grouped by action in help order: (keys, action).
+    /// The action bound to a key event everywhere (`[keys]`), if any.
+    pub fn action(&self, key: KeyEvent) -> Option<Action> {
+        self.action_in(key, None)
+    }
+
+    /// The action bound to a key event where `section`'s pane is shown:
+    /// its own table first, then `[keys]`.
+    pub fn action_in(&self, key: KeyEvent, section: Option<Section>) -> Option<Action> {
+        let name = key_name(key)?;
+        section
+            .and_then(|s| self.table(s).get(&name))
+            .or_else(|| self.bindings.get(&name))
+            .copied()
+    }
+
+    /// The keys that reach each action where `section`'s pane is shown (its
+    /// table, then the `[keys]` it does not shadow), grouped by action in
+    /// help order: (keys, action).
+    fn reaching(&self, section: Option<Section>) -> Vec<(&str, Action)> {
+        let own = section.map(|s| self.table(s));
+        let mut out: Vec<(&str, Action)> = own
+            .into_iter()
+            .flatten()
+            .map(|(k, a)| (k.as_str(), *a))
+            .collect();
+        out.extend(
+            self.bindings
+                .iter()
+                .filter(|(k, _)| !own.is_some_and(|t| t.contains_key(*k)))
+                .map(|(k, a)| (k.as_str(), *a)),
+        );
+        out
+    }
+
+    /// Every `[keys]` binding, grouped by action in help order: (keys, action).
     pub fn help(&self) -> Vec<(String, Action)> {
+        self.help_in(None)
+    }
+
+    /// Every key that acts where `section`'s pane is shown, grouped by
+    /// action in help order: (keys, action).
+    pub fn help_in(&self, section: Option<Section>) -> Vec<(String, Action)> {
+        let reaching = self.reaching(section);
         Action::ALL
             .iter()
             .filter_map(|a| {
-                let keys: Vec<&str> = self
-                    .bindings
+                let mut keys: Vec<&str> = reaching
                     .iter()
-                    .filter(|(_, b)| *b == a)
-                    .map(|(k, _)| k.as_str())
+                    .filter(|(_, b)| b == a)
+                    .map(|(k, _)| *k)
                     .collect();
+                keys.sort_unstable();
                 (!keys.is_empty()).then(|| (keys.join(" "), *a))
             })
             .collect()
@@ -121,19 +204,39 @@ impl KeyMap {
     /// The shortest key bound to `action` (`j` rather than `down`), for
     /// hints.
     pub fn short_key_for(&self, action: Action) -> Option<&str> {
-        self.bindings
-            .iter()
-            .filter(|(_, a)| **a == action)
-            .map(|(k, _)| k.as_str())
-            .min_by_key(|k| k.chars().count())
+        self.short_key_in(action, None)
     }
 
-    /// The first key bound to `action`, for the footer.
+    /// The shortest key that reaches `action` where `section`'s pane is shown.
+    pub fn short_key_in(&self, action: Action, section: Option<Section>) -> Option<&str> {
+        self.reaching(section.or_else(|| Self::home(action)))
+            .into_iter()
+            .filter(|(_, a)| *a == action)
+            .map(|(k, _)| k)
+            .min_by_key(|k| (k.chars().count(), *k))
+    }
+
+    /// The first key bound to `action`, for the footer (a pane's own
+    /// action: its first key there).
     pub fn key_for(&self, action: Action) -> Option<&str> {
-        self.bindings
-            .iter()
-            .find(|(_, a)| **a == action)
-            .map(|(k, _)| k.as_str())
+        self.key_in(action, None)
+    }
+
+    /// The first key that reaches `action` where `section`'s pane is shown.
+    pub fn key_in(&self, action: Action, section: Option<Section>) -> Option<&str> {
+        let mut keys: Vec<&str> = self
+            .reaching(section.or_else(|| Self::home(action)))
+            .into_iter()
+            .filter(|(_, a)| *a == action)
+            .map(|(k, _)| k)
+            .collect();
+        keys.sort_unstable();
+        keys.first().copied()
+    }
+
+    /// The pane whose table binds `action` by default.
+    fn home(action: Action) -> Option<Section> {
+        action.is_segments_only().then_some(Section::Segments)
     }
 }
 
@@ -205,9 +308,9 @@ mod tests {
 
     #[test]
     fn every_default_key_name_parses_and_round_trips() {
-        for (name, _) in DEFAULTS {
+        for (name, _) in DEFAULTS.iter().chain(SEGMENTS_DEFAULTS.iter()) {
             let ev = parse_key(name).unwrap_or_else(|| panic!("{name}"));
-            assert_eq!(key_name(ev).as_deref(), Some(name));
+            assert_eq!(key_name(ev).as_deref(), Some(*name));
         }
     }
 
@@ -233,6 +336,41 @@ mod tests {
                 .contains("hyper-x")
         );
         assert!(KeyMap::with_overrides("[keys]\n\"x\" = \"fly\"\n").is_err());
+        assert!(
+            KeyMap::with_overrides("[segment]\n\"x\" = \"recompute\"\n").is_err(),
+            "a misspelt table is named, not ignored"
+        );
+    }
+
+    /// The Segments pane's table comes first there and nowhere else, and
+    /// is rebound like `[keys]`.
+    #[test]
+    fn the_segments_table_shadows_keys_only_in_its_pane() {
+        let k = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        let seg = Some(Section::Segments);
+        let map = KeyMap::default();
+        assert_eq!(map.action(k('r')), Some(Action::Restore));
+        assert_eq!(map.action_in(k('r'), seg), Some(Action::Recompute));
+        assert_eq!(map.action_in(k('S'), seg), Some(Action::Snapshot));
+        assert_eq!(map.action_in(k('j'), seg), Some(Action::Down));
+        assert_eq!(map.action(k('b')), None);
+        let help = map.help_in(seg);
+        assert!(help.contains(&("r".to_owned(), Action::Recompute)));
+        assert!(
+            !help.iter().any(|(_, a)| *a == Action::Restore),
+            "r restores elsewhere, not here"
+        );
+        assert_eq!(map.key_for(Action::Snapshot), Some("S"));
+        assert_eq!(map.short_key_for(Action::NextSegmentation), Some("b"));
+        let map = KeyMap::with_overrides("[segments]\n\"f5\" = \"recompute\"\n\"r\" = \"down\"\n")
+            .unwrap();
+        assert_eq!(
+            map.action_in(KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE), seg),
+            Some(Action::Recompute)
+        );
+        assert_eq!(map.action_in(k('r'), seg), Some(Action::Down));
+        assert_eq!(map.action(k('r')), Some(Action::Restore));
+        assert_eq!(map.key_for(Action::Recompute), Some("f5"));
     }
 
     /// The shipped example key map must stay valid (a stale example fails here).
@@ -243,6 +381,13 @@ mod tests {
         assert_eq!(
             map.action(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::CONTROL)),
             Some(Action::Down)
+        );
+        assert_eq!(
+            map.action_in(
+                KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE),
+                Some(Section::Segments)
+            ),
+            Some(Action::Recompute)
         );
         // Its comment lists every action by name.
         for a in Action::ALL {
@@ -256,8 +401,18 @@ mod tests {
 
     #[test]
     fn help_lists_every_bound_action_once() {
-        let help = KeyMap::default().help();
-        assert_eq!(help.len(), Action::ALL.len());
+        let map = KeyMap::default();
+        let help = map.help();
+        let pane = map.help_in(Some(Section::Segments));
+        for a in Action::ALL {
+            let n = help.iter().chain(&pane).filter(|(_, b)| *b == a).count();
+            assert!(n >= 1, "{a:?} has no key");
+            assert!(help.iter().filter(|(_, b)| *b == a).count() <= 1);
+        }
+        assert!(
+            pane.iter()
+                .all(|(_, a)| !a.is_segments_only() || !help.iter().any(|(_, b)| b == a))
+        );
         assert!(
             help.iter()
                 .any(|(k, a)| k.contains('j') && *a == Action::Down)

@@ -11,6 +11,7 @@ pub mod note_form;
 pub mod palette;
 pub mod panes;
 pub mod scope;
+pub mod segments;
 pub mod sort;
 pub mod tag_picker;
 pub mod tags;
@@ -97,6 +98,10 @@ pub fn run(store: Store, as_of: NaiveDate, stop: Arc<AtomicBool>) -> Result<()> 
         let size = terminal.size()?;
         let mut app = App::new(Arc::clone(&store), keymap, as_of, page_rows(size.height))?;
         app.defer_bulk_above = Some(BULK_TAGGING);
+        match crate::segments::Settings::load() {
+            Ok(s) => app.segment_settings = s,
+            Err(e) => app.status = Some(format!("segment settings: {e}; using the defaults")),
+        }
         let mut dirty = true;
         while !app.quit && !stop.load(Ordering::Relaxed) {
             if dirty {

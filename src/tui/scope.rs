@@ -8,6 +8,7 @@
 
 use super::action::Action;
 use super::app::Pane;
+use super::keymap::Section;
 
 /// What the screen shows under any overlay, form or palette.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +17,10 @@ pub enum Scope {
     List,
     /// The Tags pane: the tag tree.
     Tags,
+    /// The Segments pane: a segmentation's table.
+    Segments,
+    /// The Segments pane's movement view (since a snapshot).
+    Movement,
     /// A pane whose features have not landed yet.
     Placeholder(Pane),
     /// The 360° view of one customer.
@@ -30,9 +35,19 @@ impl Scope {
         match self {
             Scope::List => "Customers list".to_owned(),
             Scope::Tags => "Tags pane".to_owned(),
+            Scope::Segments => "Segments pane".to_owned(),
+            Scope::Movement => "segment movement".to_owned(),
             Scope::Placeholder(p) => format!("{} pane", p.title()),
             Scope::Detail => "360° view".to_owned(),
             Scope::Trash => "trash view".to_owned(),
+        }
+    }
+
+    /// The key map table consulted first here, if any.
+    pub fn section(self) -> Option<Section> {
+        match self {
+            Scope::Segments | Scope::Movement => Some(Section::Segments),
+            _ => None,
         }
     }
 
@@ -43,9 +58,33 @@ impl Scope {
             action,
             Quit | Help | Palette | ToggleMask | Undo | Redo | Search
         );
+        let leaving = matches!(
+            action,
+            NextPane
+                | PrevPane
+                | PaneCustomers
+                | PaneTags
+                | PaneDuplicates
+                | PaneSegments
+                | PaneQuality
+                | ShowTrash
+        );
         everywhere
             || match self {
-                Scope::List => true,
+                Scope::List => !action.is_segments_only(),
+                Scope::Segments => {
+                    leaving
+                        || action.is_segments_only()
+                        || matches!(
+                            action,
+                            Down | Up | PageDown | PageUp | Top | Bottom | Open | Tag | Untag
+                        )
+                }
+                Scope::Movement => {
+                    leaving
+                        || action.is_segments_only()
+                        || matches!(action, Down | Up | PageDown | PageUp | Top | Bottom | Clear)
+                }
                 Scope::Tags => matches!(
                     action,
                     NextPane
@@ -101,7 +140,8 @@ impl Scope {
         match self {
             Scope::Detail => matches!(action, Action::Clear | Action::Open),
             Scope::Trash => matches!(action, Action::Clear | Action::ShowTrash),
-            Scope::List | Scope::Tags | Scope::Placeholder(_) => false,
+            Scope::Movement => matches!(action, Action::Clear | Action::Movement),
+            Scope::List | Scope::Tags | Scope::Segments | Scope::Placeholder(_) => false,
         }
     }
 
@@ -110,11 +150,26 @@ impl Scope {
         if self.closes(action) {
             return match self {
                 Scope::Detail => "close the 360° view",
+                Scope::Movement => "back to the segment table",
                 _ => "close the trash view",
             };
         }
         match (self, action) {
-            (Scope::Placeholder(_) | Scope::Tags, Action::Search) => "search customers",
+            (
+                Scope::Placeholder(_) | Scope::Tags | Scope::Segments | Scope::Movement,
+                Action::Search,
+            ) => "search customers",
+            (Scope::Segments, Action::Open) => "its customers (Customers)",
+            (Scope::Segments, Action::Tag) => "tag the whole segment",
+            (Scope::Segments, Action::Untag) => "untag the whole segment",
+            (Scope::Segments, Action::Down) => "next segment",
+            (Scope::Segments, Action::Up) => "previous segment",
+            (Scope::Movement, Action::Down) => "older snapshot",
+            (Scope::Movement, Action::Up) => "newer snapshot",
+            (Scope::Movement, Action::Top) => "newest snapshot",
+            (Scope::Movement, Action::Bottom) => "oldest snapshot",
+            (Scope::Movement, Action::PageDown) => "scroll the moves down",
+            (Scope::Movement, Action::PageUp) => "scroll the moves up",
             (Scope::Tags, Action::Open) => "its customers (Customers)",
             (Scope::Tags, Action::Trash) => "delete the tag",
             (Scope::Tags, Action::Down) => "next tag",
@@ -148,7 +203,7 @@ mod tests {
     /// screen; leaving, help and undo work everywhere.
     #[test]
     fn customer_actions_need_the_customer_on_screen() {
-        for pane in [Pane::Duplicates, Pane::Segments, Pane::Quality] {
+        for pane in [Pane::Duplicates, Pane::Quality] {
             let s = Scope::Placeholder(pane);
             for a in [
                 Action::Trash,
@@ -182,6 +237,43 @@ mod tests {
         assert!(!Scope::Detail.acts(Action::Down));
         assert!(!Scope::Trash.acts(Action::Trash));
         assert!(Scope::Detail.closes(Action::Clear) && Scope::Trash.closes(Action::ShowTrash));
-        assert!(Action::ALL.iter().all(|a| Scope::List.acts(*a)));
+        assert!(
+            Action::ALL
+                .iter()
+                .all(|a| Scope::List.acts(*a) != a.is_segments_only())
+        );
+    }
+
+    /// The Segments pane acts on its rows (Enter, `t`) and its own keys;
+    /// a customer's keys and the list's do nothing there. The movement
+    /// view has no customers to open or tag; Esc or `m` goes back.
+    #[test]
+    fn segments_keys_act_only_in_the_segments_pane() {
+        for a in [Action::Open, Action::Tag, Action::Recompute, Action::Down] {
+            assert!(Scope::Segments.acts(a), "{a:?}");
+        }
+        for a in [
+            Action::Trash,
+            Action::Edit,
+            Action::ToggleSelect,
+            Action::Sort,
+            Action::Restore,
+            Action::Clear,
+        ] {
+            assert!(!Scope::Segments.acts(a), "{a:?}");
+        }
+        assert!(!Scope::Movement.acts(Action::Open) && !Scope::Movement.acts(Action::Tag));
+        assert!(Scope::Movement.closes(Action::Clear) && Scope::Movement.closes(Action::Movement));
+        assert!(!Scope::Segments.closes(Action::Movement));
+        for s in [
+            Scope::Tags,
+            Scope::Detail,
+            Scope::Trash,
+            Scope::Placeholder(Pane::Quality),
+        ] {
+            assert!(!s.acts(Action::Snapshot) && !s.acts(Action::NextSegmentation));
+        }
+        assert_eq!(Scope::Movement.section(), Some(Section::Segments));
+        assert_eq!(Scope::List.section(), None);
     }
 }

@@ -41,6 +41,16 @@ impl Theme {
         if self.color { s.fg(Color::Red) } else { s }
     }
 
+    /// Bars and heat cells of the Segments pane (their length or shade
+    /// carries the value, so without colour they stay plain).
+    pub fn bar(&self) -> Style {
+        if self.color {
+            Style::default().fg(Color::Cyan)
+        } else {
+            Style::default()
+        }
+    }
+
     pub fn dim(&self) -> Style {
         if self.color {
             Style::default().fg(Color::DarkGray)

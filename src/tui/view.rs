@@ -61,6 +61,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         (_, _, None, Some(t)) => panes::trash::draw(frame, body, t, app.masked, theme),
         _ if app.pane == Pane::Customers => panes::customers::draw(frame, body, app, theme),
         _ if app.pane == Pane::Tags => panes::tags::draw(frame, body, app, theme),
+        _ if app.pane == Pane::Segments => panes::segments::draw(frame, body, app, theme),
         _ => panes::placeholder::draw(frame, body, app.pane, theme),
     }
     if let (Mode::Command, Some(p)) = (app.mode, &app.palette) {
@@ -122,6 +123,8 @@ fn draw_search(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ),
             theme.title(),
         )
+    } else if app.pane == Pane::Segments && app.detail.is_none() && app.mode != Mode::Search {
+        panes::segments::title(app, width, theme)
     } else if let Some(err) = &app.query_error {
         Line::from(vec![
             Span::raw(format!("/{} ", fit(&app.query, width / 2).trim_end())),
@@ -191,6 +194,19 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if app.index.is_none() {
         parts.push("indexing…".to_owned());
     }
+    let seg = &app.segments;
+    if seg.search_waits || (app.pane == Pane::Segments && seg.is_busy()) {
+        parts.push("computing segments…".to_owned());
+    } else if app.pane == Pane::Segments && seg.is_stale(app.data_generation()) {
+        let key = app
+            .keymap
+            .key_in(
+                Action::Recompute,
+                Some(crate::tui::keymap::Section::Segments),
+            )
+            .unwrap_or("r");
+        parts.push(format!("changed since computed: {key} recomputes"));
+    }
     if app.masked {
         parts.push("masked".to_owned());
     }
@@ -214,7 +230,7 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
     let scope = app.scope();
     let help: Vec<(String, &str)> = app
         .keymap
-        .help()
+        .help_in(scope.section())
         .into_iter()
         .filter(|(_, a)| scope.acts(*a) || scope.closes(*a))
         .map(|(keys, a)| (keys, scope.describe(a)))
@@ -226,6 +242,8 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
         ],
         Scope::Trash => &["mouse wheel scrolls · : runs a command by name"],
         Scope::Tags => &["d asks first: y deletes, any other key keeps the tag"],
+        Scope::Segments => &["figures are computed when shown after a change, or on r"],
+        Scope::Movement => &["S records today's segments; later ones compare with it"],
         Scope::Detail | Scope::Placeholder(_) => &[": runs a command by name"],
     };
     let area = frame.area();

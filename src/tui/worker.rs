@@ -1,9 +1,14 @@
 //! The background worker: the slow reads that must not hold up a frame
 //! (sort keys of every customer, a sorted search over all its matches, the
-//! trash list) run on one thread. The app sends jobs tagged with a
-//! generation and ignores answers to jobs it has since replaced; the
-//! worker itself skips to the newest job of each kind when several queued
-//! up while it was busy (typing with a sort on sends one per key).
+//! trash list, the segment figures) run off the UI thread. The app sends
+//! jobs tagged with a generation and ignores answers to jobs it has since
+//! replaced; the worker itself skips to the newest job of each kind when
+//! several queued up while it was busy (typing with a sort on sends one
+//! per key).
+//!
+//! Two threads answer on one channel: one for the list (sorts, searches,
+//! the trash) and one for the segments, whose figures take seconds at a
+//! million customers, so that a sort never waits behind them.
 
 use chrono::NaiveDate;
 use std::sync::Arc;
@@ -14,7 +19,11 @@ use super::sort::{self, Sort, SortField, SortKey};
 use crate::model::{Customer, CustomerId};
 use crate::search::engine::Index;
 use crate::search::{EvalContext, parse};
+use crate::segments::{self, By, Lookup, Move, Settings, Summary};
 use crate::store::Store;
+
+/// Every live customer's snapshot codes, by id ([`segments::snapshot_entries`]).
+pub type Entries = Arc<Vec<(u64, [u8; 3])>>;
 
 /// Work for the background thread.
 pub enum Job {
@@ -34,9 +43,32 @@ pub enum Job {
         as_of: NaiveDate,
         index: Arc<Index>,
         order: Arc<Vec<CustomerId>>,
+        /// The segment figures `rfm:` and the like consult, when computed.
+        segments: Option<Arc<Lookup>>,
     },
     /// The customers in the trash, most recently trashed first.
     Trash { ticket: u64 },
+    /// The summary of `by` over `figures`, computing the figures first
+    /// when there are none (or they are out of date). `data` is the app's
+    /// change counter, handed back with the answer.
+    Segments {
+        ticket: u64,
+        data: u64,
+        by: By,
+        figures: Option<Arc<Lookup>>,
+        as_of: NaiveDate,
+        settings: Settings,
+    },
+    /// How customers moved from the snapshot of `day` to `figures`;
+    /// `now` is their codes, when already read for these figures.
+    Movement {
+        ticket: u64,
+        day: NaiveDate,
+        figures: Arc<Lookup>,
+        now: Option<Entries>,
+    },
+    /// Records every live customer's segments of `figures` (a write).
+    Snapshot { ticket: u64, figures: Arc<Lookup> },
 }
 
 impl Job {
@@ -45,8 +77,29 @@ impl Job {
             Job::Sort { .. } => 0,
             Job::SortedSearch { .. } => 1,
             Job::Trash { .. } => 2,
+            Job::Segments { .. } => 3,
+            Job::Movement { .. } => 4,
+            Job::Snapshot { .. } => 5,
         }
     }
+
+    /// Whether the segments thread runs it.
+    fn is_segments(&self) -> bool {
+        self.slot() >= 3
+    }
+}
+
+/// The movement since one snapshot, for the segmentations snapshots keep.
+#[derive(Clone)]
+pub struct Movement {
+    pub day: NaiveDate,
+    /// The figures it compares the snapshot with.
+    pub figures: Arc<Lookup>,
+    pub now: Entries,
+    /// Customers recorded in the snapshot.
+    pub then: usize,
+    /// For RFM, lifecycle and value: the moves, biggest first, stays last.
+    pub moves: Vec<(By, Vec<Move>)>,
 }
 
 /// A finished job. Errors are already worded for the status bar.
@@ -63,34 +116,63 @@ pub enum Done {
         ticket: u64,
         result: Result<Vec<Customer>, String>,
     },
+    Segments {
+        ticket: u64,
+        data: u64,
+        /// Boxed: a summary is large beside the other answers.
+        result: Result<(Arc<Lookup>, Box<Summary>), String>,
+    },
+    Movement {
+        ticket: u64,
+        result: Result<Movement, String>,
+    },
+    /// The day recorded and how many customers.
+    Snapshot {
+        ticket: u64,
+        result: Result<(NaiveDate, usize), String>,
+    },
 }
 
-/// The app's end of the worker thread. Dropping it ends the thread after
-/// its current job.
+/// The app's end of the worker threads. Dropping it ends the threads after
+/// their current jobs.
 pub struct Worker {
     jobs: Sender<Job>,
+    segment_jobs: Sender<Job>,
     done: Receiver<Done>,
 }
 
 impl Worker {
-    /// Starts the thread.
+    /// Starts the threads.
     pub fn spawn(store: Arc<Store>) -> Worker {
-        let (jobs, job_rx) = channel::<Job>();
         let (done_tx, done) = channel();
-        std::thread::Builder::new()
-            .name("rolo-tui-worker".into())
-            .spawn(move || run(&store, &job_rx, &done_tx))
-            .map_or_else(
-                |e| tracing::error!("cannot start the TUI worker: {e}"),
-                |_| (),
-            );
-        Worker { jobs, done }
+        let start = |name: &str| {
+            let (jobs, job_rx) = channel::<Job>();
+            let store = Arc::clone(&store);
+            let done_tx = done_tx.clone();
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || run(&store, &job_rx, &done_tx))
+                .map_or_else(
+                    |e| tracing::error!("cannot start the TUI worker {name}: {e}"),
+                    |_| (),
+                );
+            jobs
+        };
+        Worker {
+            jobs: start("rolo-tui-worker"),
+            segment_jobs: start("rolo-tui-segments"),
+            done,
+        }
     }
 
     /// Queues a job.
     pub fn send(&self, job: Job) {
         // A dead worker shows as an answer that never comes ("sorting…").
-        let _ = self.jobs.send(job);
+        let _ = if job.is_segments() {
+            self.segment_jobs.send(job)
+        } else {
+            self.jobs.send(job)
+        };
     }
 
     /// A finished job, if one is ready.
@@ -115,7 +197,7 @@ struct KeyCache {
 fn run(store: &Store, jobs: &Receiver<Job>, done: &Sender<Done>) {
     let mut cache: Option<KeyCache> = None;
     while let Ok(first) = jobs.recv() {
-        let mut latest: [Option<Job>; 3] = [None, None, None];
+        let mut latest: [Option<Job>; 6] = Default::default();
         let slot = first.slot();
         latest[slot] = Some(first);
         while let Ok(next) = jobs.try_recv() {
@@ -139,13 +221,41 @@ fn run(store: &Store, jobs: &Receiver<Job>, done: &Sender<Done>) {
                     as_of,
                     index,
                     order,
+                    segments,
                 } => Done::Searched {
                     ticket,
-                    result: sorted_search(store, &index, &query, as_of, &order),
+                    result: sorted_search(store, &index, &query, as_of, &order, segments),
                 },
                 Job::Trash { ticket } => Done::Trash {
                     ticket,
                     result: trash(store),
+                },
+                Job::Segments {
+                    ticket,
+                    data,
+                    by,
+                    figures,
+                    as_of,
+                    settings,
+                } => Done::Segments {
+                    ticket,
+                    data,
+                    result: summary(store, by, figures, as_of, settings),
+                },
+                Job::Movement {
+                    ticket,
+                    day,
+                    figures,
+                    now,
+                } => Done::Movement {
+                    ticket,
+                    result: movement(store, day, figures, now),
+                },
+                Job::Snapshot { ticket, figures } => Done::Snapshot {
+                    ticket,
+                    result: segments::take_snapshot(store, &figures.figures)
+                        .map(|n| (figures.figures.as_of, n))
+                        .map_err(|e| format!("recording the snapshot failed: {e}")),
                 },
             };
             if done.send(answer).is_err() {
@@ -187,9 +297,12 @@ fn sorted_search(
     query: &str,
     as_of: NaiveDate,
     order: &[CustomerId],
+    segments: Option<Arc<Lookup>>,
 ) -> Result<(usize, Vec<CustomerId>), String> {
     let q = parse(query).map_err(|e| e.to_string())?;
-    let ctx = EvalContext::new(as_of);
+    let ctx = segments
+        .as_deref()
+        .map_or_else(|| EvalContext::new(as_of), Lookup::context);
     let (results, _) = index
         .search(store, &q, &ctx, usize::MAX, None)
         .map_err(|e| format!("search failed: {e}"))?;
@@ -205,6 +318,54 @@ fn sorted_search(
     rest.sort_unstable();
     ids.extend(rest);
     Ok((results.total, ids))
+}
+
+/// The figures (computed when `figures` is `None`) and their summary by `by`.
+fn summary(
+    store: &Store,
+    by: By,
+    figures: Option<Arc<Lookup>>,
+    as_of: NaiveDate,
+    settings: Settings,
+) -> Result<(Arc<Lookup>, Box<Summary>), String> {
+    let lookup = match figures {
+        Some(l) => l,
+        None => Arc::new(
+            Lookup::load(store, as_of, settings)
+                .map_err(|e| format!("computing the segments failed: {e}"))?,
+        ),
+    };
+    let summary = segments::summarize(store, &lookup.figures, by)
+        .map_err(|e| format!("summarising by {} failed: {e}", by.as_str()))?;
+    Ok((lookup, Box::new(summary)))
+}
+
+fn movement(
+    store: &Store,
+    day: NaiveDate,
+    figures: Arc<Lookup>,
+    now: Option<Entries>,
+) -> Result<Movement, String> {
+    let fail = |e: crate::store::StoreError| format!("reading the snapshot of {day} failed: {e}");
+    let then = store
+        .snapshot(day)
+        .map_err(fail)?
+        .ok_or_else(|| format!("there is no snapshot of {day}"))?;
+    let now = match now {
+        Some(n) => n,
+        None => Arc::new(segments::snapshot_entries(store, &figures.figures).map_err(fail)?),
+    };
+    let moves = [By::Rfm, By::Lifecycle, By::Value]
+        .into_iter()
+        .map(|by| (by, segments::movement(by, &then, &now)))
+        .collect();
+    Ok(Movement {
+        day,
+        figures,
+        now,
+        then: then.len(),
+        moves,
+    })
 }
 
 fn trash(store: &Store) -> Result<Vec<Customer>, String> {

@@ -6,6 +6,7 @@ pub mod form;
 pub mod note_form;
 pub mod palette;
 pub mod placeholder;
+pub mod segments;
 pub mod tag_picker;
 pub mod tags;
 pub mod trash;
