@@ -70,7 +70,7 @@ impl Drop for Tmux {
 }
 
 #[test]
-fn open_search_view_edit_trash_restore_note_sort_undo_and_quit_in_a_real_terminal() {
+fn open_search_view_edit_trash_restore_note_sort_segments_undo_and_quit_in_a_real_terminal() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("db");
     let csv = tmp.path().join("c.csv");
@@ -79,19 +79,29 @@ fn open_search_view_edit_trash_restore_note_sort_undo_and_quit_in_a_real_termina
         "ext_id,name,phone,email,city,注册日期\nC1,张伟,13800138000,zw@example.cn,上海,2024-01-01\nC2,Ann Lee,+14155550100,ann@example.com,SF,2024-01-02\nC3,Evil\u{1b}]0;pwned\u{7},13700137000,e@example.com,Paris,2024-01-03\n",
     )
     .unwrap();
-    let import = Command::new(env!("CARGO_BIN_EXE_rolo"))
-        .args(["import", "customers"])
-        .arg(&csv)
-        .arg("--db")
-        .arg(&db)
-        .env_remove("ROLO_DB")
-        .output()
-        .unwrap();
-    assert!(
-        import.status.success(),
-        "{}",
-        String::from_utf8_lossy(&import.stderr)
-    );
+    // One order, ten days ago: 张伟 is the one RFM "New Customer".
+    let orders = tmp.path().join("o.csv");
+    let day = chrono::Utc::now().date_naive() - chrono::Duration::days(10);
+    std::fs::write(
+        &orders,
+        format!("order_id,customer,order_date,amount\nO1,C1,{day},99.00\n"),
+    )
+    .unwrap();
+    for (kind, file) in [("customers", &csv), ("orders", &orders)] {
+        let import = Command::new(env!("CARGO_BIN_EXE_rolo"))
+            .args(["import", kind])
+            .arg(file)
+            .arg("--db")
+            .arg(&db)
+            .env_remove("ROLO_DB")
+            .output()
+            .unwrap();
+        assert!(
+            import.status.success(),
+            "{}",
+            String::from_utf8_lossy(&import.stderr)
+        );
+    }
 
     let tmux = Tmux {
         socket: format!("rolo-test-{}", std::process::id()),
@@ -198,6 +208,28 @@ fn open_search_view_edit_trash_restore_note_sort_undo_and_quit_in_a_real_termina
     tmux.wait_for(":sort spend");
     tmux.keys(&["Enter"]);
     tmux.wait_for("by spend ↓   ");
+
+    // The Segments pane computes in the background, then Enter on a row
+    // shows that segment's customers.
+    tmux.keys(&["4"]);
+    let s = tmux.wait_for("days since the last order");
+    let row = s
+        .lines()
+        .find(|l| l.contains("New Customers"))
+        .unwrap_or_default();
+    assert!(
+        row.split_whitespace().nth(2) == Some("1"),
+        "one New Customer: {s}"
+    );
+    assert!(s.contains("No Orders"), "{s}");
+    tmux.keys(&["j", "j", "j", "Enter"]);
+    let s = tmux.wait_for("/rfm:new_customers");
+    let s = if s.contains("1 match ") {
+        s
+    } else {
+        tmux.wait_for("1 match ")
+    };
+    assert!(s.contains("张伟") && !s.contains("Ann Lee"), "{s}");
     tmux.keys(&["q"]);
     let s = tmux.wait_for("ROLO-EXITED 0");
     assert!(
