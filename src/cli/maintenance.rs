@@ -47,7 +47,7 @@ pub fn history(ctx: &Ctx, id: u64) -> Result<()> {
         })).collect::<Vec<_>>(),
     }))?;
     ctx.out
-        .line(&format!("history of {} ({})", id, printable(&c.name)))?;
+        .line(&format!("history of {} ({})", id, printable(&c.display_name())))?;
     if events.is_empty() {
         ctx.out
             .line("  no recorded changes (imports are listed by `rolo import list`)")?;

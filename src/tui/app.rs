@@ -19,7 +19,7 @@ use super::scope::Scope;
 use super::sort::Sort;
 use super::tag_picker::{PickOutcome, PickTag, TagPicker};
 use super::tags::TagsView;
-use super::text::thousands;
+use super::text::{display_name, thousands};
 use super::trash::TrashView;
 use super::worker::{Done, Job, Worker};
 use crate::model::{Customer, CustomerId, Stats};
@@ -715,7 +715,7 @@ impl App {
                 if let Some(id) = self.current_id() {
                     match self.store.customer(id) {
                         Ok(Some(c)) => {
-                            self.note_form = Some(NoteForm::new(id, &c.name));
+                            self.note_form = Some(NoteForm::new(id, &display_name(&c, self.masked)));
                             self.mode = Mode::Note;
                         }
                         Ok(None) => self.status = Some(format!("customer {id} is gone")),
@@ -980,7 +980,7 @@ impl App {
     /// A customer's name for a status message (the id if it cannot be read).
     fn name_of(&self, id: CustomerId) -> String {
         match self.store.customer(id) {
-            Ok(Some(c)) if !c.name.is_empty() => c.name,
+            Ok(Some(c)) => display_name(&c, self.masked),
             _ => format!("customer {id}"),
         }
     }
@@ -1300,11 +1300,11 @@ impl App {
                     Some(id) => self
                         .store
                         .update_customer(&record)
-                        .map(|_| (id, format!("saved {} (u undoes)", record.name))),
+                        .map(|_| (id, format!("saved {} (u undoes)", display_name(&record, self.masked)))),
                     None => self
                         .store
                         .create_customer(&record)
-                        .map(|id| (id, format!("created {} as {id} (u undoes)", record.name))),
+                        .map(|id| (id, format!("created {} as {id} (u undoes)", display_name(&record, self.masked)))),
                 };
                 match saved {
                     Ok((id, msg)) => {
