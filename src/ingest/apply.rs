@@ -445,7 +445,10 @@ pub(super) fn add_line(
         (Some(a), Some(b)) => a.checked_add(b),
         _ => None,
     };
-    let channel = order.channel.clone().filter(|c| line.channel.as_ref() == Some(c));
+    let channel = order
+        .channel
+        .clone()
+        .filter(|c| line.channel.as_ref() == Some(c));
     let attrs = order
         .attrs
         .iter()
@@ -504,11 +507,19 @@ mod tests {
     #[test]
     fn lines_add_up_and_keep_what_they_agree_on() {
         let mut warnings = Vec::new();
-        let a = line(2, 1530, Some(6), &[("Country", "UK"), ("StockCode", "85048")]);
+        let a = line(
+            2,
+            1530,
+            Some(6),
+            &[("Country", "UK"), ("StockCode", "85048")],
+        );
         let b = line(1, -85, None, &[("Country", "UK"), ("StockCode", "22087")]);
         let sum = add_line(&a, b, &mut warnings).unwrap();
         assert_eq!(sum.amount_minor, 1445);
-        assert_eq!(sum.quantity, None, "an unknown line quantity makes the total unknown");
+        assert_eq!(
+            sum.quantity, None,
+            "an unknown line quantity makes the total unknown"
+        );
         assert_eq!(sum.date, NaiveDate::from_ymd_opt(2009, 12, 1).unwrap());
         assert_eq!(sum.attrs, [("Country".to_owned(), "UK".to_owned())]);
         assert_eq!(sum.channel.as_deref(), Some("store"));
@@ -539,15 +550,25 @@ mod tests {
                 .as_deref(),
             Some("GBP")
         );
-        let err = add_line(&line(1, i64::MAX, None, &[]), line(1, 1, None, &[]), &mut Vec::new())
-            .unwrap_err();
+        let err = add_line(
+            &line(1, i64::MAX, None, &[]),
+            line(1, 1, None, &[]),
+            &mut Vec::new(),
+        )
+        .unwrap_err();
         assert!(err.contains("overflows"), "{err}");
     }
 
     #[test]
     fn run_keys_differ_for_different_ids() {
-        assert_eq!(ImportRun::order_key("489434"), ImportRun::order_key("489434"));
-        assert_ne!(ImportRun::order_key("489434"), ImportRun::order_key("C489434"));
+        assert_eq!(
+            ImportRun::order_key("489434"),
+            ImportRun::order_key("489434")
+        );
+        assert_ne!(
+            ImportRun::order_key("489434"),
+            ImportRun::order_key("C489434")
+        );
         assert_ne!(ImportRun::order_key(""), ImportRun::order_key(" "));
     }
 

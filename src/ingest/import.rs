@@ -554,8 +554,14 @@ mod tests {
         fn import(&self, name: &str, text: &str, opts: &ImportOptions) -> ImportReport {
             let path = self.dir.path().join(name);
             std::fs::write(&path, text).unwrap();
-            let r = import_file(&self.store, &path, opts, &mut |_, _| {}, &AtomicBool::new(false))
-                .unwrap();
+            let r = import_file(
+                &self.store,
+                &path,
+                opts,
+                &mut |_, _| {},
+                &AtomicBool::new(false),
+            )
+            .unwrap();
             assert_eq!(r.read, r.inserted + r.updated + r.rejected, "{r:?}");
             r
         }
@@ -568,7 +574,10 @@ mod tests {
         }
 
         fn customers(&self) -> Vec<Customer> {
-            self.store.all_customers().collect::<Result<_, _>>().unwrap()
+            self.store
+                .all_customers()
+                .collect::<Result<_, _>>()
+                .unwrap()
         }
 
         /// Every customer with its orders and figures.
@@ -703,9 +712,15 @@ C489449,85206A,CREAM FELT EASTER EGG BASKET,-6,2009-12-01 10:33:00,1.65,16321,Au
             &orders_opts(2),
         );
         assert_eq!((r.inserted, r.updated, r.rejected), (1, 1, 2), "{r:?}");
-        assert_eq!(r.customers_created, 1, "C2 is not created for a rejected line");
+        assert_eq!(
+            r.customers_created, 1,
+            "C2 is not created for a rejected line"
+        );
         let o1 = &d.orders()["O1"];
-        assert_eq!((o1.amount_minor, o1.currency.as_deref()), (1300, Some("GBP")));
+        assert_eq!(
+            (o1.amount_minor, o1.currency.as_deref()),
+            (1300, Some("GBP"))
+        );
         let reasons = std::fs::read_to_string(d.dir.path().join("o.rejects.csv")).unwrap();
         assert!(reasons.contains("this line names a customer"), "{reasons}");
         assert!(reasons.contains("this line is in EUR"), "{reasons}");
@@ -723,7 +738,10 @@ C489449,85206A,CREAM FELT EASTER EGG BASKET,-6,2009-12-01 10:33:00,1.65,16321,Au
         );
         assert_eq!((r.rejected, r.customers_created), (1, 0), "{r:?}");
         let reasons = std::fs::read_to_string(d.dir.path().join("o.rejects.csv")).unwrap();
-        assert!(reasons.contains("no such customer: customer 'C1'"), "{reasons}");
+        assert!(
+            reasons.contains("no such customer: customer 'C1'"),
+            "{reasons}"
+        );
         let r = d.import(
             "n.csv",
             "customer,at,text\nC1,2024-01-05 10:00,called\n",
@@ -748,11 +766,21 @@ C489449,85206A,CREAM FELT EASTER EGG BASKET,-6,2009-12-01 10:33:00,1.65,16321,Au
              O7,X9,,+86 139 0013 9000,2024-01-06,5.00\n",
             &orders_opts(5000),
         );
-        assert_eq!((r.inserted, r.rejected, r.customers_created), (5, 2, 4), "{r:?}");
+        assert_eq!(
+            (r.inserted, r.rejected, r.customers_created),
+            (5, 2, 4),
+            "{r:?}"
+        );
         let cs = d.customers();
         let emails: Vec<&[String]> = cs.iter().map(|c| c.emails.as_slice()).collect();
-        assert!(emails.contains(&&["bob@example.com".to_owned()][..]), "{cs:?}");
-        assert!(emails.contains(&&["ann@example.com".to_owned()][..]), "{cs:?}");
+        assert!(
+            emails.contains(&&["bob@example.com".to_owned()][..]),
+            "{cs:?}"
+        );
+        assert!(
+            emails.contains(&&["ann@example.com".to_owned()][..]),
+            "{cs:?}"
+        );
         let x9 = d.customer_by_ext("X9");
         assert_eq!(x9.phones, ["+8613900139000"]);
         assert_eq!(x9.display_name(), "X9");
@@ -760,8 +788,14 @@ C489449,85206A,CREAM FELT EASTER EGG BASKET,-6,2009-12-01 10:33:00,1.65,16321,Au
         assert_eq!(bob.len(), 1);
         assert_eq!(d.store.orders_of(bob[0]).unwrap().len(), 2);
         let reasons = std::fs::read_to_string(d.dir.path().join("o.rejects.csv")).unwrap();
-        assert!(reasons.contains("customer email 'not-an-email' cannot create one"), "{reasons}");
-        assert!(reasons.contains("customer phone '12' cannot create one"), "{reasons}");
+        assert!(
+            reasons.contains("customer email 'not-an-email' cannot create one"),
+            "{reasons}"
+        );
+        assert!(
+            reasons.contains("customer phone '12' cannot create one"),
+            "{reasons}"
+        );
     }
 
     #[test]

@@ -306,10 +306,7 @@ fn prepare_order(
                 }
             };
             unit.checked_mul(n).ok_or_else(|| {
-                format!(
-                    "unit price '{}' x quantity {n} is too large",
-                    preview(text)
-                )
+                format!("unit price '{}' x quantity {n} is too large", preview(text))
             })?
         }
         (None, None) => return Err("no amount and no unit price".to_owned()),
@@ -509,7 +506,14 @@ mod tests {
         for (qty, price, want, want_qty) in cases {
             let (order, warnings) = order_row(
                 RETAIL,
-                &["489434", "85048", qty, "2009-12-01 07:45:00", price, "13085"],
+                &[
+                    "489434",
+                    "85048",
+                    qty,
+                    "2009-12-01 07:45:00",
+                    price,
+                    "13085",
+                ],
             );
             let order = order.unwrap_or_else(|e| panic!("{qty} x {price}: {e}"));
             assert_eq!(order.amount_minor, *want, "{qty} x {price}");
@@ -524,7 +528,14 @@ mod tests {
     fn negative_quantity_makes_a_negative_amount_with_a_warning() {
         let (order, warnings) = order_row(
             RETAIL,
-            &["C489449", "22087", "-12", "2009-12-01 10:33:00", "0.85", "16321"],
+            &[
+                "C489449",
+                "22087",
+                "-12",
+                "2009-12-01 10:33:00",
+                "0.85",
+                "16321",
+            ],
         );
         let order = order.unwrap();
         assert_eq!(order.amount_minor, -1020);
@@ -536,11 +547,16 @@ mod tests {
 
     #[test]
     fn amount_wins_over_unit_price_and_negative_quantity_is_not_stored() {
-        let headers = &["order_id", "customer", "date", "amount", "unit_price", "qty"];
-        let (order, warnings) = order_row(
-            headers,
-            &["O1", "C1", "2024-01-01", "9.99", "5.00", "-2"],
-        );
+        let headers = &[
+            "order_id",
+            "customer",
+            "date",
+            "amount",
+            "unit_price",
+            "qty",
+        ];
+        let (order, warnings) =
+            order_row(headers, &["O1", "C1", "2024-01-01", "9.99", "5.00", "-2"]);
         let order = order.unwrap();
         assert_eq!(order.amount_minor, 999);
         assert_eq!(order.quantity, None);
@@ -564,10 +580,7 @@ mod tests {
             ("9223372036854775807", "1.00", "too large"),
         ];
         for (qty, price, why) in cases {
-            let (order, _) = order_row(
-                RETAIL,
-                &["1", "S", qty, "2024-01-01", price, "C1"],
-            );
+            let (order, _) = order_row(RETAIL, &["1", "S", qty, "2024-01-01", price, "C1"]);
             let err = order.expect_err(qty);
             assert!(err.contains(why), "{qty} x {price}: {err}");
         }

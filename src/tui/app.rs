@@ -715,7 +715,8 @@ impl App {
                 if let Some(id) = self.current_id() {
                     match self.store.customer(id) {
                         Ok(Some(c)) => {
-                            self.note_form = Some(NoteForm::new(id, &display_name(&c, self.masked)));
+                            self.note_form =
+                                Some(NoteForm::new(id, &display_name(&c, self.masked)));
                             self.mode = Mode::Note;
                         }
                         Ok(None) => self.status = Some(format!("customer {id} is gone")),
@@ -1297,14 +1298,21 @@ impl App {
                 };
                 let saved = match form.id {
                     Some(id) if record == base => Ok((id, "nothing changed".to_owned())),
-                    Some(id) => self
-                        .store
-                        .update_customer(&record)
-                        .map(|_| (id, format!("saved {} (u undoes)", display_name(&record, self.masked)))),
-                    None => self
-                        .store
-                        .create_customer(&record)
-                        .map(|id| (id, format!("created {} as {id} (u undoes)", display_name(&record, self.masked)))),
+                    Some(id) => self.store.update_customer(&record).map(|_| {
+                        (
+                            id,
+                            format!("saved {} (u undoes)", display_name(&record, self.masked)),
+                        )
+                    }),
+                    None => self.store.create_customer(&record).map(|id| {
+                        (
+                            id,
+                            format!(
+                                "created {} as {id} (u undoes)",
+                                display_name(&record, self.masked)
+                            ),
+                        )
+                    }),
                 };
                 match saved {
                     Ok((id, msg)) => {

@@ -37,7 +37,9 @@ fn cells(row: &Row, masked: bool, w: [usize; 5]) -> Vec<String> {
     let (phone, email) = contact(c, masked);
     let mut out = vec![
         fit(&display_name(c, masked), w[0]),
-        fit(&phone, w[1]), fit(&email, w[2])];
+        fit(&phone, w[1]),
+        fit(&email, w[2]),
+    ];
     if w[3] > 0 {
         out.push(fit(c.city.as_deref().unwrap_or(""), w[3]));
         out.push(fit(c.company.as_deref().unwrap_or(""), w[4]));
