@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::io::Write;
 
 use crate::model::{Customer, Field, Stats};
+use crate::segments::{Derived, RfmSegment};
 
 /// Neutralises a CSV cell that would start a formula (`=`, `+`, `-`, `@`, tab, CR).
 pub fn neutralize(cell: &str) -> Cow<'_, str> {
@@ -42,6 +43,15 @@ pub fn columns() -> Vec<&'static str> {
         "spend",
         "first_order",
         "last_order",
+        "recency_days",
+        "frequency",
+        "monetary",
+        "r",
+        "f",
+        "m",
+        "rfm_segment",
+        "lifecycle",
+        "value_tier",
         "attributes",
         "invalid",
     ]);
@@ -57,8 +67,35 @@ fn pairs_json(pairs: &[(String, String)]) -> Value {
     )
 }
 
+/// The segment columns of one customer, as (name, JSON value) in
+/// [`columns`] order: figures as of the computation's date.
+fn segment_cells(d: &Derived) -> [(&'static str, Value); 9] {
+    let score = |i: usize| d.scores.map_or(Value::Null, |s| json!(s[i]));
+    [
+        ("recency_days", json!(d.recency_days)),
+        ("frequency", json!(d.frequency)),
+        ("monetary", json!(d.monetary())),
+        ("r", score(0)),
+        ("f", score(1)),
+        ("m", score(2)),
+        ("rfm_segment", json!(d.rfm.map(RfmSegment::name))),
+        ("lifecycle", json!(d.lifecycle.slug())),
+        ("value_tier", json!(d.value.slug())),
+    ]
+}
+
+/// A JSON scalar as a CSV cell (null is empty).
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) if n.is_f64() => format!("{:.2}", n.as_f64().unwrap_or_default()),
+        other => other.to_string(),
+    }
+}
+
 /// One customer's export row, aligned with [`columns`] (not yet neutralised).
-pub fn row(c: &Customer, s: &Stats) -> Vec<String> {
+pub fn row(c: &Customer, s: &Stats, d: &Derived) -> Vec<String> {
     let mut out = vec![c.id.to_string()];
     out.extend(Field::ALL.iter().map(|f| c.value(*f).unwrap_or_default()));
     out.push(c.tags.join("; "));
@@ -67,6 +104,7 @@ pub fn row(c: &Customer, s: &Stats) -> Vec<String> {
     out.push(format!("{:.2}", s.spend()));
     out.push(s.first_order.map(|d| d.to_string()).unwrap_or_default());
     out.push(s.last_order.map(|d| d.to_string()).unwrap_or_default());
+    out.extend(segment_cells(d).iter().map(|(_, v)| cell(v)));
     out.push(if c.attrs.is_empty() {
         String::new()
     } else {
@@ -81,7 +119,7 @@ pub fn row(c: &Customer, s: &Stats) -> Vec<String> {
 }
 
 /// One customer as a JSON object (lists stay lists; figures are numbers).
-pub fn to_json(c: &Customer, s: &Stats) -> Value {
+pub fn to_json(c: &Customer, s: &Stats, d: &Derived) -> Value {
     let mut m = serde_json::Map::new();
     m.insert("id".into(), json!(c.id.0));
     for f in Field::ALL {
@@ -104,6 +142,9 @@ pub fn to_json(c: &Customer, s: &Stats) -> Value {
         "last_order".into(),
         json!(s.last_order.map(|d| d.to_string())),
     );
+    for (name, v) in segment_cells(d) {
+        m.insert(name.into(), v);
+    }
     m.insert("attributes".into(), pairs_json(&c.attrs));
     m.insert("invalid".into(), pairs_json(&c.invalid));
     Value::Object(m)
@@ -121,8 +162,8 @@ impl<W: Write> CsvExport<W> {
         Ok(CsvExport { w })
     }
 
-    pub fn write(&mut self, c: &Customer, s: &Stats) -> csv::Result<()> {
-        let cells = row(c, s);
+    pub fn write(&mut self, c: &Customer, s: &Stats, d: &Derived) -> csv::Result<()> {
+        let cells = row(c, s, d);
         self.w
             .write_record(cells.iter().map(|c| neutralize(c).into_owned()))
     }
@@ -159,6 +200,14 @@ mod tests {
     #[test]
     fn row_matches_columns() {
         let c = Customer::default();
-        assert_eq!(row(&c, &Stats::default()).len(), columns().len());
+        assert_eq!(
+            row(&c, &Stats::default(), &Derived::NONE).len(),
+            columns().len()
+        );
+        let keys: Vec<String> = match to_json(&c, &Stats::default(), &Derived::NONE) {
+            Value::Object(m) => m.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        assert_eq!(keys, columns());
     }
 }

@@ -10,6 +10,7 @@ pub mod export;
 pub mod ingest;
 pub mod model;
 pub mod search;
+pub mod segments;
 pub mod store;
 pub mod synth;
 pub mod tui;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use super::{Ctx, user_error};
 use crate::export::{CsvExport, to_json};
 use crate::search::engine::Index;
-use crate::search::{EvalContext, NoSegments, parse};
+use crate::search::parse;
 
 #[derive(Debug, Subcommand)]
 pub enum ExportCmd {
@@ -46,14 +46,14 @@ pub fn run(ctx: &Ctx, cmd: ExportCmd) -> Result<()> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
+    // Export always carries the segment figures, so compute them once.
+    let settings = crate::segments::Settings::load().map_err(user_error)?;
+    let lookup = crate::segments::Lookup::load(&store, ctx.today(), settings)?;
     let ids: Option<Vec<u64>> = if query.is_all() {
         None
     } else {
         let index = Index::load(&store)?;
-        let ectx = EvalContext {
-            as_of: ctx.today(),
-            segments: &NoSegments,
-        };
+        let ectx = lookup.context();
         let (results, _) = index.search(&store, &query, &ectx, usize::MAX, None)?;
         let mut ids: Vec<u64> = results.hits.iter().map(|h| h.id.0).collect();
         ids.sort_unstable();
@@ -73,7 +73,7 @@ pub fn run(ctx: &Ctx, cmd: ExportCmd) -> Result<()> {
             let mut w = CsvExport::new(sink)?;
             for c in customers {
                 let c = c?;
-                w.write(&c, &store.stats(c.id)?)?;
+                w.write(&c, &store.stats(c.id)?, &lookup.figures.get(c.id))?;
                 count += 1;
             }
             w.finish()?;
@@ -86,7 +86,8 @@ pub fn run(ctx: &Ctx, cmd: ExportCmd) -> Result<()> {
                 if count > 0 {
                     sink.write_all(b",\n")?;
                 }
-                serde_json::to_writer(&mut sink, &to_json(&c, &store.stats(c.id)?))?;
+                let d = lookup.figures.get(c.id);
+                serde_json::to_writer(&mut sink, &to_json(&c, &store.stats(c.id)?, &d))?;
                 count += 1;
             }
             sink.write_all(b"]\n")?;

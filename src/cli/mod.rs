@@ -8,6 +8,7 @@ mod import;
 mod maintenance;
 mod output;
 mod search;
+mod segments;
 mod synth;
 mod tag;
 mod trash;
@@ -66,6 +67,9 @@ pub enum Command {
     /// Tag customers by hand or by rule; list, rename, merge and delete tags
     #[command(subcommand)]
     Tag(tag::TagCmd),
+    /// Summaries by RFM segment, lifecycle, value tier, region, city or
+    /// saved segment; save segments; snapshots and movement
+    Segments(segments::SegmentsArgs),
     /// Show the change history of a customer
     History {
         /// The customer id
@@ -227,6 +231,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Export(cmd)) => export::run(&ctx, cmd),
         Some(Command::Search(args)) => search::run(&ctx, args),
         Some(Command::Tag(cmd)) => tag::run(&ctx, cmd),
+        Some(Command::Segments(args)) => segments::run(&ctx, args),
         Some(Command::History { id }) => maintenance::history(&ctx, id),
         Some(Command::Trash(cmd)) => trash::run(&ctx, cmd),
         Some(Command::Reindex) => maintenance::reindex(&ctx),
@@ -234,9 +239,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Check { repair }) => maintenance::check(&ctx, repair),
         Some(Command::Other(args)) => {
             let name = args.first().map(String::as_str).unwrap_or("");
-            const PLANNED: [&str; 8] = [
-                "dedup", "segments", "clv", "quality", "erase", "compact", "backup", "restore",
-            ];
+            const PLANNED: [&str; 6] = ["dedup", "clv", "quality", "erase", "backup", "restore"];
             if PLANNED.contains(&name) {
                 Err(user_error(format!(
                     "`rolo {name}` is planned but not in this build yet; see docs/user-guide.md"

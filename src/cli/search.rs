@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{Ctx, user_error};
 use crate::search::engine::Index;
-use crate::search::{EvalContext, NoSegments, parse};
+use crate::search::parse;
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
@@ -22,10 +22,8 @@ pub fn run(ctx: &Ctx, a: SearchArgs) -> Result<()> {
     let query = parse(&a.query).map_err(|e| user_error(format!("query: {e}")))?;
     let store = ctx.open()?;
     let index = Index::load(&store)?;
-    let ectx = EvalContext {
-        as_of: ctx.today(),
-        segments: &NoSegments,
-    };
+    let lookup = super::tag::lookup_for(ctx, &store, &query)?;
+    let ectx = lookup.context();
     let (results, _) = index.search(&store, &query, &ectx, a.limit, None)?;
     let mut hits = Vec::with_capacity(results.hits.len());
     for h in &results.hits {

@@ -10,7 +10,8 @@ use super::{Ctx, user_error};
 use crate::model::CustomerId;
 use crate::model::display::printable;
 use crate::search::rules::{self, RuleError};
-use crate::search::{EvalContext, parse};
+use crate::search::{EvalContext, Query, parse};
+use crate::segments::{Lookup, Settings};
 use crate::store::{Store, TagOutcome};
 
 #[derive(Debug, Subcommand)]
@@ -78,12 +79,19 @@ fn eval_ctx(ctx: &Ctx) -> EvalContext<'static> {
     EvalContext::new(ctx.today())
 }
 
+/// What evaluating `q` needs: the segment figures when it has segment terms.
+pub(super) fn lookup_for(ctx: &Ctx, store: &Store, q: &Query) -> Result<Lookup> {
+    let settings = Settings::load().map_err(user_error)?;
+    Ok(Lookup::for_query(store, q, ctx.today(), settings)?)
+}
+
 /// The customers a target names: a query's matches, or ids that must exist.
 fn targets(ctx: &Ctx, store: &Store, t: &Target) -> Result<Vec<CustomerId>> {
     match &t.query {
         Some(q) => {
             let q = parse(q).map_err(|e| user_error(format!("query: {e}")))?;
-            Ok(rules::members(store, &q, &eval_ctx(ctx))?)
+            let lookup = lookup_for(ctx, store, &q)?;
+            Ok(rules::members(store, &q, &lookup.context())?)
         }
         None => {
             let mut ids = Vec::with_capacity(t.id.len());
@@ -212,7 +220,9 @@ fn list(ctx: &Ctx, store: &Store) -> Result<()> {
 fn rule(ctx: &Ctx, store: &Store, cmd: RuleCmd) -> Result<()> {
     match cmd {
         RuleCmd::Set { tag, query } => {
-            let p = rules::preview(store, &tag, &query, &eval_ctx(ctx)).map_err(|e| match e {
+            let q = parse(&query).map_err(|e| user_error(format!("rule query: {e}")))?;
+            let lookup = lookup_for(ctx, store, &q)?;
+            let p = rules::preview(store, &tag, &query, &lookup.context()).map_err(|e| match e {
                 RuleError::Parse(e) => user_error(format!("rule query: {e}")),
                 RuleError::Store(e) => e.into(),
             })?;

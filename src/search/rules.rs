@@ -14,7 +14,8 @@
 //! `last_order<90d`). One pass costs a scan of the customers, about the
 //! cost of an export.
 
-use crate::model::{Customer, CustomerId, Stats, days};
+use crate::model::{CustomerId, days};
+use crate::segments;
 use crate::store::{Result, SearchChunk, Store, TagOutcome};
 
 use super::{EvalContext, ParseError, Query, matches, parse};
@@ -120,28 +121,8 @@ pub fn members(store: &Store, q: &Query, ctx: &EvalContext) -> Result<Vec<Custom
     } else {
         None
     };
-    let mut stats = store.all_stats().peekable();
-    for c in store.customers() {
-        let c: Customer = c?;
-        let mut mine: Option<Stats> = None;
-        while let Some(next) = stats.peek() {
-            match next {
-                Ok((id, _)) if *id < c.id => {
-                    stats.next();
-                }
-                Ok((id, s)) if *id == c.id => {
-                    mine = Some(*s);
-                    stats.next();
-                    break;
-                }
-                Ok(_) => break,
-                Err(_) => {
-                    if let Some(Err(e)) = stats.next() {
-                        return Err(e);
-                    }
-                }
-            }
-        }
+    for item in store.live_with_stats() {
+        let (c, mine) = item?;
         let hay = match hays.as_mut() {
             Some(h) => h.get(c.id.0),
             None => "",
@@ -184,17 +165,33 @@ pub fn set_rule(store: &Store, p: &RulePreview) -> Result<TagOutcome> {
 /// unit). A stored rule that no longer parses is left as it is and named
 /// in the returned list.
 pub fn refresh(store: &Store, ctx: &EvalContext) -> Result<(TagOutcome, Vec<String>)> {
-    let mut updates = Vec::new();
+    let mut parsed = Vec::new();
     let mut broken = Vec::new();
     for info in store.tag_rules()? {
         let Some(rule) = &info.rule else { continue };
         match parse(rule) {
-            Ok(q) => updates.push((info.name.clone(), members(store, &q, ctx)?)),
+            Ok(q) => parsed.push((info.name.clone(), q)),
             Err(e) => {
                 tracing::warn!("rule of tag {} does not parse: {e}", info.name);
                 broken.push(info.name.clone());
             }
         }
+    }
+    // Rules with segment terms see the segment figures as of the same day.
+    let lookup = if parsed.iter().any(|(_, q)| segments::needs_figures(q)) {
+        let settings = segments::Settings::load().unwrap_or_else(|e| {
+            tracing::warn!("segment settings: {e}; using the defaults");
+            segments::Settings::default()
+        });
+        Some(segments::Lookup::load(store, ctx.as_of, settings)?)
+    } else {
+        None
+    };
+    let seg_ctx = lookup.as_ref().map(segments::Lookup::context);
+    let ctx = seg_ctx.as_ref().unwrap_or(ctx);
+    let mut updates = Vec::new();
+    for (name, q) in parsed {
+        updates.push((name, members(store, &q, ctx)?));
     }
     let out = store.refresh_rule_tags(&updates, days::from_date(ctx.as_of))?;
     Ok((out, broken))

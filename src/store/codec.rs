@@ -147,6 +147,8 @@ record!(super::orders::OrderBook, b'B', "order book", 1);
 record!(super::orders::OrderIdChunk, b'J', "order-id chunk", 1);
 record!(crate::model::TagInfo, b'T', "tag info", 1);
 record!(super::tags::TagChange, b'X', "tag change", 1);
+record!(super::segments::SavedSegment, b'V', "saved segment", 1);
+record!(super::segments::SnapshotChunk, b'W', "segment snapshot", 1);
 
 #[cfg(test)]
 mod tests {

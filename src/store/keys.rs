@@ -22,6 +22,8 @@
 //! | `u` | import id, batch | undo batch |
 //! | `g` | chunk number | search chunk |
 //! | `h` | customer id, audit seq | (empty): the customer's history |
+//! | `v` | segment name | saved segment: its query |
+//! | `S` | day, chunk number | segment snapshot: each customer's segments that day |
 
 use crate::model::CustomerId;
 
@@ -43,6 +45,8 @@ pub const UNDO: u8 = b'u';
 pub const SEARCH: u8 = b'g';
 pub const HISTORY: u8 = b'h';
 pub const IDENTITY: u8 = b'k';
+pub const SAVED_SEGMENT: u8 = b'v';
+pub const SNAPSHOT: u8 = b'S';
 
 /// The prefixes of the derived keys (rebuilt by `reindex`). `x`, `e` and `p`
 /// were format 1's identity indexes; reindex drops any left over, and the
@@ -123,6 +127,30 @@ pub fn tag_info(name: &str) -> Vec<u8> {
     prefixed(TAG_INFO, name.as_bytes())
 }
 
+/// The key of a saved segment.
+pub fn saved_segment(name: &str) -> Vec<u8> {
+    prefixed(SAVED_SEGMENT, name.as_bytes())
+}
+
+/// The prefix of one day's segment snapshot (days since 1970, offset so
+/// that byte order is date order).
+pub fn snapshot_day(day: i32) -> Vec<u8> {
+    prefixed(SNAPSHOT, &((day as u32) ^ 0x8000_0000).to_be_bytes())
+}
+
+/// The day of a snapshot key.
+pub fn snapshot_day_of(key: &[u8]) -> Option<i32> {
+    let bytes: [u8; 4] = key.get(1..5)?.try_into().ok()?;
+    Some((u32::from_be_bytes(bytes) ^ 0x8000_0000) as i32)
+}
+
+/// One chunk of a day's snapshot.
+pub fn snapshot_chunk(day: i32, chunk: u32) -> Vec<u8> {
+    let mut k = snapshot_day(day);
+    k.extend_from_slice(&chunk.to_be_bytes());
+    k
+}
+
 pub fn undo(import: u64, batch: u64) -> Vec<u8> {
     let mut k = id_key(UNDO, import);
     k.extend_from_slice(&batch.to_be_bytes());
@@ -132,6 +160,17 @@ pub fn undo(import: u64, batch: u64) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshot_keys_sort_by_day_and_round_trip() {
+        let days = [-800, -1, 0, 1, 20_000];
+        for w in days.windows(2) {
+            assert!(snapshot_chunk(w[0], u32::MAX) < snapshot_chunk(w[1], 0));
+        }
+        for d in days {
+            assert_eq!(snapshot_day_of(&snapshot_chunk(d, 7)), Some(d));
+        }
+    }
 
     #[test]
     fn multimap_keys_round_trip_ids() {

@@ -20,6 +20,7 @@ mod orders;
 mod read;
 mod revert;
 mod search_chunk;
+mod segments;
 mod tags;
 mod unit;
 
@@ -33,6 +34,7 @@ pub use open::{DEFAULT_CACHE_BYTES, IMPORT_CACHE_BYTES, OpenOptions};
 pub use orders::{OrderBook, OrderIdChunk};
 pub use revert::RevertSummary;
 pub use search_chunk::{CHUNK_IDS, SearchChunk, chunk_of};
+pub use segments::{SavedSegment, SnapshotChunk};
 pub use tags::{RULE_REFRESH_OP, TagChange, TagOutcome, TagSummary};
 pub use unit::Unit;
 
@@ -137,4 +139,13 @@ impl Drop for Store {
             tracing::error!("flush on close failed: {e}");
         }
     }
+}
+
+/// A fresh store in a temporary folder (kept alive by the returned guard).
+#[cfg(test)]
+pub(crate) fn test_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let store = Store::open(&dir.path().join("db"), &OpenOptions::default())
+        .unwrap_or_else(|e| panic!("open: {e}"));
+    (dir, store)
 }

@@ -62,6 +62,72 @@ impl Store {
             .filter(|r| r.as_ref().map_or(true, Customer::is_live))
     }
 
+    /// The live customers with their order figures (`None`: no orders), in
+    /// id order: one sequential scan of each prefix, merged by id.
+    pub fn live_with_stats(
+        &self,
+    ) -> impl Iterator<Item = Result<(Customer, Option<Stats>)>> + use<> {
+        self.live_with_stats_in(0..u64::MAX)
+    }
+
+    /// [`Store::live_with_stats`] for the customer ids in `ids` (so that
+    /// threads can scan parts of the keyspace at once).
+    pub fn live_with_stats_in(
+        &self,
+        ids: std::ops::Range<u64>,
+    ) -> impl Iterator<Item = Result<(Customer, Option<Stats>)>> + use<> {
+        let range = |prefix: u8| keys::id_key(prefix, ids.start)..keys::id_key(prefix, ids.end);
+        let mut stats = self
+            .db
+            .range(range(keys::STATS))
+            .map(|item| {
+                let (k, v) = item?;
+                Ok((
+                    CustomerId(keys::id_of(&k).unwrap_or(0)),
+                    decode_at::<Stats>(&k, &v)?,
+                ))
+            })
+            .peekable();
+        let customers = self.db.range(range(keys::CUSTOMER)).filter_map(|item| {
+            let c = item
+                .map_err(Into::into)
+                .and_then(|(k, v)| decode_at::<Customer>(&k, &v));
+            match c {
+                Ok(c) if !c.is_live() => None,
+                other => Some(other),
+            }
+        });
+        customers.map(move |c: Result<Customer>| {
+            let c = c?;
+            loop {
+                match stats.peek() {
+                    Some(Ok((id, _))) if *id < c.id => {
+                        stats.next();
+                    }
+                    Some(Ok((id, s))) if *id == c.id => {
+                        let s = *s;
+                        stats.next();
+                        return Ok((c, Some(s)));
+                    }
+                    Some(Err(_)) => {
+                        if let Some(Err(e)) = stats.next() {
+                            return Err(e);
+                        }
+                    }
+                    _ => return Ok((c, None)),
+                }
+            }
+        })
+    }
+
+    /// One more than the highest customer id stored (0 when there is none).
+    pub fn customer_id_bound(&self) -> Result<u64> {
+        Ok(match self.db.scan_prefix([keys::CUSTOMER]).next_back() {
+            Some(item) => keys::id_of(&item?.0).map_or(0, |id| id.saturating_add(1)),
+            None => 0,
+        })
+    }
+
     /// The number of live customers (kept as a counter; no scan).
     pub fn live_count(&self) -> Result<u64> {
         self.counter("live")

@@ -1,0 +1,495 @@
+//! Segments (DESIGN.md §5): RFM scores and named segments, lifecycle stages,
+//! value tiers, breakdowns by region and city, saved segments, and the
+//! movement of customers between segments since a dated snapshot.
+//!
+//! Each customer's order figures ([`Stats`]) are kept current by the store
+//! on every order change; the percentile breakpoints are computed once per
+//! [`compute`] over the whole population, and every label is a pure function
+//! of a customer's figures and those breakpoints ([`figures`]). So a change
+//! batch costs one recomputation of breakpoints, never one per customer.
+
+pub mod figures;
+pub mod rfm;
+pub mod summary;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+pub use figures::{Breakpoints, Derived, Figures};
+pub use rfm::{Lifecycle, RfmSegment, Settings, ValueTier};
+pub use summary::{Row, Tally};
+
+use crate::model::{Customer, Stats};
+use crate::search::{EvalContext, Query, SegmentKind, SegmentLookup, parse, rules};
+use crate::store::{Result, Store, stats_of};
+
+/// The figures of every live customer as of `as_of`. Orders dated after
+/// `as_of` do not count (so an earlier as-of date reproduces that day's
+/// figures); only customers with such orders have their order book read.
+pub fn compute(store: &Store, as_of: NaiveDate, settings: Settings) -> Result<Figures> {
+    let results = in_parallel(store, |ids| stats_as_of(store, ids, as_of))?;
+    let mut customers = 0u64;
+    let mut stats: Vec<(u64, Stats)> = Vec::new();
+    for (n, part) in results {
+        customers += n;
+        stats.extend(part);
+    }
+    Ok(Figures::compute(as_of, settings, stats, customers))
+}
+
+/// Runs `f` on parts of the customer id range, one per core (reading a
+/// million records is most of the cost of a summary), and returns the
+/// results in id order.
+fn in_parallel<T: Send>(
+    store: &Store,
+    f: impl Fn(std::ops::Range<u64>) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    let bound = store.customer_id_bound()?;
+    let parts = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4) as u64;
+    let step = bound.div_ceil(parts).max(1);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..parts)
+            .map(|i| {
+                let ids = (i * step).min(bound)..((i + 1) * step).min(bound);
+                scope.spawn(move || f(ids))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+/// The live customers in `ids` counted, and the order figures as of
+/// `as_of` of those with orders by then.
+fn stats_as_of(
+    store: &Store,
+    ids: std::ops::Range<u64>,
+    as_of: NaiveDate,
+) -> Result<(u64, Vec<(u64, Stats)>)> {
+    let mut customers = 0u64;
+    let mut stats = Vec::new();
+    for item in store.live_with_stats_in(ids) {
+        let (c, s) = item?;
+        customers += 1;
+        let Some(mut s) = s else { continue };
+        if s.last_order.is_some_and(|d| d > as_of) {
+            let mut orders = store.orders_of(c.id)?;
+            orders.retain(|o| o.date <= as_of);
+            s = stats_of(&orders);
+        }
+        if s.orders > 0 {
+            stats.push((c.id.0, s));
+        }
+    }
+    Ok((customers, stats))
+}
+
+/// What `rfm:`, `lifecycle:`, `value:` and `segment:` consult: one
+/// computation of the figures and the saved segments' queries.
+pub struct Lookup {
+    pub figures: Figures,
+    saved: HashMap<String, Query>,
+}
+
+impl Lookup {
+    /// Computes the figures as of `as_of` and reads the saved segments (a
+    /// saved query that no longer parses matches nothing, and is logged).
+    pub fn load(store: &Store, as_of: NaiveDate, settings: Settings) -> Result<Lookup> {
+        let figures = compute(store, as_of, settings)?;
+        Lookup::with_figures(store, figures)
+    }
+
+    /// A lookup over figures already computed.
+    pub fn with_figures(store: &Store, figures: Figures) -> Result<Lookup> {
+        let mut saved = HashMap::new();
+        for s in store.saved_segments()? {
+            match parse(&s.query) {
+                Ok(q) => {
+                    saved.insert(fold(&s.name), q);
+                }
+                Err(e) => tracing::warn!("saved segment {} does not parse: {e}", s.name),
+            }
+        }
+        Ok(Lookup { figures, saved })
+    }
+
+    /// A lookup for evaluating `q`: the figures are computed only when `q`
+    /// has segment terms (they take a scan of every customer).
+    pub fn for_query(
+        store: &Store,
+        q: &Query,
+        as_of: NaiveDate,
+        settings: Settings,
+    ) -> Result<Lookup> {
+        if needs_figures(q) {
+            Lookup::load(store, as_of, settings)
+        } else {
+            Ok(Lookup {
+                figures: Figures::compute(as_of, settings, Vec::new(), 0),
+                saved: HashMap::new(),
+            })
+        }
+    }
+
+    /// An evaluation context for `figures.as_of`.
+    pub fn context(&self) -> EvalContext<'_> {
+        EvalContext {
+            as_of: self.figures.as_of,
+            segments: self,
+        }
+    }
+}
+
+/// Saved segment names compare ignoring case.
+fn fold(name: &str) -> String {
+    name.to_lowercase()
+}
+
+impl SegmentLookup for Lookup {
+    fn label(&self, c: &Customer, kind: SegmentKind) -> Option<String> {
+        let d = self.figures.get(c.id);
+        match kind {
+            SegmentKind::Rfm => d.rfm.map(|s| s.slug().to_owned()),
+            SegmentKind::Lifecycle => Some(d.lifecycle.slug().to_owned()),
+            SegmentKind::Value => Some(d.value.slug().to_owned()),
+        }
+    }
+
+    fn saved(&self, name: &str) -> Option<&Query> {
+        self.saved.get(&fold(name))
+    }
+}
+
+/// Whether answering `q` needs segment figures (`rfm:`, `lifecycle:`,
+/// `value:` or `segment:` terms).
+pub fn needs_figures(q: &Query) -> bool {
+    match q {
+        Query::Segment { .. } | Query::Saved(_) => true,
+        Query::And(parts) | Query::Or(parts) => parts.iter().any(needs_figures),
+        Query::Not(inner) => needs_figures(inner),
+        _ => false,
+    }
+}
+
+/// Whether `q` uses the saved segment `name` (directly).
+pub fn refers_to(q: &Query, name: &str) -> bool {
+    match q {
+        Query::Saved(n) => fold(n) == fold(name),
+        Query::And(parts) | Query::Or(parts) => parts.iter().any(|p| refers_to(p, name)),
+        Query::Not(inner) => refers_to(inner, name),
+        _ => false,
+    }
+}
+
+/// The segmentations a summary can be by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum By {
+    Rfm,
+    Lifecycle,
+    Value,
+    Region,
+    City,
+    Saved,
+}
+
+impl By {
+    pub const ALL: [By; 6] = [
+        By::Rfm,
+        By::Lifecycle,
+        By::Value,
+        By::Region,
+        By::City,
+        By::Saved,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            By::Rfm => "rfm",
+            By::Lifecycle => "lifecycle",
+            By::Value => "value",
+            By::Region => "region",
+            By::City => "city",
+            By::Saved => "saved",
+        }
+    }
+
+    /// Whether snapshots record this segmentation (movement is shown for it).
+    pub fn code_slot(self) -> Option<usize> {
+        match self {
+            By::Rfm => Some(0),
+            By::Lifecycle => Some(1),
+            By::Value => Some(2),
+            _ => None,
+        }
+    }
+}
+
+/// The row name of customers without orders in the RFM summary.
+pub const NO_ORDERS: &str = "No Orders";
+/// The row name of customers without a region or city.
+pub const UNKNOWN_PLACE: &str = "(unknown)";
+
+/// A segmentation's summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub by: By,
+    pub as_of: NaiveDate,
+    /// Live customers in all.
+    pub customers: u64,
+    /// Their total revenue (major units).
+    pub revenue: f64,
+    pub rows: Vec<Row>,
+    /// RFM only: customers by R score (rows, 5 first) and F score (columns, 1 first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grid: Option<[[u64; 5]; 5]>,
+    /// Customers by days since their last order, in [`RECENCY_BUCKETS`].
+    pub recency_histogram: Vec<(String, u64)>,
+}
+
+/// Upper bounds (inclusive, days) of the recency histogram's buckets; the
+/// last bucket is everything older.
+pub const RECENCY_BUCKETS: [i64; 7] = [30, 60, 90, 180, 365, 730, i64::MAX];
+
+fn bucket_names() -> Vec<String> {
+    let mut lo = 0;
+    RECENCY_BUCKETS
+        .iter()
+        .map(|&hi| {
+            let name = if hi == i64::MAX {
+                format!(">{}d", lo - 1)
+            } else {
+                format!("{lo}-{hi}d")
+            };
+            lo = hi + 1;
+            name
+        })
+        .collect()
+}
+
+/// The label of `d` in one of the figure-based segmentations.
+pub fn label_of(by: By, d: &Derived) -> &'static str {
+    match by {
+        By::Rfm => d.rfm.map_or(NO_ORDERS, RfmSegment::name),
+        By::Lifecycle => d.lifecycle.slug(),
+        By::Value => d.value.slug(),
+        By::Region | By::City | By::Saved => "",
+    }
+}
+
+/// The fixed rows of a figure-based segmentation, in display order.
+fn fixed_rows(by: By) -> Vec<&'static str> {
+    match by {
+        By::Rfm => RfmSegment::ALL
+            .iter()
+            .map(|s| s.name())
+            .chain([NO_ORDERS])
+            .collect(),
+        By::Lifecycle => Lifecycle::ALL.iter().map(|l| l.slug()).collect(),
+        By::Value => ValueTier::ALL.iter().map(|v| v.slug()).collect(),
+        By::Region | By::City | By::Saved => Vec::new(),
+    }
+}
+
+/// Summarises `figures` by `by`. Region, city and saved segmentations read
+/// the customer records (and evaluate each saved query once).
+pub fn summarize(store: &Store, figures: &Figures, by: By) -> Result<Summary> {
+    let mut revenue_minor: i128 = 0;
+    let mut grid = [[0u64; 5]; 5];
+    let mut hist = vec![0u64; RECENCY_BUCKETS.len()];
+    for (_, d) in figures.iter() {
+        revenue_minor += i128::from(d.monetary_minor);
+        if let Some([r, f, _]) = d.scores {
+            grid[usize::from(5 - r)][usize::from(f - 1)] += 1;
+        }
+        if let Some(rec) = d.recency_days {
+            let at = RECENCY_BUCKETS
+                .iter()
+                .position(|hi| rec <= *hi)
+                .unwrap_or(RECENCY_BUCKETS.len() - 1);
+            hist[at] += 1;
+        }
+    }
+    let mut tally = Tally::with_rows(fixed_rows(by));
+    match by {
+        By::Rfm | By::Lifecycle | By::Value => {
+            for (_, d) in figures.iter() {
+                tally.add(label_of(by, &d), &d);
+            }
+            let prospects = figures.customers() - figures.with_orders() as u64;
+            for _ in 0..prospects {
+                tally.add(label_of(by, &Derived::NONE), &Derived::NONE);
+            }
+        }
+        By::Region | By::City => {
+            let parts = in_parallel(store, |ids| {
+                let mut part = Tally::default();
+                for item in store.live_with_stats_in(ids) {
+                    let (c, _) = item?;
+                    let place = if by == By::Region { &c.region } else { &c.city };
+                    let name = place.as_deref().filter(|p| !p.is_empty());
+                    part.add(name.unwrap_or(UNKNOWN_PLACE), &figures.get(c.id));
+                }
+                Ok(part)
+            })?;
+            for part in parts {
+                tally.absorb(part);
+            }
+        }
+        By::Saved => {
+            let lookup = Lookup::with_figures(store, figures.clone())?;
+            let ctx = lookup.context();
+            for s in store.saved_segments()? {
+                tally.add_empty(&s.name);
+                let Some(q) = lookup.saved(&s.name) else {
+                    continue;
+                };
+                for id in rules::members(store, q, &ctx)? {
+                    tally.add(&s.name, &figures.get(id));
+                }
+            }
+        }
+    }
+    let mut rows = tally.rows(figures.customers(), revenue_minor);
+    if matches!(by, By::Region | By::City) {
+        // Biggest places first; the unknown one last.
+        rows.sort_by(|a, b| {
+            (a.segment == UNKNOWN_PLACE)
+                .cmp(&(b.segment == UNKNOWN_PLACE))
+                .then(b.customers.cmp(&a.customers))
+                .then(a.segment.cmp(&b.segment))
+        });
+    }
+    Ok(Summary {
+        by,
+        as_of: figures.as_of,
+        customers: figures.customers(),
+        revenue: revenue_minor as f64 / 100.0,
+        rows,
+        grid: (by == By::Rfm).then_some(grid),
+        recency_histogram: bucket_names().into_iter().zip(hist).collect(),
+    })
+}
+
+/// Snapshot codes of a customer: RFM segment (0 = no orders, else 1 + its
+/// index in [`RfmSegment::ALL`]), lifecycle and value tier (their index in
+/// `ALL`).
+pub fn codes_of(d: &Derived) -> [u8; 3] {
+    let rfm = d
+        .rfm
+        .and_then(|s| RfmSegment::ALL.iter().position(|x| *x == s))
+        .map_or(0, |i| i as u8 + 1);
+    let life = Lifecycle::ALL
+        .iter()
+        .position(|x| *x == d.lifecycle)
+        .unwrap_or(0) as u8;
+    let value = ValueTier::ALL
+        .iter()
+        .position(|x| *x == d.value)
+        .unwrap_or(0) as u8;
+    [rfm, life, value]
+}
+
+/// The name of a snapshot code in segmentation `by`.
+pub fn code_name(by: By, code: u8) -> &'static str {
+    let i = usize::from(code);
+    match by {
+        By::Rfm => match i {
+            0 => NO_ORDERS,
+            n => RfmSegment::ALL.get(n - 1).map_or("?", |s| s.name()),
+        },
+        By::Lifecycle => Lifecycle::ALL.get(i).map_or("?", |l| l.slug()),
+        By::Value => ValueTier::ALL.get(i).map_or("?", |v| v.slug()),
+        By::Region | By::City | By::Saved => "?",
+    }
+}
+
+/// Every live customer's snapshot codes, by id (customers without orders
+/// included).
+pub fn snapshot_entries(store: &Store, figures: &Figures) -> Result<Vec<(u64, [u8; 3])>> {
+    let mut out = Vec::new();
+    for c in store.customers() {
+        let c = c?;
+        out.push((c.id.0, codes_of(&figures.get(c.id))));
+    }
+    Ok(out)
+}
+
+/// Stores today's (the as-of date's) segments of every live customer.
+/// Returns how many customers it recorded.
+pub fn take_snapshot(store: &Store, figures: &Figures) -> Result<usize> {
+    let entries = snapshot_entries(store, figures)?;
+    store.save_snapshot(figures.as_of, &entries)?;
+    Ok(entries.len())
+}
+
+/// Customers who were in one segment at the snapshot and are in another
+/// (or the same) now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Move {
+    pub from: String,
+    pub to: String,
+    pub customers: u64,
+}
+
+/// The row name of customers absent from the snapshot (created since).
+pub const NOT_IN_SNAPSHOT: &str = "(new since)";
+/// The row name of customers in the snapshot who are gone now (trashed,
+/// merged or purged).
+pub const GONE: &str = "(gone)";
+
+/// How customers moved between the segments of `by` from `snapshot` to
+/// `now` (both sorted by id), biggest moves first; customers who stayed
+/// are listed too (from == to).
+pub fn movement(by: By, snapshot: &[(u64, [u8; 3])], now: &[(u64, [u8; 3])]) -> Vec<Move> {
+    let Some(slot) = by.code_slot() else {
+        return Vec::new();
+    };
+    let mut counts: BTreeMap<(&'static str, &'static str), u64> = BTreeMap::new();
+    let (mut i, mut j) = (0, 0);
+    loop {
+        let key = match (snapshot.get(i), now.get(j)) {
+            (None, None) => break,
+            (Some(a), Some(b)) if a.0 == b.0 => {
+                i += 1;
+                j += 1;
+                (code_name(by, a.1[slot]), code_name(by, b.1[slot]))
+            }
+            (Some(a), Some(b)) if a.0 > b.0 => {
+                j += 1;
+                (NOT_IN_SNAPSHOT, code_name(by, b.1[slot]))
+            }
+            (None, Some(b)) => {
+                j += 1;
+                (NOT_IN_SNAPSHOT, code_name(by, b.1[slot]))
+            }
+            (Some(a), _) => {
+                i += 1;
+                (code_name(by, a.1[slot]), GONE)
+            }
+        };
+        *counts.entry(key).or_default() += 1;
+    }
+    let mut out: Vec<Move> = counts
+        .into_iter()
+        .map(|((from, to), customers)| Move {
+            from: from.to_owned(),
+            to: to.to_owned(),
+            customers,
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (a.from == a.to)
+            .cmp(&(b.from == b.to))
+            .then(b.customers.cmp(&a.customers))
+            .then(a.from.cmp(&b.from))
+            .then(a.to.cmp(&b.to))
+    });
+    out
+}
