@@ -623,7 +623,7 @@ fn import_revert_restores_the_previous_export_exactly() {
 // Orders
 
 #[test]
-fn orders_link_to_customers_and_unknown_customers_are_rejected() {
+fn orders_link_to_customers_and_unknown_ones_are_rejected_with_no_create_customers() {
     let env = Env::new();
     let data = env.generate(
         "data",
@@ -652,8 +652,9 @@ fn orders_link_to_customers_and_unknown_customers_are_rejected() {
 
     let rc = env.import("customers", &customers_csv);
     assert_eq!(rc["rejected"], 0, "{rc}");
-    let ro = env.import("orders", &orders_csv);
+    let ro = env.import_kind_with("orders", &orders_csv, &["--no-create-customers"]);
     assert_eq!(ro["read"], 2503, "{ro}");
+    assert_eq!(ro["customers_created"], 0, "{ro}");
     assert_eq!(ro["rejected"], 3, "{ro}");
     let (_, rows) = read_rejects(Path::new(ro["rejects_file"].as_str().unwrap()));
     let mut rejected_ids: Vec<&str> = rows.iter().map(|r| r.get(0).unwrap()).collect();
@@ -714,6 +715,339 @@ fn orders_link_to_customers_and_unknown_customers_are_rejected() {
         .map(|c| (c["spend"].as_f64().unwrap() * 100.0).round() as i64)
         .sum();
     assert_eq!(got_cents, total_cents);
+}
+
+/// A deterministic xorshift stream for generated test logs.
+struct Xs(u64);
+
+impl Xs {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Rows of an Online Retail II shaped log (`Invoice, StockCode, Description,
+/// Quantity, InvoiceDate, Price, Customer ID, Country`): invoices of 1-40
+/// lines, a few cancelled (`C...`, negative quantities), a few without a
+/// customer, one invoice across row 5,000 (the batch boundary) and one
+/// invoice with a line at the very end of the file, in another batch.
+fn online_retail_rows() -> Vec<[String; 8]> {
+    let mut rng = Xs(0x5eed_1234_abcd);
+    let customers: Vec<String> = (0..180).map(|i| (12346 + i * 7).to_string()).collect();
+    let countries = ["United Kingdom", "France", "EIRE", "Germany"];
+    let mut rows: Vec<[String; 8]> = Vec::new();
+    let mut invoice = 489_434u64;
+    while rows.len() < 5_400 {
+        let mut n_lines = 1 + rng.next(40) as usize;
+        // The invoice that reaches row 5,000 goes on past it.
+        let straddles = rows.len() < 5_000 && rows.len() + n_lines >= 5_000;
+        if straddles {
+            n_lines = n_lines.max(5_003 - rows.len());
+        }
+        let cancelled = rng.next(12) == 0;
+        let customer = if rng.next(15) == 0 && !straddles {
+            String::new()
+        } else {
+            customers[rng.next(customers.len() as u64) as usize].clone()
+        };
+        let day = 1 + rng.next(28);
+        let month = if rng.next(2) == 0 {
+            "2009-12"
+        } else {
+            "2010-01"
+        };
+        let date = format!(
+            "{month}-{day:02} {:02}:{:02}:00",
+            7 + rng.next(12),
+            rng.next(60)
+        );
+        let id = if cancelled {
+            format!("C{invoice}")
+        } else {
+            invoice.to_string()
+        };
+        invoice += 1;
+        let country = countries[rng.next(4) as usize];
+        for _ in 0..n_lines {
+            let qty = 1 + rng.next(48) as i64;
+            let qty = if cancelled { -qty } else { qty };
+            let cents = 10 + rng.next(2_000);
+            rows.push([
+                id.clone(),
+                format!("{}", 20_000 + rng.next(5_000)),
+                "WHITE HANGING HEART, T-LIGHT HOLDER".to_owned(),
+                qty.to_string(),
+                date.clone(),
+                format!("{}.{:02}", cents / 100, cents % 100),
+                customer.clone(),
+                country.to_owned(),
+            ]);
+        }
+    }
+    // A late line of an early invoice (with a customer, not cancelled).
+    let early = rows
+        .iter()
+        .find(|r| !r[6].is_empty() && !r[0].starts_with('C'))
+        .cloned()
+        .unwrap();
+    rows.push(early);
+    rows
+}
+
+fn write_csv(path: &Path, header: &[&str], rows: &[[String; 8]]) {
+    let mut w = csv::Writer::from_path(path).unwrap();
+    w.write_record(header).unwrap();
+    for r in rows {
+        w.write_record(r).unwrap();
+    }
+    w.flush().unwrap();
+}
+
+/// Per-customer figures as an independent computation gives them.
+#[derive(Debug, Default, PartialEq)]
+struct Figures {
+    orders: std::collections::BTreeSet<String>,
+    cents: i64,
+    days: std::collections::BTreeSet<String>,
+}
+
+fn exported_figures(env: &Env) -> BTreeMap<String, (u64, i64, u64, Value, Value)> {
+    env.export_by_ext_id()
+        .into_iter()
+        .map(|(ext, c)| {
+            let spend = (c["spend"].as_f64().unwrap() * 100.0).round() as i64;
+            let fig = (
+                c["orders"].as_u64().unwrap(),
+                spend,
+                c["order_days"].as_u64().unwrap(),
+                c["first_order"].clone(),
+                c["last_order"].clone(),
+            );
+            (ext, fig)
+        })
+        .collect()
+}
+
+fn expected_figures(
+    want: &BTreeMap<String, Figures>,
+) -> BTreeMap<String, (u64, i64, u64, Value, Value)> {
+    want.iter()
+        .map(|(ext, f)| {
+            let fig = (
+                f.orders.len() as u64,
+                f.cents,
+                f.days.len() as u64,
+                Value::from(f.days.first().unwrap().as_str()),
+                Value::from(f.days.last().unwrap().as_str()),
+            );
+            (ext.clone(), fig)
+        })
+        .collect()
+}
+
+const RETAIL_HEADER: &[&str] = &[
+    "Invoice",
+    "StockCode",
+    "Description",
+    "Quantity",
+    "InvoiceDate",
+    "Price",
+    "Customer ID",
+    "Country",
+];
+
+const RETAIL_MAPS: &[&str] = &[
+    "--map",
+    "Invoice=order_id",
+    "--map",
+    "InvoiceDate=order_date",
+    "--map",
+    "Price=unit_price",
+    "--map",
+    "Customer ID=customer",
+];
+
+/// An Online Retail II shaped log imports into exactly the figures computed
+/// from the CSV itself; a re-import changes nothing; the reverts leave the
+/// database empty.
+#[test]
+fn online_retail_line_items_give_the_independently_computed_figures() {
+    let env = Env::new();
+    let rows = online_retail_rows();
+    let file = env.path("online_retail_II.csv");
+    write_csv(&file, RETAIL_HEADER, &rows);
+
+    // Independent figures: spend is the sum of quantity x price over the
+    // rows with a customer; order days are the distinct invoice dates.
+    let mut want: BTreeMap<String, Figures> = BTreeMap::new();
+    let mut no_customer = 0u64;
+    let read = common::read_csv_maps(&file);
+    for r in &read {
+        if r["Customer ID"].is_empty() {
+            no_customer += 1;
+            continue;
+        }
+        let f = want.entry(r["Customer ID"].clone()).or_default();
+        f.orders.insert(r["Invoice"].clone());
+        f.cents += r["Quantity"].parse::<i64>().unwrap() * common::cents(&r["Price"]);
+        f.days.insert(r["InvoiceDate"][..10].to_owned());
+    }
+    let invoices: std::collections::BTreeSet<&str> = read
+        .iter()
+        .filter(|r| !r["Customer ID"].is_empty())
+        .map(|r| r["Invoice"].as_str())
+        .collect();
+    // The test proves something only if an invoice spans the batch boundary.
+    assert_eq!(read[4_999]["Invoice"], read[5_000]["Invoice"]);
+    assert_ne!(read[4_999]["Customer ID"], "");
+    assert!(read.iter().any(|r| r["Quantity"].starts_with('-')));
+    assert!(no_customer > 0);
+
+    let r1 = env.import_kind_with("orders", &file, RETAIL_MAPS);
+    assert_eq!(r1["read"], read.len() as u64, "{r1}");
+    assert_eq!(r1["rejected"], no_customer, "{r1}");
+    assert_eq!(r1["inserted"], invoices.len() as u64, "{r1}");
+    assert_eq!(r1["customers_created"], want.len() as u64, "{r1}");
+    let (_, rejects) = read_rejects(Path::new(r1["rejects_file"].as_str().unwrap()));
+    assert_eq!(rejects.len() as u64, no_customer);
+    for r in &rejects {
+        assert_eq!(r.get(6), Some(""), "{r:?}");
+        assert!(
+            r.get(r.len() - 1).unwrap().contains("no customer given"),
+            "{r:?}"
+        );
+    }
+    let samples = r1["warning_samples"].to_string();
+    assert!(
+        samples.contains("is negative (a return or cancellation)"),
+        "{samples}"
+    );
+
+    let expected = expected_figures(&want);
+    let got = exported_figures(&env);
+    assert_eq!(got.len(), want.len());
+    for (ext, w) in &expected {
+        assert_eq!(got.get(ext), Some(w), "customer {ext}");
+    }
+    let export_after_first = env.export();
+    for c in &export_after_first {
+        assert!(c["name"].is_null(), "no name is made up: {c}");
+        assert_eq!(c["source"], "orders import", "{c}");
+    }
+
+    // The same file again: identical figures, every accepted row updated.
+    let r2 = env.import_kind_with("orders", &file, RETAIL_MAPS);
+    assert_eq!(r2["inserted"], 0, "{r2}");
+    assert_eq!(r2["updated"], read.len() as u64 - no_customer, "{r2}");
+    assert_eq!(r2["customers_created"], 0, "{r2}");
+    assert_eq!(env.export(), export_after_first);
+
+    env.json(&["import", "revert", &r2["import_id"].to_string()]);
+    assert_eq!(env.export(), export_after_first);
+    let rev = env.json(&["import", "revert", &r1["import_id"].to_string()]);
+    assert_eq!(
+        rev["removed"],
+        (invoices.len() + want.len()) as u64,
+        "orders and created customers: {rev}"
+    );
+    assert!(env.export().is_empty());
+    assert_eq!(env.total(""), 0);
+    assert_eq!(env.json(&["check"])["problems"], serde_json::json!([]));
+}
+
+/// With --no-create-customers an order log alone imports nothing: every
+/// row names an unknown customer (or none) and says so.
+#[test]
+fn online_retail_with_no_create_customers_rejects_every_row() {
+    let env = Env::new();
+    let rows: Vec<[String; 8]> = online_retail_rows().into_iter().take(300).collect();
+    let file = env.path("retail.csv");
+    write_csv(&file, RETAIL_HEADER, &rows);
+    let mut args = RETAIL_MAPS.to_vec();
+    args.push("--no-create-customers");
+    let r = env.import_kind_with("orders", &file, &args);
+    assert_eq!(r["read"], 300, "{r}");
+    assert_eq!(r["rejected"], 300, "{r}");
+    assert_eq!(r["customers_created"], 0, "{r}");
+    let (_, rejects) = read_rejects(Path::new(r["rejects_file"].as_str().unwrap()));
+    for row in &rejects {
+        let reason = row.get(row.len() - 1).unwrap();
+        assert!(
+            reason.contains("no such customer") || reason.contains("no customer given"),
+            "{reason}"
+        );
+    }
+    assert!(env.export().is_empty());
+
+    // The text summary names the created customers too.
+    let out = env.run(&["import", "orders", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("customers created"), "{text}");
+}
+
+/// A CDNOW shaped log (customer id, date as yyyymmdd, quantity, amount; no
+/// order id) gives the figures a per-customer sum of the rows gives, even
+/// where two rows are identical (two purchases, not one repeated).
+#[test]
+fn cdnow_shaped_log_without_order_ids_gives_the_summed_figures() {
+    let env = Env::new();
+    let mut rng = Xs(0xcd_0001);
+    let mut text = "customer_id,date,quantity,amount\n".to_owned();
+    let mut rows = Vec::new();
+    for _ in 0..600 {
+        let cust = format!("{:05}", 1 + rng.next(90));
+        let date = format!("1997{:02}{:02}", 1 + rng.next(6), 1 + rng.next(28));
+        let qty = 1 + rng.next(5);
+        let cents = 500 + rng.next(9_000);
+        rows.push(format!(
+            "{cust},{date},{qty},{}.{:02}",
+            cents / 100,
+            cents % 100
+        ));
+    }
+    // Identical rows, and whitespace around a date.
+    rows.push(rows[10].clone());
+    rows.push(rows[10].clone());
+    let (c, d) = {
+        let f: Vec<&str> = rows[20].split(',').collect();
+        (f[0].to_owned(), f[1].to_owned())
+    };
+    rows.push(format!("{c},  {d} ,1,1.00"));
+    for r in &rows {
+        text.push_str(r);
+        text.push('\n');
+    }
+    let file = env.write("CDNOW_sample.csv", &text);
+
+    let mut want: BTreeMap<String, Figures> = BTreeMap::new();
+    for r in &rows {
+        let f: Vec<&str> = r.split(',').collect();
+        let w = want.entry(f[0].to_owned()).or_default();
+        w.cents += common::cents(f[3]);
+        let day = f[1].trim();
+        w.days
+            .insert(format!("{}-{}-{}", &day[..4], &day[4..6], &day[6..]));
+    }
+    let r1 = env.import("orders", &file);
+    assert_eq!(r1["rejected"], 0, "{r1}");
+    assert_eq!(r1["customers_created"], want.len() as u64, "{r1}");
+    let got = exported_figures(&env);
+    assert_eq!(got.len(), want.len());
+    for (ext, w) in &want {
+        let (_, cents, days, first, last) = &got[ext];
+        assert_eq!(*cents, w.cents, "spend of {ext}");
+        assert_eq!(*days, w.days.len() as u64, "order days of {ext}");
+        assert_eq!(first.as_str(), w.days.first().map(String::as_str), "{ext}");
+        assert_eq!(last.as_str(), w.days.last().map(String::as_str), "{ext}");
+    }
+    let before = env.export();
+    let r2 = env.import("orders", &file);
+    assert_eq!(r2["inserted"], 0, "{r2}");
+    assert_eq!(env.export(), before);
 }
 
 // ---------------------------------------------------------------------------

@@ -15,8 +15,9 @@ use crate::store::Store;
 pub enum ImportCmd {
     /// Import customers from CSV, TSV, JSON or JSON Lines
     Customers(FileArgs),
-    /// Import orders (each row names its customer by ext_id, email or phone)
-    Orders(FileArgs),
+    /// Import orders (each row names its customer by ext_id, email or phone;
+    /// rows sharing an order id add up to one order)
+    Orders(OrdersArgs),
     /// Import notes and interactions
     Notes(FileArgs),
     /// List past imports
@@ -52,11 +53,21 @@ pub struct FileArgs {
     pub rejects: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct OrdersArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// Reject orders naming a customer the database does not hold, instead
+    /// of creating that customer
+    #[arg(long)]
+    pub no_create_customers: bool,
+}
+
 pub fn run(ctx: &Ctx, cmd: ImportCmd) -> Result<()> {
     match cmd {
-        ImportCmd::Customers(a) => import(ctx, RecordKind::Customers, a),
-        ImportCmd::Orders(a) => import(ctx, RecordKind::Orders, a),
-        ImportCmd::Notes(a) => import(ctx, RecordKind::Notes, a),
+        ImportCmd::Customers(a) => import(ctx, RecordKind::Customers, a, true),
+        ImportCmd::Orders(a) => import(ctx, RecordKind::Orders, a.file, !a.no_create_customers),
+        ImportCmd::Notes(a) => import(ctx, RecordKind::Notes, a, false),
         ImportCmd::List => list(ctx),
         ImportCmd::Revert { id } => revert(ctx, id),
     }
@@ -84,17 +95,18 @@ pub fn options(kind: RecordKind, a: &FileArgs) -> Result<ImportOptions> {
     Ok(opts)
 }
 
-fn import(ctx: &Ctx, kind: RecordKind, a: FileArgs) -> Result<()> {
+fn import(ctx: &Ctx, kind: RecordKind, a: FileArgs, create_customers: bool) -> Result<()> {
     if !a.file.is_file() {
         return Err(user_error(format!(
             "{} is not a file; check the path",
             a.file.display()
         )));
     }
-    let opts = options(kind, &a)?;
+    let mut opts = options(kind, &a)?;
+    opts.create_customers = create_customers;
     let store = ctx.open_for_import()?;
     let report = run_import(ctx, &store, &a.file, &opts)?;
-    print_report(ctx, &a.file, &report)?;
+    print_report(ctx, kind, &a.file, &report)?;
     if report.interrupted {
         return Err(user_error(format!(
             "interrupted after {} rows; every committed batch is kept (import #{}); run the same import again to finish",
@@ -134,7 +146,12 @@ pub fn run_import(
     Ok(report)
 }
 
-fn print_report(ctx: &Ctx, file: &std::path::Path, r: &ImportReport) -> Result<()> {
+fn print_report(
+    ctx: &Ctx,
+    kind: RecordKind,
+    file: &std::path::Path,
+    r: &ImportReport,
+) -> Result<()> {
     ctx.out.json(&json!({
         "read": r.read,
         "inserted": r.inserted,
@@ -143,14 +160,20 @@ fn print_report(ctx: &Ctx, file: &std::path::Path, r: &ImportReport) -> Result<(
         "rejects_file": r.rejects_file,
         "import_id": r.import_id,
         "unchanged": r.unchanged,
+        "customers_created": r.customers_created,
         "warnings": r.warnings,
         "warning_samples": r.warning_samples,
         "encoding": r.encoding,
         "columns": r.columns.iter().map(|(h, f)| json!({"source": h, "field": f})).collect::<Vec<_>>(),
         "interrupted": r.interrupted,
     }))?;
+    let created = if kind == RecordKind::Orders {
+        format!(", {} customers created", r.customers_created)
+    } else {
+        String::new()
+    };
     ctx.out.line(&format!(
-        "import #{} of {} ({}): {} read, {} inserted, {} updated ({} unchanged), {} rejected, {} warnings",
+        "import #{} of {} ({}): {} read, {} inserted, {} updated ({} unchanged), {} rejected, {} warnings{created}",
         r.import_id,
         file.display(),
         r.encoding,

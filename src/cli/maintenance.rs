@@ -46,8 +46,11 @@ pub fn history(ctx: &Ctx, id: u64) -> Result<()> {
             "changes": e.changes.iter().map(|ch| json!({"field": ch.field, "before": ch.before, "after": ch.after})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     }))?;
-    ctx.out
-        .line(&format!("history of {} ({})", id, printable(&c.name)))?;
+    ctx.out.line(&format!(
+        "history of {} ({})",
+        id,
+        printable(&c.display_name())
+    ))?;
     if events.is_empty() {
         ctx.out
             .line("  no recorded changes (imports are listed by `rolo import list`)")?;

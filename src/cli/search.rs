@@ -52,7 +52,7 @@ pub fn run(ctx: &Ctx, a: SearchArgs) -> Result<()> {
             ctx.out.line(&format!(
                 "{:>8}  {:<20}  {:<28}  {:<16}  {}",
                 c.id.0,
-                crate::model::display::printable(&c.name),
+                crate::model::display::printable(&c.display_name()),
                 crate::model::display::printable(c.email().unwrap_or("")),
                 c.phone().unwrap_or(""),
                 crate::model::display::printable(c.company.as_deref().unwrap_or(""))

@@ -57,8 +57,11 @@ pub fn run(ctx: &Ctx, cmd: TrashCmd) -> Result<()> {
                     .trashed_at
                     .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
                     .unwrap_or_default();
-                ctx.out
-                    .line(&format!("{:>8}  {at}  {}", c.id.0, printable(&c.name)))?;
+                ctx.out.line(&format!(
+                    "{:>8}  {at}  {}",
+                    c.id.0,
+                    printable(&c.display_name())
+                ))?;
             }
             Ok(())
         }
@@ -71,8 +74,11 @@ pub fn run(ctx: &Ctx, cmd: TrashCmd) -> Result<()> {
             }
             store.restore_customer(c.id)?;
             ctx.out.json(&json!({ "restored": id }))?;
-            ctx.out
-                .line(&format!("restored {} ({})", id, printable(&c.name)))
+            ctx.out.line(&format!(
+                "restored {} ({})",
+                id,
+                printable(&c.display_name())
+            ))
         }
         TrashCmd::Purge { older_than } => {
             let days = parse_age(&older_than).ok_or_else(|| {

@@ -53,6 +53,7 @@ const ORDER_FIELDS: &[&str] = &[
     "customer_phone",
     "order_date",
     "amount",
+    "unit_price",
     "quantity",
     "currency",
     "channel",
@@ -489,7 +490,6 @@ const ORDER_SYNONYMS: &[(&str, &[&str])] = &[
         "amount",
         &[
             "total",
-            "price",
             "amount",
             "order_total",
             "order_amount",
@@ -507,6 +507,21 @@ const ORDER_SYNONYMS: &[(&str, &[&str])] = &[
             "支付金额",
             "总金额",
             "实付款",
+        ],
+    ),
+    // A line item's price: amount = unit price x quantity when a row has no
+    // amount. Plain `price` is here, not under amount: in line-item logs
+    // (Online Retail's `Price`) it is the price of one unit.
+    (
+        "unit_price",
+        &[
+            "unit_price",
+            "unitprice",
+            "price",
+            "price_each",
+            "item_price",
+            "单价",
+            "商品单价",
         ],
     ),
     (
@@ -734,7 +749,7 @@ mod tests {
     #[test]
     fn fields_match_design() {
         assert_eq!(Customers.fields().len(), 17);
-        assert_eq!(Orders.fields().len(), 9);
+        assert_eq!(Orders.fields().len(), 10);
         assert_eq!(Notes.fields().len(), 7);
         let model: Vec<&str> = crate::model::Field::ALL
             .iter()
@@ -968,13 +983,25 @@ mod tests {
             ("order_time", "order_date"),
             ("created_at", "order_date"),
             ("total", "amount"),
-            ("price", "amount"),
             ("amount", "amount"),
             ("Amount (USD)", "amount"),
             ("order_total", "amount"),
             ("revenue", "amount"),
             ("sales", "amount"),
             ("value", "amount"),
+            ("price", "unit_price"),
+            ("Price", "unit_price"),
+            ("unit_price", "unit_price"),
+            ("unitprice", "unit_price"),
+            ("UnitPrice", "unit_price"),
+            ("unit price", "unit_price"),
+            ("Unit Price", "unit_price"),
+            ("price_each", "unit_price"),
+            ("Price Each", "unit_price"),
+            ("item_price", "unit_price"),
+            ("单价", "unit_price"),
+            ("商品单价", "unit_price"),
+            ("单价（元）", "unit_price"),
             ("qty", "quantity"),
             ("quantity", "quantity"),
             ("units", "quantity"),
@@ -1054,6 +1081,30 @@ mod tests {
             for (header, want) in cases {
                 assert_eq!(map_header(kind, header), Some(*want), "{kind}: {header:?}");
             }
+        }
+    }
+
+    /// The headers of the UCI Online Retail logs (I: `InvoiceNo, StockCode,
+    /// Description, Quantity, InvoiceDate, UnitPrice, CustomerID, Country`;
+    /// II: `Invoice, ..., Price, Customer ID, Country`) map with no `--map`;
+    /// `Price` is the unit price, not the line's amount.
+    #[test]
+    fn online_retail_headers_map_to_order_fields() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("Invoice", Some("order_id")),
+            ("InvoiceNo", Some("order_id")),
+            ("StockCode", None),
+            ("Description", None),
+            ("Quantity", Some("quantity")),
+            ("InvoiceDate", Some("order_date")),
+            ("Price", Some("unit_price")),
+            ("UnitPrice", Some("unit_price")),
+            ("Customer ID", Some("customer")),
+            ("CustomerID", Some("customer")),
+            ("Country", None),
+        ];
+        for (header, want) in cases {
+            assert_eq!(map_header(Orders, header), *want, "{header:?}");
         }
     }
 

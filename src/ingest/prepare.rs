@@ -287,22 +287,66 @@ fn prepare_order(
         .map(|t| t.date_naive())
         .or_else(|_| normalize::date(date_text, cfg))
         .map_err(|why| format!("order date '{}': {why}", preview(date_text)))?;
-    let amount_text = v.get("amount").ok_or("no amount")?;
-    let amount_minor = normalize::amount_minor(amount_text)
-        .map_err(|why| format!("amount '{}': {why}", preview(amount_text)))?;
-    let quantity = match v.get("quantity") {
-        Some(q) => match q.trim().parse::<f64>() {
-            Ok(n) if n >= 0.0 && n.fract() == 0.0 && n <= f64::from(u32::MAX) => Some(n as u32),
-            _ => {
-                warnings.push(format!(
-                    "quantity '{}' emptied: not a whole number",
-                    preview(q)
-                ));
+    let quantity_text = v.get("quantity");
+    let signed_quantity = quantity_text.and_then(whole_quantity);
+    let amount_minor = match (v.get("amount"), v.get("unit_price")) {
+        (Some(text), _) => normalize::amount_minor(text)
+            .map_err(|why| format!("amount '{}': {why}", preview(text)))?,
+        (None, Some(text)) => {
+            let unit = normalize::amount_minor(text)
+                .map_err(|why| format!("unit price '{}': {why}", preview(text)))?;
+            let n = match (quantity_text, signed_quantity) {
+                (None, _) => 1,
+                (Some(_), Some(n)) => n,
+                (Some(q), None) => {
+                    return Err(format!(
+                        "no amount, and unit price x quantity needs a whole quantity, not '{}'",
+                        preview(q)
+                    ));
+                }
+            };
+            unit.checked_mul(n).ok_or_else(|| {
+                format!("unit price '{}' x quantity {n} is too large", preview(text))
+            })?
+        }
+        (None, None) => return Err("no amount and no unit price".to_owned()),
+    };
+    let quantity = match (quantity_text, signed_quantity) {
+        (Some(_), Some(n)) if n >= 0 => match u32::try_from(n) {
+            Ok(n) => Some(n),
+            Err(_) => {
+                warnings.push(format!("quantity {n} emptied: too large"));
                 None
             }
         },
-        None => None,
+        (Some(q), Some(_)) => {
+            let amount = if v.get("amount").is_some() {
+                "the amount is as given".to_owned()
+            } else {
+                format!(
+                    "amount = unit price x quantity = {}",
+                    minor_text(amount_minor)
+                )
+            };
+            warnings.push(format!(
+                "quantity '{}' is negative (a return or cancellation): not stored; {amount}",
+                preview(q)
+            ));
+            None
+        }
+        (Some(q), None) => {
+            warnings.push(format!(
+                "quantity '{}' emptied: not a whole number",
+                preview(q)
+            ));
+            None
+        }
+        (None, _) => None,
     };
+    let mut attrs = v.attrs.clone();
+    if let Some(p) = v.get("unit_price") {
+        attrs.push(("unit_price".to_owned(), p.to_owned()));
+    }
     let order_id = match v.get("order_id") {
         Some(id) => id.to_owned(),
         // No order id: derive one from the row's content, so that importing
@@ -319,7 +363,7 @@ fn prepare_order(
         quantity,
         currency: v.get("currency").map(|c| c.to_uppercase()),
         channel: v.get("channel").map(str::to_owned),
-        attrs: v.attrs.clone(),
+        attrs,
     };
     Ok(Prepared::Order(Box::new(order), Who::of(&v)))
 }
@@ -372,6 +416,23 @@ fn prepare_note(
     Ok(Prepared::Note(Box::new(note), Who::of(&v)))
 }
 
+/// A quantity as a whole number, negative for returns: `3`, `-3`, `3.0`.
+fn whole_quantity(q: &str) -> Option<i64> {
+    let q = q.trim();
+    q.parse::<i64>().ok().or_else(|| {
+        let n = q.parse::<f64>().ok()?;
+        // Beyond 2^53 an f64 is no longer a whole number exactly.
+        (n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_992.0).then_some(n as i64)
+    })
+}
+
+/// Minor units as a decimal: -630 -> "-6.30".
+fn minor_text(minor: i64) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let m = minor.unsigned_abs();
+    format!("{sign}{}.{:02}", m / 100, m % 100)
+}
+
 fn content_hash(fields: &[String]) -> u64 {
     // FNV-1a: stable across runs and versions, unlike std's SipHash keys.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -390,4 +451,158 @@ pub(super) fn preview(s: &str) -> String {
         out.push('…');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::headers::map_header;
+    use chrono::NaiveDate;
+
+    /// Prepares one order row of a file with these headers (mapped as import maps them).
+    fn order_row(headers: &[&str], fields: &[&str]) -> (Result<Order, String>, Vec<String>) {
+        let layout = Layout {
+            columns: headers
+                .iter()
+                .map(|h| map_header(RecordKind::Orders, h))
+                .collect(),
+            headers: headers.iter().map(|h| (*h).to_owned()).collect(),
+        };
+        let row = SourceRow {
+            line: 2,
+            fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+            problem: None,
+        };
+        let opts = ImportOptions::new(RecordKind::Orders);
+        let prepared = prepare(RecordKind::Orders, row, &layout, &opts);
+        let order = prepared.result.map(|p| match p {
+            Prepared::Order(o, _) => *o,
+            _ => panic!("not an order"),
+        });
+        (order, prepared.warnings)
+    }
+
+    const RETAIL: &[&str] = &[
+        "Invoice",
+        "StockCode",
+        "Quantity",
+        "InvoiceDate",
+        "Price",
+        "Customer ID",
+    ];
+
+    #[test]
+    fn amount_is_unit_price_times_quantity_in_exact_minor_units() {
+        let cases: &[(&str, &str, i64, Option<u32>)] = &[
+            ("6", "2.55", 1530, Some(6)),
+            ("1", "0.85", 85, Some(1)),
+            ("3", "0.10", 30, Some(3)),
+            // A float product would give 0.1 x 3 = 0.30000000000000004.
+            ("12", "1.25", 1500, Some(12)),
+            ("0", "4.95", 0, Some(0)),
+            ("2.0", "1.50", 300, Some(2)),
+            ("1000000", "£1,234.56", 123_456_000_000, Some(1_000_000)),
+        ];
+        for (qty, price, want, want_qty) in cases {
+            let (order, warnings) = order_row(
+                RETAIL,
+                &[
+                    "489434",
+                    "85048",
+                    qty,
+                    "2009-12-01 07:45:00",
+                    price,
+                    "13085",
+                ],
+            );
+            let order = order.unwrap_or_else(|e| panic!("{qty} x {price}: {e}"));
+            assert_eq!(order.amount_minor, *want, "{qty} x {price}");
+            assert_eq!(order.quantity, *want_qty, "{qty} x {price}");
+            assert!(warnings.is_empty(), "{warnings:?}");
+            let kept = order.attrs.iter().find(|(k, _)| k == "unit_price");
+            assert_eq!(kept.map(|(_, v)| v.as_str()), Some(*price));
+        }
+    }
+
+    #[test]
+    fn negative_quantity_makes_a_negative_amount_with_a_warning() {
+        let (order, warnings) = order_row(
+            RETAIL,
+            &[
+                "C489449",
+                "22087",
+                "-12",
+                "2009-12-01 10:33:00",
+                "0.85",
+                "16321",
+            ],
+        );
+        let order = order.unwrap();
+        assert_eq!(order.amount_minor, -1020);
+        assert_eq!(order.quantity, None);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("'-12' is negative"), "{warnings:?}");
+        assert!(warnings[0].contains("-10.20"), "{warnings:?}");
+    }
+
+    #[test]
+    fn amount_wins_over_unit_price_and_negative_quantity_is_not_stored() {
+        let headers = &[
+            "order_id",
+            "customer",
+            "date",
+            "amount",
+            "unit_price",
+            "qty",
+        ];
+        let (order, warnings) =
+            order_row(headers, &["O1", "C1", "2024-01-01", "9.99", "5.00", "-2"]);
+        let order = order.unwrap();
+        assert_eq!(order.amount_minor, 999);
+        assert_eq!(order.quantity, None);
+        assert!(warnings[0].contains("amount is as given"), "{warnings:?}");
+    }
+
+    #[test]
+    fn missing_quantity_counts_as_one() {
+        let headers = &["order_id", "customer", "date", "单价"];
+        let (order, _) = order_row(headers, &["O1", "C1", "2024-01-01", "¥12.50"]);
+        assert_eq!(order.unwrap().amount_minor, 1250);
+    }
+
+    #[test]
+    fn rows_without_a_usable_amount_are_rejected_with_a_reason() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("", "", "no amount and no unit price"),
+            ("2.5", "1.00", "needs a whole quantity"),
+            ("x", "1.00", "needs a whole quantity"),
+            ("3", "abc", "unit price 'abc'"),
+            ("9223372036854775807", "1.00", "too large"),
+        ];
+        for (qty, price, why) in cases {
+            let (order, _) = order_row(RETAIL, &["1", "S", qty, "2024-01-01", price, "C1"]);
+            let err = order.expect_err(qty);
+            assert!(err.contains(why), "{qty} x {price}: {err}");
+        }
+    }
+
+    /// `20240101` and whitespace around or inside a date-time read like
+    /// `2024-01-01`.
+    #[test]
+    fn compact_dates_and_whitespace_give_the_same_order_date() {
+        let day = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        for date in [
+            "2024-01-01",
+            "20240101",
+            "  20240101 ",
+            "\t2024-01-01",
+            "2024-01-01  07:45:00",
+            " 2024-01-01 07:45 ",
+            "2024/1/1",
+            "1/1/2024 7:45",
+        ] {
+            let (order, _) = order_row(RETAIL, &["1", "S", "1", date, "1.00", "C1"]);
+            assert_eq!(order.map(|o| o.date), Ok(day), "{date:?}");
+        }
+    }
 }

@@ -77,6 +77,27 @@ impl Customer {
         self.phones.first().map(String::as_str)
     }
 
+    /// What to call the customer in a list or a message: the name, else the
+    /// ext_id, else the primary email, else the primary phone, else
+    /// `customer ID`. Customers created from an order log have no name; the
+    /// stored name stays empty (an import of the customers fills it).
+    pub fn display_name(&self) -> std::borrow::Cow<'_, str> {
+        use std::borrow::Cow;
+        if !self.name.is_empty() {
+            return Cow::Borrowed(&self.name);
+        }
+        match self
+            .ext_id
+            .as_deref()
+            .filter(|e| !e.is_empty())
+            .or_else(|| self.email())
+            .or_else(|| self.phone())
+        {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(format!("customer {}", self.id)),
+        }
+    }
+
     /// A field's value as text: lists are joined with "; ", dates are ISO.
     /// `None` when the field is empty.
     pub fn value(&self, field: Field) -> Option<String> {
@@ -196,5 +217,26 @@ mod tests {
         assert_eq!(c.value(Field::BirthDate).as_deref(), Some("1990-02-03"));
         assert_eq!(c.value(Field::Phone), None);
         assert_eq!(c.value(Field::Name), None);
+    }
+
+    /// Customers created from an order log have no name: lists show the
+    /// ext_id, else the email, else the phone, and never an empty cell.
+    #[test]
+    fn display_name_falls_back_to_identity() {
+        let mut c = Customer {
+            id: CustomerId(42),
+            ..Customer::default()
+        };
+        assert_eq!(c.display_name(), "customer 42");
+        c.phones = vec!["+8613800138000".into()];
+        assert_eq!(c.display_name(), "+8613800138000");
+        c.emails = vec!["bob@example.com".into()];
+        assert_eq!(c.display_name(), "bob@example.com");
+        c.ext_id = Some(String::new());
+        assert_eq!(c.display_name(), "bob@example.com");
+        c.ext_id = Some("13085".into());
+        assert_eq!(c.display_name(), "13085");
+        c.name = "Bob Stone".into();
+        assert_eq!(c.display_name(), "Bob Stone");
     }
 }

@@ -20,7 +20,7 @@ use super::segments::{MOVEMENT_BY, MovementView, SegmentsView, query_for};
 use super::sort::Sort;
 use super::tag_picker::{PickOutcome, PickTag, TagPicker};
 use super::tags::TagsView;
-use super::text::thousands;
+use super::text::{display_name, thousands};
 use super::trash::TrashView;
 use super::worker::{Done, Job, Worker};
 use crate::model::{Customer, CustomerId, Stats};
@@ -892,7 +892,8 @@ impl App {
                 if let Some(id) = self.current_id() {
                     match self.store.customer(id) {
                         Ok(Some(c)) => {
-                            self.note_form = Some(NoteForm::new(id, &c.name));
+                            self.note_form =
+                                Some(NoteForm::new(id, &display_name(&c, self.masked)));
                             self.mode = Mode::Note;
                         }
                         Ok(None) => self.status = Some(format!("customer {id} is gone")),
@@ -1429,7 +1430,7 @@ impl App {
     /// A customer's name for a status message (the id if it cannot be read).
     fn name_of(&self, id: CustomerId) -> String {
         match self.store.customer(id) {
-            Ok(Some(c)) if !c.name.is_empty() => c.name,
+            Ok(Some(c)) => display_name(&c, self.masked),
             _ => format!("customer {id}"),
         }
     }
@@ -1765,14 +1766,21 @@ impl App {
                 };
                 let saved = match form.id {
                     Some(id) if record == base => Ok((id, "nothing changed".to_owned())),
-                    Some(id) => self
-                        .store
-                        .update_customer(&record)
-                        .map(|_| (id, format!("saved {} (u undoes)", record.name))),
-                    None => self
-                        .store
-                        .create_customer(&record)
-                        .map(|id| (id, format!("created {} as {id} (u undoes)", record.name))),
+                    Some(id) => self.store.update_customer(&record).map(|_| {
+                        (
+                            id,
+                            format!("saved {} (u undoes)", display_name(&record, self.masked)),
+                        )
+                    }),
+                    None => self.store.create_customer(&record).map(|id| {
+                        (
+                            id,
+                            format!(
+                                "created {} as {id} (u undoes)",
+                                display_name(&record, self.masked)
+                            ),
+                        )
+                    }),
                 };
                 match saved {
                     Ok((id, msg)) => {

@@ -32,6 +32,24 @@ pub fn fit(s: &str, width: usize) -> String {
     out
 }
 
+/// What the screen calls a customer ([`Customer::display_name`]): when
+/// `masked`, a nameless customer without an ext_id shows its masked email or
+/// phone, never the clear one.
+///
+/// [`Customer::display_name`]: crate::model::Customer::display_name
+pub fn display_name(c: &crate::model::Customer, masked: bool) -> String {
+    if masked && c.name.is_empty() && c.ext_id.as_deref().is_none_or(str::is_empty) {
+        let (phone, email) = contact(c, true);
+        if !email.is_empty() {
+            return email;
+        }
+        if !phone.is_empty() {
+            return phone;
+        }
+    }
+    c.display_name().into_owned()
+}
+
 /// A customer's first phone and first email as a list row shows them,
 /// masked when `masked` (empty when missing).
 pub fn contact(c: &crate::model::Customer, masked: bool) -> (String, String) {
@@ -137,5 +155,22 @@ mod tests {
         assert_eq!(mask_phone("+8613800138000"), "+86138****8000");
         assert_eq!(mask_phone("13800138000"), "138****8000");
         assert_eq!(mask_email("jane@example.com"), "j***@example.com");
+    }
+
+    #[test]
+    fn a_nameless_customer_shows_its_identity_masked_when_masking() {
+        let mut c = crate::model::Customer {
+            emails: vec!["jane@example.com".into()],
+            phones: vec!["13800138000".into()],
+            ..Default::default()
+        };
+        assert_eq!(display_name(&c, false), "jane@example.com");
+        assert_eq!(display_name(&c, true), "j***@example.com");
+        c.emails.clear();
+        assert_eq!(display_name(&c, true), "138****8000");
+        c.ext_id = Some("13085".into());
+        assert_eq!(display_name(&c, true), "13085");
+        c.name = "Jane".into();
+        assert_eq!(display_name(&c, true), "Jane");
     }
 }

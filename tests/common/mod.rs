@@ -150,6 +150,15 @@ impl Env {
         r
     }
 
+    /// `rolo import KIND FILE EXTRA... --json`, checking the counts add up.
+    pub fn import_kind_with(&self, kind: &str, file: &Path, extra: &[&str]) -> Value {
+        let mut args = vec!["import", kind, file.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let r = self.json(&args);
+        assert_counts_add_up(&r);
+        r
+    }
+
     /// `rolo export customers --format json` as a list of objects.
     pub fn export(&self) -> Vec<Value> {
         let out = self.run(&["export", "customers", "--format", "json"]);

@@ -7,7 +7,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::tui::app::{App, Row};
 use crate::tui::sort::SortField;
-use crate::tui::text::{contact, fit};
+use crate::tui::text::{contact, display_name, fit};
 use crate::tui::theme::Theme;
 
 /// Column widths for a terminal `width` columns wide: (name, phone, email, city, company).
@@ -35,7 +35,11 @@ fn widths(width: usize) -> [usize; 5] {
 fn cells(row: &Row, masked: bool, w: [usize; 5]) -> Vec<String> {
     let c = &row.customer;
     let (phone, email) = contact(c, masked);
-    let mut out = vec![fit(&c.name, w[0]), fit(&phone, w[1]), fit(&email, w[2])];
+    let mut out = vec![
+        fit(&display_name(c, masked), w[0]),
+        fit(&phone, w[1]),
+        fit(&email, w[2]),
+    ];
     if w[3] > 0 {
         out.push(fit(c.city.as_deref().unwrap_or(""), w[3]));
         out.push(fit(c.company.as_deref().unwrap_or(""), w[4]));

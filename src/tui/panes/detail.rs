@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
 
 use crate::model::Field;
 use crate::tui::app::Detail;
-use crate::tui::text::{fit, mask_email, mask_phone};
+use crate::tui::text::{display_name, fit, mask_email, mask_phone};
 use crate::tui::theme::Theme;
 
 fn value(d: &Detail, f: Field, masked: bool) -> String {
@@ -210,7 +210,7 @@ fn activity(d: &Detail, width: usize, rows: usize, theme: &Theme) -> Vec<Line<'s
 pub fn draw(frame: &mut Frame, area: Rect, d: &Detail, masked: bool, keys: &str, theme: &Theme) {
     let title = format!(
         " {} (id {}) ",
-        fit(&d.customer.name, 40).trim_end(),
+        fit(&display_name(&d.customer, masked), 40).trim_end(),
         d.customer.id
     );
     let keys = format!(

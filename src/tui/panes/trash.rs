@@ -7,7 +7,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 use crate::model::Customer;
-use crate::tui::text::{contact, fit};
+use crate::tui::text::{contact, display_name, fit};
 use crate::tui::theme::Theme;
 use crate::tui::trash::TrashView;
 
@@ -30,7 +30,7 @@ fn cells(c: &Customer, masked: bool, w: [usize; 3]) -> String {
         .unwrap_or_default();
     format!(
         "{} {} {} {}",
-        fit(&c.name, w[0]),
+        fit(&display_name(c, masked), w[0]),
         fit(&phone, w[1]),
         fit(&email, w[2]),
         fit(&when, WHEN)
