@@ -97,13 +97,16 @@ struct Expected {
     value: &'static str,
 }
 
+/// One customer's distinct order days and total spend in cents.
+type History = (BTreeSet<NaiveDate>, i64);
+
 /// Per customer ext id: the expected figures as of `as_of`, from the final
 /// order set (order id -> (customer, date, cents)).
 fn oracle(
     orders: &BTreeMap<u8, (usize, NaiveDate, i64)>,
     as_of: NaiveDate,
 ) -> BTreeMap<usize, Expected> {
-    let mut per: BTreeMap<usize, (BTreeSet<NaiveDate>, i64)> = BTreeMap::new();
+    let mut per: BTreeMap<usize, History> = BTreeMap::new();
     for (who, date, cents) in orders.values() {
         if *date <= as_of {
             let e = per.entry(*who).or_default();
@@ -111,7 +114,7 @@ fn oracle(
             e.1 += cents;
         }
     }
-    let col = |f: &dyn Fn(&(BTreeSet<NaiveDate>, i64)) -> f64| {
+    let col = |f: &dyn Fn(&History) -> f64| {
         let mut v: Vec<f64> = per.values().map(f).collect();
         v.sort_by(f64::total_cmp);
         v

@@ -2166,3 +2166,37 @@ fn segments_help_lists_the_pane_keys() {
     press(&mut a, "d");
     assert_eq!(a.total, 12, "d trashed nobody");
 }
+
+#[test]
+fn the_360_view_shows_predictions_once_a_model_is_fitted() {
+    let f = fixture();
+    let mut a = app(&f, 48);
+    a.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(a.detail.as_ref().unwrap().prediction.is_none());
+    assert!(!text(&screen(&a, 160, 48)).contains("P(alive)"));
+    a.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    // The CDNOW parameters in weeks, with a spend model.
+    f.store
+        .save_clv_model(&rolo::store::ClvModel {
+            unit: "week".into(),
+            until: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+            r: 0.243,
+            alpha: 4.414,
+            a: 0.793,
+            b: 2.426,
+            log_likelihood: 0.0,
+            converged: true,
+            customers: 2,
+            gamma_gamma: Some([6.25, 3.74, 15.44]),
+            fitted_at: chrono::DateTime::UNIX_EPOCH,
+        })
+        .unwrap();
+    a.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    let d = a.detail.as_ref().unwrap();
+    let p = d.prediction.unwrap();
+    assert!(p.p_alive > 0.0 && p.p_alive <= 1.0, "{p:?}");
+    let s = text(&screen(&a, 160, 48));
+    let want = format!("P(alive) {:.2}", p.p_alive);
+    assert!(s.contains(&want), "{s}");
+    assert!(s.contains("value "), "{s}");
+}

@@ -34,7 +34,7 @@ pub use open::{DEFAULT_CACHE_BYTES, IMPORT_CACHE_BYTES, OpenOptions};
 pub use orders::{OrderBook, OrderIdChunk};
 pub use revert::RevertSummary;
 pub use search_chunk::{CHUNK_IDS, SearchChunk, chunk_of};
-pub use segments::{ClvModel, SavedSegment, SnapshotChunk};
+pub use segments::{ClvModel, SavedSegment, SnapshotChunk, SnapshotEntry};
 pub use tags::{RULE_REFRESH_OP, TagChange, TagOutcome, TagSummary};
 pub use unit::Unit;
 

@@ -13,6 +13,9 @@ pub const SEGMENT_OP: &str = "segment";
 /// How many customers one snapshot chunk holds.
 const SNAPSHOT_CHUNK: usize = 1 << 16;
 
+/// One customer's snapshot entry: (customer id, segment codes).
+pub type SnapshotEntry = (u64, [u8; 3]);
+
 /// A name bound to a query (`segment:NAME` in every query).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedSegment {
@@ -27,7 +30,7 @@ pub struct SavedSegment {
 /// tier as small numbers, see `segments::snapshot`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SnapshotChunk {
-    pub entries: Vec<(u64, [u8; 3])>,
+    pub entries: Vec<SnapshotEntry>,
 }
 
 /// A fitted customer-value model (BG/NBD, and Gamma-Gamma for spend).
@@ -114,7 +117,7 @@ impl Store {
 
     /// Stores `entries` (sorted by id) as the snapshot of `day`, replacing
     /// any earlier snapshot of that day, in one unit.
-    pub fn save_snapshot(&self, day: NaiveDate, entries: &[(u64, [u8; 3])]) -> Result<()> {
+    pub fn save_snapshot(&self, day: NaiveDate, entries: &[SnapshotEntry]) -> Result<()> {
         let d = days::from_date(day);
         let mut unit = self.begin()?;
         for item in self.db.scan_prefix(keys::snapshot_day(d)).keys() {
@@ -132,7 +135,7 @@ impl Store {
     }
 
     /// The snapshot of `day`, if one was taken.
-    pub fn snapshot(&self, day: NaiveDate) -> Result<Option<Vec<(u64, [u8; 3])>>> {
+    pub fn snapshot(&self, day: NaiveDate) -> Result<Option<Vec<SnapshotEntry>>> {
         let mut out = Vec::new();
         let mut any = false;
         for item in self.scan::<SnapshotChunk>(&keys::snapshot_day(days::from_date(day))) {

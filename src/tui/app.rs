@@ -114,6 +114,8 @@ pub struct Detail {
     pub history: Vec<crate::model::AuditEvent>,
     /// Spend per calendar month, oldest first: the 12 months up to the as-of date.
     pub monthly: Vec<(String, i64)>,
+    /// P(alive), expected purchases and value under the fitted model, if any.
+    pub prediction: Option<segments::predict::Prediction>,
 }
 
 impl Detail {
@@ -128,7 +130,11 @@ impl Detail {
         let mut history = store.history_of(id)?;
         history.reverse();
         let monthly = monthly_spend(&orders, as_of);
+        let prediction = store.clv_model()?.and_then(|m| {
+            segments::predict::predict(&m, &stats, as_of, segments::predict::Horizon::default())
+        });
         Ok(Detail {
+            prediction,
             customer,
             stats,
             orders,

@@ -149,6 +149,19 @@ fn activity(d: &Detail, width: usize, rows: usize, theme: &Theme) -> Vec<Line<'s
         ),
         theme.title(),
     )];
+    if let Some(p) = &d.prediction {
+        let value = p
+            .clv
+            .filter(|v| v.is_finite())
+            .map_or(String::new(), |v| format!(", value {v:.2}"));
+        lines.push(Line::raw(fit(
+            &format!(
+                "predicted: P(alive) {:.2}, {:.1} purchases in 365 days{value}",
+                p.p_alive, p.expected_purchases
+            ),
+            width,
+        )));
+    }
     lines.push(Line::styled(
         fit(&section("orders", n_orders, d.orders.len()), width),
         theme.title(),
