@@ -336,7 +336,7 @@ mod tests {
             gone.unwrap_or_else(|| panic!()),
         );
         assert!(
-            recent.p_alive > 0.9 && gone.p_alive < 0.2,
+            recent.p_alive > 0.8 && gone.p_alive < 0.2,
             "{recent:?} {gone:?}"
         );
         assert!(recent.expected_purchases > gone.expected_purchases);
