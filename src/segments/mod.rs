@@ -565,3 +565,105 @@ pub fn movement(by: By, snapshot: &[(u64, [u8; 3])], now: &[(u64, [u8; 3])]) -> 
     });
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Customer, Order};
+    use crate::store::test_store;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap_or_default()
+    }
+
+    /// An as-of date before some orders: those orders do not count, and
+    /// the figures are those of that day (worked by hand).
+    #[test]
+    fn as_of_before_an_order_ignores_it() {
+        let (_dir, store) = test_store();
+        let id = store
+            .create_customer(&Customer {
+                name: "Ann".into(),
+                ..Customer::default()
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut unit = store.begin().unwrap_or_else(|e| panic!("{e}"));
+        for (n, (date, cents)) in [
+            ("2024-01-01", 1000),
+            ("2024-01-01", 500),
+            ("2024-07-01", 9000),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let o = Order {
+                order_id: format!("O{n}"),
+                customer: id,
+                date: day(date),
+                amount_minor: cents,
+                ..Order::default()
+            };
+            unit.save_order(&o).unwrap_or_else(|e| panic!("{e}"));
+        }
+        unit.commit().unwrap_or_else(|e| panic!("{e}"));
+
+        let before = compute(&store, day("2024-03-01"), Settings::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let d = before.get(id);
+        assert_eq!(d.recency_days, Some(60));
+        assert_eq!(d.frequency, 1, "two orders on one day");
+        assert_eq!(d.monetary_minor, 1500, "the July order is not counted yet");
+        assert_eq!(d.orders, 2);
+        assert_eq!(d.lifecycle, Lifecycle::Active);
+
+        let after = compute(&store, day("2024-07-31"), Settings::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let d = after.get(id);
+        assert_eq!(
+            (d.recency_days, d.frequency, d.monetary_minor),
+            (Some(30), 2, 10_500)
+        );
+
+        // Before the first order the customer has none.
+        let early = compute(&store, day("2023-12-31"), Settings::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(early.get(id), Derived::NONE);
+        assert_eq!(early.customers(), 1);
+    }
+
+    #[test]
+    fn rfm_slugs_are_the_query_names() {
+        let slugs: Vec<&str> = RfmSegment::ALL.iter().map(|s| s.slug()).collect();
+        assert_eq!(slugs, SegmentKind::Rfm.names());
+        let life: Vec<&str> = Lifecycle::ALL.iter().map(|s| s.slug()).collect();
+        let mut want = SegmentKind::Lifecycle.names().to_vec();
+        want.sort_unstable();
+        let mut got = life.clone();
+        got.sort_unstable();
+        assert_eq!(got, want);
+        let value: Vec<&str> = ValueTier::ALL.iter().map(|s| s.slug()).collect();
+        assert_eq!(value, SegmentKind::Value.names());
+    }
+
+    #[test]
+    fn movement_counts_stays_moves_new_and_gone() {
+        let then = [(1, [1, 0, 0]), (2, [8, 0, 0]), (3, [1, 0, 0])];
+        let now = [(1, [1, 0, 0]), (3, [8, 0, 0]), (4, [0, 0, 0])];
+        let moves = movement(By::Rfm, &then, &now);
+        let find = |from: &str, to: &str| {
+            moves
+                .iter()
+                .find(|m| m.from == from && m.to == to)
+                .map(|m| m.customers)
+        };
+        assert_eq!(find("Champions", "At Risk"), Some(1));
+        assert_eq!(find("At Risk", GONE), Some(1));
+        assert_eq!(find(NOT_IN_SNAPSHOT, NO_ORDERS), Some(1));
+        assert_eq!(find("Champions", "Champions"), Some(1));
+        assert_eq!(
+            moves.last().map(|m| m.from == m.to),
+            Some(true),
+            "stays come last"
+        );
+    }
+}
