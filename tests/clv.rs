@@ -6,7 +6,6 @@
 
 mod common;
 
-use serde_json::Value;
 use std::path::Path;
 
 /// The raw sample (master id, sample id, yyyymmdd, quantity, amount) as the
@@ -36,35 +35,15 @@ fn write_cdnow(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     (o, c)
 }
 
-fn rolo(db: &Path, args: &[&str]) -> Value {
-    let out = common::rolo()
-        .arg("--db")
-        .arg(db)
-        .arg("--json")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 #[test]
 fn cdnow_gives_the_published_parameters_and_predictions_reach_queries() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("db");
-    let (orders, customers) = write_cdnow(tmp.path());
-    rolo(&db, &["import", "customers", customers.to_str().unwrap()]);
-    let report = rolo(&db, &["import", "orders", orders.to_str().unwrap()]);
+    let env = common::Env::new();
+    let (orders, customers) = write_cdnow(env.dir.path());
+    env.import("customers", &customers);
+    let report = env.import("orders", &orders);
     assert_eq!(report["rejected"], 0);
 
-    let fit = rolo(
-        &db,
-        &["clv", "fit", "--until", "1997-09-30", "--unit", "week"],
-    );
+    let fit = env.json(&["clv", "fit", "--until", "1997-09-30", "--unit", "week"]);
     assert_eq!(fit["customers"], 2357);
     for (name, published) in [("r", 0.243), ("alpha", 4.414), ("a", 0.793), ("b", 2.426)] {
         let got = fit["params"][name].as_f64().unwrap();
@@ -85,10 +64,7 @@ fn cdnow_gives_the_published_parameters_and_predictions_reach_queries() {
     assert!((p - a).abs() / a < 0.2, "holdout predicted {p} actual {a}");
 
     // Predictions as of the end of the data reach queries and export.
-    let pred = rolo(
-        &db,
-        &["--as-of", "1998-06-30", "clv", "predict", "--limit", "0"],
-    );
+    let pred = env.json(&["--as-of", "1998-06-30", "clv", "predict", "--limit", "0"]);
     let all = pred["customers"].as_array().unwrap();
     assert_eq!(all.len(), 2357);
     let low: Vec<u64> = all
@@ -96,17 +72,14 @@ fn cdnow_gives_the_published_parameters_and_predictions_reach_queries() {
         .filter(|c| c["p_alive"].as_f64().unwrap() < 0.3)
         .map(|c| c["id"].as_u64().unwrap())
         .collect();
-    let hits = rolo(
-        &db,
-        &[
-            "--as-of",
-            "1998-06-30",
-            "search",
-            "p_alive<0.3",
-            "--limit",
-            "100000",
-        ],
-    );
+    let hits = env.json(&[
+        "--as-of",
+        "1998-06-30",
+        "search",
+        "p_alive<0.3",
+        "--limit",
+        "100000",
+    ]);
     let mut found: Vec<u64> = hits["hits"]
         .as_array()
         .unwrap()
@@ -118,20 +91,14 @@ fn cdnow_gives_the_published_parameters_and_predictions_reach_queries() {
     low.sort_unstable();
     assert!(!low.is_empty());
     assert_eq!(found, low);
-    let out = common::rolo()
-        .arg("--db")
-        .arg(&db)
-        .args([
-            "--as-of",
-            "1998-06-30",
-            "export",
-            "customers",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = env.json(&[
+        "--as-of",
+        "1998-06-30",
+        "export",
+        "customers",
+        "--format",
+        "json",
+    ]);
     let first = &all[0];
     let row = rows
         .as_array()
@@ -145,20 +112,12 @@ fn cdnow_gives_the_published_parameters_and_predictions_reach_queries() {
 
 #[test]
 fn predict_without_a_model_and_fit_without_orders_say_why() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("db");
+    let env = common::Env::new();
     for (args, needle) in [
         (vec!["clv", "predict"], "rolo clv fit"),
         (vec!["clv", "fit"], "cannot fit"),
     ] {
-        let out = common::rolo()
-            .arg("--db")
-            .arg(&db)
-            .args(&args)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&out.stderr);
+        let err = env.user_error(&args);
         assert!(err.contains(needle), "{args:?}: {err}");
     }
 }

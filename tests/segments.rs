@@ -385,8 +385,7 @@ fn cli_summary_saved_segments_snapshot_and_movement() {
 
 #[test]
 fn bad_segment_commands_say_why() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("db");
+    let env = common::Env::new();
     for (args, needle) in [
         (vec!["segments", "save", "x", "city:("], "query"),
         (vec!["segments", "save", "x", "segment:x"], "itself"),
@@ -406,15 +405,7 @@ fn bad_segment_commands_say_why() {
             "movement",
         ),
     ] {
-        let out = common::rolo()
-            .arg("--db")
-            .arg(&db)
-            .args(&args)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&out.stderr);
+        let err = env.user_error(&args);
         assert!(err.contains(needle), "{args:?}: {err}");
-        assert_eq!(err.lines().count(), 1, "{err}");
     }
 }

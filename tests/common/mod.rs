@@ -134,6 +134,16 @@ impl Env {
         single_json(&out.stdout)
     }
 
+    /// Runs `rolo ARGS`, requires a usage or input error (exit 2) told in
+    /// one line on stderr, and returns that line.
+    pub fn user_error(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "rolo {args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "rolo {args:?}: {err}");
+        err
+    }
+
     /// `rolo import KIND FILE --json`, checking read = inserted + updated + rejected.
     pub fn import(&self, kind: &str, file: &Path) -> Value {
         let r = self.json(&["import", kind, file.to_str().unwrap()]);
