@@ -1584,7 +1584,7 @@ pub(crate) mod tests {
         assert_eq!(
             e.to_string(),
             "column 1: unknown figure 'foo'; expected one of spend, orders, order_days, \
-             last_order, first_order, created, birth"
+             last_order, first_order, created, birth, p_alive, clv, expected_purchases"
         );
     }
 
