@@ -103,7 +103,8 @@ fn oracle(
     orders: &BTreeMap<u8, (usize, NaiveDate, i64)>,
     as_of: NaiveDate,
 ) -> BTreeMap<usize, Expected> {
-    let mut per: BTreeMap<usize, (BTreeSet<NaiveDate>, i64)> = BTreeMap::new();
+    type Days = (BTreeSet<NaiveDate>, i64);
+    let mut per: BTreeMap<usize, Days> = BTreeMap::new();
     for (who, date, cents) in orders.values() {
         if *date <= as_of {
             let e = per.entry(*who).or_default();
@@ -111,7 +112,7 @@ fn oracle(
             e.1 += cents;
         }
     }
-    let col = |f: &dyn Fn(&(BTreeSet<NaiveDate>, i64)) -> f64| {
+    let col = |f: &dyn Fn(&Days) -> f64| {
         let mut v: Vec<f64> = per.values().map(f).collect();
         v.sort_by(f64::total_cmp);
         v

@@ -153,7 +153,7 @@ pub fn fit(
 
 fn holdout(bg: &BgNbd, rows: &[FitRow], unit: Unit, days: i64) -> Holdout {
     let horizon = unit.from_days(days as f64);
-    let mut groups = vec![(0u64, 0.0f64, 0u64); 8];
+    let mut groups = [(0u64, 0.0f64, 0u64); 8];
     let (mut predicted, mut actual) = (0.0, 0u64);
     for r in rows {
         let p = bg.expected_purchases(horizon, &r.summary);

@@ -10,6 +10,9 @@ use crate::model::days;
 /// The audit operation of saving or deleting a saved segment.
 pub const SEGMENT_OP: &str = "segment";
 
+/// One day's snapshot: (customer id, segment codes), by id.
+pub type SnapshotEntries = Vec<(u64, [u8; 3])>;
+
 /// How many customers one snapshot chunk holds.
 const SNAPSHOT_CHUNK: usize = 1 << 16;
 
@@ -132,7 +135,7 @@ impl Store {
     }
 
     /// The snapshot of `day`, if one was taken.
-    pub fn snapshot(&self, day: NaiveDate) -> Result<Option<Vec<(u64, [u8; 3])>>> {
+    pub fn snapshot(&self, day: NaiveDate) -> Result<Option<SnapshotEntries>> {
         let mut out = Vec::new();
         let mut any = false;
         for item in self.scan::<SnapshotChunk>(&keys::snapshot_day(days::from_date(day))) {
