@@ -6,6 +6,7 @@
 //! the audit event, and commits them as one sled batch followed by a flush,
 //! so a change is either entirely on disk or not at all.
 
+mod audit;
 mod codec;
 mod compact;
 mod edit;
@@ -24,6 +25,7 @@ mod segments;
 mod tags;
 mod unit;
 
+pub use audit::AuditFilter;
 pub use codec::CodecError;
 pub use compact::CompactReport;
 pub use error::StoreError;
