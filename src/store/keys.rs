@@ -7,7 +7,7 @@
 //!
 //! | prefix | key | value |
 //! |---|---|---|
-//! | `m` | meta name | format version, counters |
+//! | `m` | meta name | format version, counters, the clv model, the last saved quality figures |
 //! | `c` | customer id | customer |
 //! | `s` | customer id | stats (only customers with orders) |
 //! | `o` | customer id | order book: the customer's orders (format 3) |
