@@ -1169,7 +1169,13 @@ mod tests {
         assert_eq!(birth_date(d(1985, 3, 4), as_of), Ok(d(1985, 3, 4)));
         assert_eq!(birth_date(as_of, as_of), Ok(as_of));
         assert_eq!(birth_date(d(1904, 6, 30), as_of), Ok(d(1904, 6, 30)));
-        for bad in [d(2024, 7, 1), d(2090, 1, 1), d(1904, 6, 29), d(1899, 12, 31), d(1000, 1, 1)] {
+        for bad in [
+            d(2024, 7, 1),
+            d(2090, 1, 1),
+            d(1904, 6, 29),
+            d(1899, 12, 31),
+            d(1000, 1, 1),
+        ] {
             assert!(birth_date(bad, as_of).is_err(), "{bad}");
         }
         // A leap day whose year 120 years earlier has none: the day before.

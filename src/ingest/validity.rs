@@ -139,7 +139,14 @@ mod tests {
         assert!(!has_order_before_signup(&c, Some(&stats(day(2024, 3, 1)))));
         assert!(!has_order_before_signup(&c, None));
         let unknown = Customer::default();
-        assert!(!has_order_before_signup(&unknown, Some(&stats(day(2000, 1, 1)))));
-        assert!(has_any_problem(&c, Some(&stats(day(2024, 1, 1))), day(2024, 6, 30)));
+        assert!(!has_order_before_signup(
+            &unknown,
+            Some(&stats(day(2000, 1, 1)))
+        ));
+        assert!(has_any_problem(
+            &c,
+            Some(&stats(day(2024, 1, 1))),
+            day(2024, 6, 30)
+        ));
     }
 }

@@ -846,15 +846,17 @@ impl Lexer {
             "segment" => Ok(Query::Saved(self.value(start, &after)?.0)),
             "invalid" => {
                 let (value, col) = self.value(start, &after)?;
-                Validity::from_name(&value).map(Query::Invalid).ok_or_else(|| {
-                    err(
-                        col,
-                        format!(
-                            "unknown field '{value}' after 'invalid:'; expected a field name \
+                Validity::from_name(&value)
+                    .map(Query::Invalid)
+                    .ok_or_else(|| {
+                        err(
+                            col,
+                            format!(
+                                "unknown field '{value}' after 'invalid:'; expected a field name \
                              (email, phone, birth_date, created_at, ...), order_date or any"
-                        ),
-                    )
-                })
+                            ),
+                        )
+                    })
             }
             "stale" => {
                 let (value, col) = self.value(start, &after)?;
@@ -1569,10 +1571,7 @@ pub(crate) mod tests {
             ),
             ("invalid:any", Query::Invalid(Validity::Any)),
             ("invalid:order_date", Query::Invalid(Validity::OrderDate)),
-            (
-                "-invalid:any",
-                not(Query::Invalid(Validity::Any)),
-            ),
+            ("-invalid:any", not(Query::Invalid(Validity::Any))),
             (
                 "stale:365d",
                 Query::Stale {
@@ -1670,7 +1669,11 @@ pub(crate) mod tests {
             ("value:huge", 7, "unknown value tier 'huge'"),
             ("phone:abc", 7, "expected digits after 'phone:'"),
             ("invalid:", 1, "expected a value after 'invalid:'"),
-            ("a invalid:nope", 11, "unknown field 'nope' after 'invalid:'"),
+            (
+                "a invalid:nope",
+                11,
+                "unknown field 'nope' after 'invalid:'",
+            ),
             ("stale:", 1, "expected a value after 'stale:'"),
             ("stale:365", 7, "bad age '365' after 'stale:'"),
             ("x stale:2024-01-01", 9, "bad age '2024-01-01'"),

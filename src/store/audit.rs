@@ -3,8 +3,8 @@
 
 use chrono::NaiveDate;
 
-use super::{Result, Store, keys};
 use super::read::decode_at;
+use super::{Result, Store, keys};
 use crate::model::AuditEvent;
 
 /// Which audit events to list. Every set condition must hold; the default
@@ -91,7 +91,9 @@ mod tests {
                     ..Default::default()
                 })
                 .unwrap_or_else(|e| panic!("{e}"));
-            store.add_tag("vip", &[id]).unwrap_or_else(|e| panic!("{e}"));
+            store
+                .add_tag("vip", &[id])
+                .unwrap_or_else(|e| panic!("{e}"));
         }
         let store = store_at(dir.path(), 4);
         let day = |d| NaiveDate::from_ymd_opt(2024, 5, d);
@@ -110,7 +112,11 @@ mod tests {
                 op: Some("tag".into()),
                 ..AuditFilter::default()
             }),
-            [("tag_add".into(), 3), ("tag_add".into(), 2), ("tag_add".into(), 1)]
+            [
+                ("tag_add".into(), 3),
+                ("tag_add".into(), 2),
+                ("tag_add".into(), 1)
+            ]
         );
         // A family is matched by whole words only.
         assert!(

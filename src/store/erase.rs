@@ -266,7 +266,8 @@ impl Values {
             c.ext_id.as_deref(),
             c.street.as_deref(),
         ];
-        self.0.extend(singles.into_iter().flatten().map(str::to_owned));
+        self.0
+            .extend(singles.into_iter().flatten().map(str::to_owned));
         self.0.extend(c.emails.iter().cloned());
         for p in &c.phones {
             self.0.push(p.clone());
@@ -283,7 +284,8 @@ impl Values {
             let n = v.trim().chars().count();
             n >= 3 || (n == 2 && !v.is_ascii())
         });
-        self.0.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        self.0
+            .sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         self.0.dedup();
         self.0
     }
@@ -309,7 +311,9 @@ mod tests {
     #[test]
     fn erasure_leaves_a_tombstone_and_no_values() {
         let (_dir, store) = test_store();
-        let id = store.create_customer(&person()).unwrap_or_else(|e| panic!("{e}"));
+        let id = store
+            .create_customer(&person())
+            .unwrap_or_else(|e| panic!("{e}"));
         let other = store
             .create_customer(&Customer {
                 name: "Other".into(),
@@ -318,7 +322,9 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let mut edited = store.require_customer(id).unwrap_or_else(|e| panic!("{e}"));
         edited.city = Some("Quartermaine Town".into());
-        store.update_customer(&edited).unwrap_or_else(|e| panic!("{e}"));
+        store
+            .update_customer(&edited)
+            .unwrap_or_else(|e| panic!("{e}"));
         store
             .add_customer_note(id, NoteKind::Call, "Zebulon liked it", Some(5))
             .unwrap_or_else(|e| panic!("{e}"));
@@ -334,11 +340,13 @@ mod tests {
             store.require_customer(id),
             Err(StoreError::Erased(_))
         ));
-        assert_eq!(
-            store.erasure(id).ok().flatten().map(|e| e.seq),
-            Some(r.seq)
+        assert_eq!(store.erasure(id).ok().flatten().map(|e| e.seq), Some(r.seq));
+        assert!(
+            store
+                .find_email("zeb.q@example.org")
+                .unwrap_or_default()
+                .is_empty()
         );
-        assert!(store.find_email("zeb.q@example.org").unwrap_or_default().is_empty());
         assert!(store.find_tag("vip").unwrap_or_default().is_empty());
         assert!(store.notes_of(id).unwrap_or_default().is_empty());
         assert_eq!(store.check().unwrap_or_default(), Vec::<String>::new());

@@ -180,10 +180,16 @@ impl Store {
         }
         for e in self.erasures()? {
             if self.customer(e.id)?.is_some() {
-                note(format!("customer {} is erased but its record is still there", e.id));
+                note(format!(
+                    "customer {} is erased but its record is still there",
+                    e.id
+                ));
             }
             if !self.notes_of(e.id)?.is_empty() {
-                note(format!("customer {} is erased but its notes are still there", e.id));
+                note(format!(
+                    "customer {} is erased but its notes are still there",
+                    e.id
+                ));
             }
             let stats = self.recompute_stats(e.id)?;
             let stored = self.stats(e.id)?;

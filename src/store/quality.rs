@@ -93,10 +93,14 @@ mod tests {
             stale: 3,
             no_tag_no_order: 4,
         };
-        store.save_quality_figures(&f).unwrap_or_else(|e| panic!("{e}"));
+        store
+            .save_quality_figures(&f)
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(store.quality_figures().ok().flatten().as_ref(), Some(&f));
         f.score = 80.0;
-        store.save_quality_figures(&f).unwrap_or_else(|e| panic!("{e}"));
+        store
+            .save_quality_figures(&f)
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(store.quality_figures().ok().flatten(), Some(f));
         let ops: Vec<String> = store
             .audit_log()
