@@ -336,7 +336,8 @@ fn label_eq(label: &str, name: &str) -> bool {
     norm(label).eq(norm(name))
 }
 
-fn is_present(p: &Presence, c: &Customer, stats: Option<&Stats>) -> bool {
+/// Whether `has:` holds (the quality report counts completeness with it).
+pub fn is_present(p: &Presence, c: &Customer, stats: Option<&Stats>) -> bool {
     match p {
         Presence::Field(Field::Email) => !c.emails.is_empty(),
         Presence::Field(Field::Phone) => !c.phones.is_empty(),
