@@ -223,15 +223,19 @@ impl Tally {
     /// Counts one live customer (`stats`: `None` without orders).
     pub fn add(&mut self, c: &Customer, stats: Option<&Stats>, opts: &Options) {
         self.customers += 1;
+        // `validity::has_any_problem`, without validating each value twice.
+        let mut any = !c.invalid.is_empty();
         for (i, f) in Field::ALL.into_iter().enumerate() {
             let filled = eval::is_present(&Presence::Field(f), c, stats);
             let invalid = validity::is_invalid(c, f, opts.as_of);
+            any |= invalid;
             self.filled[i] += u64::from(filled);
             self.invalid[i] += u64::from(invalid);
             self.good[i] += u64::from(filled && !invalid);
         }
-        self.any_invalid += u64::from(validity::has_any_problem(c, stats, opts.as_of));
-        self.order_before_signup += u64::from(validity::has_order_before_signup(c, stats));
+        let early_order = validity::has_order_before_signup(c, stats);
+        self.any_invalid += u64::from(any || early_order);
+        self.order_before_signup += u64::from(early_order);
         let age = (opts.as_of - c.updated_at.date_naive()).num_days();
         self.stale += u64::from(age > i64::from(opts.stale_days));
         let has_orders = stats.is_some_and(|s| s.orders > 0);
