@@ -284,7 +284,7 @@ fn every_documented_query_form_agrees_with_brute_force() {
                 text(c, "created_at").is_some_and(|t| &t[..10] >= "2025-06-01")
             }),
         ),
-        ("invalid:order_date", count(e, |c| order_before_signup(c))),
+        ("invalid:order_date", count(e, order_before_signup)),
         (
             "invalid:any",
             count(e, |c| {
