@@ -209,6 +209,14 @@ fn count(export: &[Value], pred: impl Fn(&Value) -> bool) -> u64 {
     export.iter().filter(|c| pred(c)).count() as u64
 }
 
+/// Whether the first order is dated before the signup day.
+fn order_before_signup(c: &Value) -> bool {
+    match (text(c, "first_order"), text(c, "created_at")) {
+        (Some(first), Some(created)) => first < &created[..10],
+        _ => false,
+    }
+}
+
 fn city_has(c: &Value, q: &str) -> bool {
     text(c, "city").is_some_and(|v| v.to_lowercase().contains(q))
 }
@@ -276,6 +284,24 @@ fn every_documented_query_form_agrees_with_brute_force() {
                 text(c, "created_at").is_some_and(|t| &t[..10] >= "2025-06-01")
             }),
         ),
+        ("invalid:order_date", count(e, order_before_signup)),
+        (
+            "invalid:any",
+            count(e, |c| {
+                c["invalid"].as_object().is_some_and(|m| !m.is_empty()) || order_before_signup(c)
+            }),
+        ),
+        (
+            "-invalid:email",
+            count(e, |c| {
+                !c["invalid"]
+                    .as_object()
+                    .is_some_and(|m| m.contains_key("email"))
+            }),
+        ),
+        // Everything was imported just now.
+        ("stale:365d", 0),
+        ("-stale:30d", all),
         ("'hotmail", count(e, |c| substring(c, "hotmail"))),
         ("!hotmail", count(e, |c| !substring(c, "hotmail"))),
         (

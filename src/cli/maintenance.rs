@@ -6,7 +6,7 @@ use serde_json::json;
 use super::Ctx;
 use crate::model::CustomerId;
 use crate::model::display::printable;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// A short summary of a database (what `rolo` prints until the TUI opens).
 pub fn summary(ctx: &Ctx, store: &Store) -> Result<()> {
@@ -37,20 +37,30 @@ pub fn summary(ctx: &Ctx, store: &Store) -> Result<()> {
 
 pub fn history(ctx: &Ctx, id: u64) -> Result<()> {
     let store = ctx.open()?;
-    let c = store.require_customer(CustomerId(id))?;
-    let events = store.history_of(c.id)?;
+    let who = match store.require_customer(CustomerId(id)) {
+        Ok(c) => printable(&c.display_name()).into_owned(),
+        Err(StoreError::Erased(_)) => "erased".to_owned(),
+        Err(e) => return Err(e.into()),
+    };
+    let erasure = store.erasure(CustomerId(id))?;
+    let events = store.history_of(CustomerId(id))?;
     ctx.out.json(&json!({
         "id": id,
+        "erased": erasure.as_ref().map(|e| e.at.to_rfc3339()),
         "events": events.iter().map(|e| json!({
             "seq": e.seq, "at": e.at.to_rfc3339(), "user": e.user, "op": e.op, "summary": e.summary,
             "changes": e.changes.iter().map(|ch| json!({"field": ch.field, "before": ch.before, "after": ch.after})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     }))?;
-    ctx.out.line(&format!(
-        "history of {} ({})",
-        id,
-        printable(&c.display_name())
-    ))?;
+    ctx.out.line(&format!("history of {id} ({who})"))?;
+    if let Some(e) = &erasure {
+        ctx.out.line(&format!(
+            "  personal data erased on {} by {}; values in older events read {}",
+            e.at.format("%Y-%m-%d %H:%M"),
+            printable(&e.user),
+            crate::store::ERASED_MARK
+        ))?;
+    }
     if events.is_empty() {
         ctx.out
             .line("  no recorded changes (imports are listed by `rolo import list`)")?;

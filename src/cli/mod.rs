@@ -2,12 +2,15 @@
 //! database location, error reporting and exit codes. One file per
 //! subcommand; each is a thin layer over library calls.
 
+mod audit;
 mod clv;
 mod demo;
+mod erase;
 mod export;
 mod import;
 mod maintenance;
 mod output;
+mod quality;
 mod search;
 mod segments;
 mod synth;
@@ -74,11 +77,18 @@ pub enum Command {
     /// Predicted customer value: fit BG/NBD and Gamma-Gamma, predict per customer
     #[command(subcommand)]
     Clv(clv::ClvCmd),
+    /// Data quality: completeness and validity per field, stale and unused
+    /// records, each figure with the query that lists its customers
+    Quality(quality::QualityArgs),
     /// Show the change history of a customer
     History {
         /// The customer id
         id: u64,
     },
+    /// List audit events, newest first, by user, operation and date
+    Audit(audit::AuditArgs),
+    /// Remove a person's personal data everywhere (cannot be undone)
+    Erase(erase::EraseArgs),
     /// List, restore or purge trashed customers
     #[command(subcommand)]
     Trash(trash::TrashCmd),
@@ -111,6 +121,32 @@ pub fn open_workbench(ctx: &Ctx, store: Store) -> Result<()> {
 /// Parses a calendar date in the forms the importer accepts.
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     crate::ingest::normalize::date(s, &crate::ingest::normalize::NormalizeConfig::default())
+}
+
+/// Confirms a destructive command: `--yes` answers for the user; otherwise
+/// a terminal is asked on stderr (stdout stays one JSON document), and
+/// without one the command is refused with `refusal` and a hint to pass
+/// `--yes` (DESIGN.md §4).
+pub fn confirm(ctx: &Ctx, question: &str, refusal: &str) -> Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if ctx.yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return Err(user_error(format!(
+            "{refusal}; run again with --yes to confirm"
+        )));
+    }
+    let mut err = std::io::stderr().lock();
+    write!(err, "{} [y/N] ", crate::model::display::printable(question))?;
+    err.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if matches!(answer.trim().to_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(user_error("cancelled; nothing was changed"))
+    }
 }
 
 /// An error whose cause is the user's input (exit 2).
@@ -237,14 +273,17 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Tag(cmd)) => tag::run(&ctx, cmd),
         Some(Command::Segments(args)) => segments::run(&ctx, args),
         Some(Command::Clv(cmd)) => clv::run(&ctx, cmd),
+        Some(Command::Quality(args)) => quality::run(&ctx, args),
         Some(Command::History { id }) => maintenance::history(&ctx, id),
+        Some(Command::Audit(args)) => audit::run(&ctx, args),
+        Some(Command::Erase(args)) => erase::run(&ctx, args),
         Some(Command::Trash(cmd)) => trash::run(&ctx, cmd),
         Some(Command::Reindex) => maintenance::reindex(&ctx),
         Some(Command::Compact) => maintenance::compact(&ctx),
         Some(Command::Check { repair }) => maintenance::check(&ctx, repair),
         Some(Command::Other(args)) => {
             let name = args.first().map(String::as_str).unwrap_or("");
-            const PLANNED: [&str; 5] = ["dedup", "quality", "erase", "backup", "restore"];
+            const PLANNED: [&str; 3] = ["dedup", "backup", "restore"];
             if PLANNED.contains(&name) {
                 Err(user_error(format!(
                     "`rolo {name}` is planned but not in this build yet; see docs/user-guide.md"

@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use serde_json::json;
 
-use super::{Ctx, user_error};
+use super::{Ctx, confirm, user_error};
 use crate::model::CustomerId;
 use crate::model::display::printable;
 
@@ -17,7 +17,8 @@ pub enum TrashCmd {
         /// The customer id
         id: u64,
     },
-    /// Delete trashed customers for good (with their orders and notes)
+    /// Delete trashed customers for good (with their orders and notes);
+    /// asks first on a terminal, needs --yes otherwise
     Purge {
         /// Only those trashed longer ago than this: 30d, 12w, 6m, 1y
         #[arg(long, value_name = "AGE")]
@@ -93,13 +94,22 @@ pub fn run(ctx: &Ctx, cmd: TrashCmd) -> Result<()> {
                 .filter(|c| c.trashed_at.is_some_and(|t| t < cutoff))
                 .map(|c| c.id)
                 .collect();
-            if !ctx.yes {
-                return Err(user_error(format!(
-                    "this deletes {} customers for good, with their orders and notes; run again with --yes to confirm",
-                    ids.len()
-                )));
-            }
-            let n = store.purge_trashed(&ids)?;
+            let n = if ids.is_empty() {
+                0
+            } else {
+                confirm(
+                    ctx,
+                    &format!(
+                        "delete {} customers trashed more than {older_than} ago for good, with their orders and notes?",
+                        ids.len()
+                    ),
+                    &format!(
+                        "this deletes {} customers for good, with their orders and notes",
+                        ids.len()
+                    ),
+                )?;
+                store.purge_trashed(&ids)?
+            };
             ctx.out.json(&json!({ "purged": n }))?;
             ctx.out.line(&format!(
                 "purged {n} customers trashed more than {older_than} ago"

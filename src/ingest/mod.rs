@@ -7,5 +7,6 @@ pub mod import;
 pub mod normalize;
 mod prepare;
 pub mod reader;
+pub mod validity;
 
 pub use import::{ImportError, ImportOptions, ImportReport, import_file};

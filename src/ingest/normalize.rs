@@ -498,6 +498,33 @@ fn unix_timestamp(digits: &str) -> Result<DateTime<Utc>, String> {
     Ok(instant)
 }
 
+/// The oldest a customer can plausibly be, in years.
+pub const MAX_AGE_YEARS: i32 = 120;
+
+/// Checks a birth date against the date it is judged on (`as_of`): the
+/// importer's year range (1900..=2100), not after `as_of`, and not more than
+/// [`MAX_AGE_YEARS`] before it. The importer reads dates without a clock, so
+/// it applies only the year range; the quality report and the `invalid:`
+/// query apply all three to stored birth dates.
+pub fn birth_date(d: NaiveDate, as_of: NaiveDate) -> Result<NaiveDate, String> {
+    let bad = |why: String| Err(format!("not a plausible birth date: {why}"));
+    if let Err(why) = check_year(d.year()) {
+        return bad(why);
+    }
+    if d > as_of {
+        return bad(format!("{d} is after {as_of}"));
+    }
+    let oldest = as_of
+        .with_year(as_of.year() - MAX_AGE_YEARS)
+        .or_else(|| as_of.pred_opt()?.with_year(as_of.year() - MAX_AGE_YEARS));
+    if oldest.is_some_and(|oldest| d < oldest) {
+        return bad(format!(
+            "{d} makes the customer older than {MAX_AGE_YEARS} on {as_of}"
+        ));
+    }
+    Ok(d)
+}
+
 fn check_year(year: i32) -> Result<(), String> {
     if (MIN_YEAR..=MAX_YEAR).contains(&year) {
         Ok(())
@@ -1134,6 +1161,27 @@ pub fn gender(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn birth_dates_in_the_future_or_absurd_are_refused() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+        let as_of = d(2024, 6, 30);
+        assert_eq!(birth_date(d(1985, 3, 4), as_of), Ok(d(1985, 3, 4)));
+        assert_eq!(birth_date(as_of, as_of), Ok(as_of));
+        assert_eq!(birth_date(d(1904, 6, 30), as_of), Ok(d(1904, 6, 30)));
+        for bad in [
+            d(2024, 7, 1),
+            d(2090, 1, 1),
+            d(1904, 6, 29),
+            d(1899, 12, 31),
+            d(1000, 1, 1),
+        ] {
+            assert!(birth_date(bad, as_of).is_err(), "{bad}");
+        }
+        // A leap day whose year 120 years earlier has none: the day before.
+        assert!(birth_date(d(1900, 2, 28), d(2020, 2, 29)).is_ok());
+        assert!(birth_date(d(1900, 2, 27), d(2020, 2, 29)).is_err());
+    }
     use proptest::prelude::*;
 
     fn cfg() -> NormalizeConfig {

@@ -244,17 +244,28 @@ fn push_forms(out: &mut String, units: &[Unit<'_>], first: Option<&str>) {
 
 /// Appends a phone's digits and, for E.164 numbers, its national number.
 fn push_phone(out: &mut String, phone: &str) {
+    for form in phone_digit_forms(phone) {
+        push_raw(out, &form);
+    }
+}
+
+/// The digit forms a phone is searched by: all its digits and, for an E.164
+/// number, the national number without the country code
+/// (`+8613800138000` gives `8613800138000` and `13800138000`).
+pub fn phone_digit_forms(phone: &str) -> Vec<String> {
     let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
     if digits.is_empty() {
-        return;
+        return Vec::new();
     }
-    push_raw(out, &digits);
+    let mut out = Vec::with_capacity(2);
     if phone.trim_start().starts_with('+') {
         let cc = country_code_len(&digits);
         if cc < digits.len() {
-            push_raw(out, &digits[cc..]);
+            out.push(digits[cc..].to_owned());
         }
     }
+    out.insert(0, digits);
+    out
 }
 
 /// The length of the country calling code that starts `digits` (ITU E.164

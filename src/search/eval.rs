@@ -17,8 +17,9 @@ use fuzzy_matcher::skim::SkimMatcherV2;
 
 use super::query::{
     CmpOp, CmpValue, FieldKey, FieldTerm, Figure, MatchKind, Presence, Query, SegmentKind,
-    TextAtom, TextTerm,
+    TextAtom, TextTerm, Validity,
 };
+use crate::ingest::validity;
 use crate::model::{Customer, Field, Stats};
 
 /// How deep saved segments may refer to saved segments; deeper (or cyclic)
@@ -114,6 +115,15 @@ fn eval(
                     .segments
                     .saved(name)
                     .is_some_and(|q| eval(q, c, stats, hay, ctx, depth + 1))
+        }
+        Query::Invalid(v) => match v {
+            Validity::Field(f) => validity::is_invalid(c, *f, ctx.as_of),
+            Validity::OrderDate => validity::has_order_before_signup(c, stats),
+            Validity::Any => validity::has_any_problem(c, stats, ctx.as_of),
+        },
+        Query::Stale { amount, unit } => {
+            let age = (ctx.as_of - c.updated_at.date_naive()).num_days();
+            age > i64::from(*amount) * unit.days()
         }
     }
 }
@@ -326,7 +336,8 @@ fn label_eq(label: &str, name: &str) -> bool {
     norm(label).eq(norm(name))
 }
 
-fn is_present(p: &Presence, c: &Customer, stats: Option<&Stats>) -> bool {
+/// Whether `has:` holds (the quality report counts completeness with it).
+pub fn is_present(p: &Presence, c: &Customer, stats: Option<&Stats>) -> bool {
     match p {
         Presence::Field(Field::Email) => !c.emails.is_empty(),
         Presence::Field(Field::Phone) => !c.phones.is_empty(),
@@ -714,6 +725,11 @@ mod tests {
             ("tag:a OR tag:b", false),
             ("NOT zhang", false),
             ("-(zhang spend>1000000)", true),
+            // Her first order (2023-01-15) predates her signup (2024-06-10).
+            ("invalid:any", true),
+            ("invalid:email", false),
+            ("invalid:order_date", true),
+            ("-invalid:any", false),
         ];
         for (q, want) in cases {
             assert_eq!(check(q, &c, Some(&s), &NoSegments), want, "query {q:?}");
@@ -765,6 +781,46 @@ mod tests {
             ..Customer::default()
         };
         assert!(!check("segment:loop", &untagged, None, &Labels));
+    }
+
+    #[test]
+    fn invalid_and_stale_terms() {
+        let s = stats();
+        let mut c = zhang();
+        // 365 days before as-of (2024 is a leap year).
+        c.updated_at = Utc.with_ymd_and_hms(2023, 7, 1, 12, 0, 0).unwrap();
+        for (q, want) in [
+            ("stale:365d", false),
+            ("stale:364d", true),
+            ("stale:1y", false),
+            ("stale:52w", true),
+            ("-stale:365d", true),
+        ] {
+            assert_eq!(check(q, &c, Some(&s), &NoSegments), want, "query {q:?}");
+        }
+        // Recorded by the importer; the field itself is empty.
+        c.phones.clear();
+        c.invalid = vec![("phone".into(), "12345".into())];
+        // Stored, but failing today's rule.
+        c.birth_date = Some(day(2025, 1, 1));
+        for (q, want) in [
+            ("invalid:phone", true),
+            ("invalid:phones", true),
+            ("invalid:birth_date", true),
+            ("invalid:email", false),
+            ("invalid:created_at", false),
+            ("invalid:order_date", true),
+            ("invalid:any", true),
+            ("missing:phone invalid:phone", true),
+        ] {
+            assert_eq!(check(q, &c, Some(&s), &NoSegments), want, "query {q:?}");
+        }
+        // First order (2023-01-15) before signup (2024-06-10).
+        let clean = zhang();
+        assert!(check("invalid:order_date", &clean, Some(&s), &NoSegments));
+        assert!(check("invalid:any", &clean, Some(&s), &NoSegments));
+        assert!(!check("invalid:order_date", &clean, None, &NoSegments));
+        assert!(!check("invalid:any", &clean, None, &NoSegments));
     }
 
     #[test]

@@ -16,5 +16,5 @@ pub use eval::{
 };
 pub use query::{
     AgeUnit, CmpOp, CmpValue, FieldKey, FieldTerm, Figure, MatchKind, ParseError, Presence, Query,
-    SegmentKind, TextAtom, TextTerm, parse,
+    SegmentKind, TextAtom, TextTerm, Validity, parse,
 };

@@ -59,6 +59,12 @@ pub enum Query {
     Segment { kind: SegmentKind, name: String },
     /// `segment:NAME`: a saved segment's query, looked up at evaluation.
     Saved(String),
+    /// `invalid:FIELD`, `invalid:order_date`, `invalid:any`: the customer
+    /// has an invalid value (see `ingest::validity` for the rules).
+    Invalid(Validity),
+    /// `stale:365d`: the record was last updated longer ago than this,
+    /// counted back from the as-of date.
+    Stale { amount: u32, unit: AgeUnit },
 }
 
 /// How one free-text alternative matches a haystack segment (fzf's
@@ -405,6 +411,43 @@ impl Presence {
             Presence::Orders => "orders",
             Presence::Attr(k) => k,
         }
+    }
+}
+
+/// What `invalid:` tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Validity {
+    /// The field has a value the importer recorded as invalid, or a stored
+    /// value that fails its rule today.
+    Field(Field),
+    /// The first order is dated before the customer signed up (`created_at`).
+    OrderDate,
+    /// Any field is invalid, or an order predates the signup.
+    Any,
+}
+
+impl Validity {
+    /// The name written after `invalid:`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Validity::Field(f) => f.as_str(),
+            Validity::OrderDate => "order_date",
+            Validity::Any => "any",
+        }
+    }
+
+    /// The validity of a (loosely written) name, as [`Presence`] reads field names.
+    pub fn from_name(name: &str) -> Option<Validity> {
+        let key = canonical_key(name);
+        Some(match key.as_str() {
+            "any" => Validity::Any,
+            "order_date" | "order_dates" | "orders" => Validity::OrderDate,
+            "birth" | "birthday" => Validity::Field(Field::BirthDate),
+            "created" => Validity::Field(Field::CreatedAt),
+            "emails" => Validity::Field(Field::Email),
+            "phones" => Validity::Field(Field::Phone),
+            k => Validity::Field(k.parse::<Field>().ok()?),
+        })
     }
 }
 
@@ -801,6 +844,33 @@ impl Lexer {
                 Ok(Query::Segment { kind, name })
             }
             "segment" => Ok(Query::Saved(self.value(start, &after)?.0)),
+            "invalid" => {
+                let (value, col) = self.value(start, &after)?;
+                Validity::from_name(&value)
+                    .map(Query::Invalid)
+                    .ok_or_else(|| {
+                        err(
+                            col,
+                            format!(
+                                "unknown field '{value}' after 'invalid:'; expected a field name \
+                             (email, phone, birth_date, created_at, ...), order_date or any"
+                            ),
+                        )
+                    })
+            }
+            "stale" => {
+                let (value, col) = self.value(start, &after)?;
+                let (amount, unit) = parse_age(&value).map_err(|_| {
+                    err(
+                        col,
+                        format!(
+                            "bad age '{value}' after 'stale:'; expected a number of days, \
+                             weeks, months or years like 365d, 52w, 12m, 1y"
+                        ),
+                    )
+                })?;
+                Ok(Query::Stale { amount, unit })
+            }
             "tag" | "tags" => Ok(Query::Field(FieldTerm::new(
                 FieldKey::Tag,
                 self.value(start, &after)?.0,
@@ -986,24 +1056,29 @@ fn parse_when(raw: &str) -> Result<CmpValue, String> {
             .map(CmpValue::Date)
             .map_err(|_| format!("bad date '{raw}'; expected a real date as YYYY-MM-DD"));
     }
-    let bad = || {
+    let (amount, unit) = parse_age(raw).map_err(|()| {
         format!(
             "bad date or duration '{raw}'; expected YYYY-MM-DD or a number of days, weeks, months or years like 90d, 12w, 6m, 2y"
         )
-    };
+    })?;
+    Ok(CmpValue::Age { amount, unit })
+}
+
+/// An age: a whole number and a unit letter (`90d`, `12w`, `6m`, `2y`).
+fn parse_age(raw: &str) -> Result<(u32, AgeUnit), ()> {
     let unit = match raw.chars().last().map(|c| c.to_ascii_lowercase()) {
         Some('d') => AgeUnit::Day,
         Some('w') => AgeUnit::Week,
         Some('m') => AgeUnit::Month,
         Some('y') => AgeUnit::Year,
-        _ => return Err(bad()),
+        _ => return Err(()),
     };
     let digits = &raw[..raw.len() - 1];
     if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
-        return Err(bad());
+        return Err(());
     }
-    let amount = digits.parse::<u32>().map_err(|_| bad())?;
-    Ok(CmpValue::Age { amount, unit })
+    let amount = digits.parse::<u32>().map_err(|_| ())?;
+    Ok((amount, unit))
 }
 
 /// Precedence parser over the tokens.
@@ -1231,6 +1306,8 @@ impl fmt::Display for Query {
                 f.write_str("segment:")?;
                 write_value(f, name)
             }
+            Query::Invalid(v) => write!(f, "invalid:{}", v.as_str()),
+            Query::Stale { amount, unit } => write!(f, "stale:{amount}{}", unit.as_char()),
         }
     }
 }
@@ -1476,6 +1553,39 @@ pub(crate) mod tests {
                 Query::Has(Presence::Field(Field::BirthDate)),
             ),
             ("has:level", Query::Has(Presence::Attr("level".into()))),
+            (
+                "invalid:phone",
+                Query::Invalid(Validity::Field(Field::Phone)),
+            ),
+            (
+                "invalid:Birth_Date",
+                Query::Invalid(Validity::Field(Field::BirthDate)),
+            ),
+            (
+                "invalid:birthday",
+                Query::Invalid(Validity::Field(Field::BirthDate)),
+            ),
+            (
+                "invalid:emails",
+                Query::Invalid(Validity::Field(Field::Email)),
+            ),
+            ("invalid:any", Query::Invalid(Validity::Any)),
+            ("invalid:order_date", Query::Invalid(Validity::OrderDate)),
+            ("-invalid:any", not(Query::Invalid(Validity::Any))),
+            (
+                "stale:365d",
+                Query::Stale {
+                    amount: 365,
+                    unit: AgeUnit::Day,
+                },
+            ),
+            (
+                "STALE:2Y",
+                Query::Stale {
+                    amount: 2,
+                    unit: AgeUnit::Year,
+                },
+            ),
             ("-tag:churned", not(field(FieldKey::Tag, "churned"))),
             ("NOT city:Beijing", not(canon(Field::City, "Beijing"))),
             ("--a", not(not(fuzzy("a")))),
@@ -1558,6 +1668,16 @@ pub(crate) mod tests {
             ("lifecycle:dead", 11, "unknown lifecycle stage 'dead'"),
             ("value:huge", 7, "unknown value tier 'huge'"),
             ("phone:abc", 7, "expected digits after 'phone:'"),
+            ("invalid:", 1, "expected a value after 'invalid:'"),
+            (
+                "a invalid:nope",
+                11,
+                "unknown field 'nope' after 'invalid:'",
+            ),
+            ("stale:", 1, "expected a value after 'stale:'"),
+            ("stale:365", 7, "bad age '365' after 'stale:'"),
+            ("x stale:2024-01-01", 9, "bad age '2024-01-01'"),
+            ("stale:d", 7, "bad age 'd'"),
             ("a||b", 3, "expected a term before '|'"),
             ("a| b", 2, "expected a term after '|'"),
             ("ab\"c\"", 3, "unexpected '\"' inside a word"),
@@ -1619,6 +1739,11 @@ pub(crate) mod tests {
             ("\"OR\"", "\"OR\""),
             ("'a:b$", "\"a:b\"$"),
             ("^a:b", "^a:b"),
+            ("INVALID:Phones", "invalid:phone"),
+            ("invalid:created", "invalid:created_at"),
+            ("invalid:orders", "invalid:order_date"),
+            ("stale:12M", "stale:12m"),
+            ("stale:0365d", "stale:365d"),
         ] {
             let q = parse(input).unwrap();
             assert_eq!(q.to_string(), shown, "input {input:?}");
@@ -1676,6 +1801,12 @@ pub(crate) mod tests {
             "lifecycle:at_risk",
             "value:high",
             "segment:big",
+            "invalid:email",
+            "invalid:any",
+            "invalid:order_date",
+            "invalid:nope",
+            "stale:365d",
+            "stale:x",
             "(",
             ")",
             "OR",

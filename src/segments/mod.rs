@@ -42,7 +42,7 @@ pub fn compute(store: &Store, as_of: NaiveDate, settings: Settings) -> Result<Fi
 /// Runs `f` on parts of the customer id range, one per core (reading a
 /// million records is most of the cost of a summary), and returns the
 /// results in id order.
-fn in_parallel<T: Send>(
+pub(crate) fn in_parallel<T: Send>(
     store: &Store,
     f: impl Fn(std::ops::Range<u64>) -> Result<T> + Sync,
 ) -> Result<Vec<T>> {

@@ -150,6 +150,8 @@ record!(super::tags::TagChange, b'X', "tag change", 1);
 record!(super::segments::SavedSegment, b'V', "saved segment", 1);
 record!(super::segments::SnapshotChunk, b'W', "segment snapshot", 1);
 record!(super::segments::ClvModel, b'L', "clv model", 1);
+record!(super::quality::QualityFigures, b'Q', "quality figures", 1);
+record!(super::erase::Erasure, b'E', "erasure", 1);
 
 #[cfg(test)]
 mod tests {

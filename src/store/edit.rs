@@ -201,12 +201,28 @@ impl Store {
     }
 
     /// The undo and redo stacks, replayed from the audit log: (done, undone),
-    /// top last.
+    /// top last. An erasure takes every change of the erased customer off
+    /// both stacks: its events no longer say what to restore, and restoring
+    /// would bring personal data back.
     fn undo_stacks(&self) -> Result<(Vec<u64>, Vec<u64>)> {
         let mut done = Vec::new();
         let mut undone = Vec::new();
+        // The customer each record or note change was about, by seq.
+        let mut about: std::collections::HashMap<u64, CustomerId> = Default::default();
         for e in self.audit_log() {
             let e = e?;
+            if e.op == super::ERASE_OP {
+                for id in &e.customers {
+                    done.retain(|s| about.get(s) != Some(id));
+                    undone.retain(|s| about.get(s) != Some(id));
+                }
+                continue;
+            }
+            if UNDOABLE.contains(&e.op.as_str()) {
+                if let Some(id) = e.customers.first() {
+                    about.insert(e.seq, *id);
+                }
+            }
             match (e.op.as_str(), e.undoes) {
                 (op, _) if super::tags::TAG_OPS.contains(&op) => {
                     done.push(e.seq);

@@ -37,6 +37,10 @@ pub enum StoreError {
     ReadOnly,
     #[error("store: customer {0} not found")]
     NotFound(CustomerId),
+    #[error(
+        "store: customer {0}'s personal data was erased; only its history and order amounts remain (`rolo history {0}`)"
+    )]
+    Erased(CustomerId),
     #[error("store: import {0} not found; `rolo import list` shows the imports")]
     ImportNotFound(u64),
     #[error("import {0} was already reverted")]
@@ -74,6 +78,7 @@ impl StoreError {
                 | StoreError::TooNew { .. }
                 | StoreError::ReadOnly
                 | StoreError::NotFound(_)
+                | StoreError::Erased(_)
                 | StoreError::ImportNotFound(_)
                 | StoreError::AlreadyReverted(_)
                 | StoreError::Create { .. }

@@ -7,7 +7,7 @@
 //!
 //! | prefix | key | value |
 //! |---|---|---|
-//! | `m` | meta name | format version, counters |
+//! | `m` | meta name | format version, counters, the clv model, the last saved quality figures |
 //! | `c` | customer id | customer |
 //! | `s` | customer id | stats (only customers with orders) |
 //! | `o` | customer id | order book: the customer's orders (format 3) |
@@ -24,6 +24,7 @@
 //! | `h` | customer id, audit seq | (empty): the customer's history |
 //! | `v` | segment name | saved segment: its query |
 //! | `S` | day, chunk number | segment snapshot: each customer's segments that day |
+//! | `E` | customer id | erasure tombstone: when and by whom a customer's personal data was erased |
 
 use crate::model::CustomerId;
 
@@ -47,6 +48,7 @@ pub const HISTORY: u8 = b'h';
 pub const IDENTITY: u8 = b'k';
 pub const SAVED_SEGMENT: u8 = b'v';
 pub const SNAPSHOT: u8 = b'S';
+pub const ERASED: u8 = b'E';
 
 /// The prefixes of the derived keys (rebuilt by `reindex`). `x`, `e` and `p`
 /// were format 1's identity indexes; reindex drops any left over, and the
@@ -74,6 +76,11 @@ pub fn customer(id: CustomerId) -> Vec<u8> {
 
 pub fn stats(id: CustomerId) -> Vec<u8> {
     id_key(STATS, id.0)
+}
+
+/// The key of an erased customer's tombstone.
+pub fn erased(id: CustomerId) -> Vec<u8> {
+    id_key(ERASED, id.0)
 }
 
 /// Reads the big-endian u64 that follows a one-byte prefix.

@@ -55,6 +55,16 @@ impl Store {
             }
         }
         flush(&mut pending)?;
+        // Erased customers keep their orders (and so their figures and
+        // order-id entries) without a record.
+        let erased = self.erasures()?;
+        for part in erased.chunks(BATCH) {
+            let mut unit = self.begin()?;
+            for e in part {
+                unit.index_orders(e.id)?;
+            }
+            unit.commit()?;
+        }
         self.reset_identity();
         self.reset_order_ids();
         Ok(live)
@@ -168,10 +178,32 @@ impl Store {
         for n in chunks.keys() {
             note(format!("search chunk {n} is missing"));
         }
+        for e in self.erasures()? {
+            if self.customer(e.id)?.is_some() {
+                note(format!(
+                    "customer {} is erased but its record is still there",
+                    e.id
+                ));
+            }
+            if !self.notes_of(e.id)?.is_empty() {
+                note(format!(
+                    "customer {} is erased but its notes are still there",
+                    e.id
+                ));
+            }
+            let stats = self.recompute_stats(e.id)?;
+            let stored = self.stats(e.id)?;
+            if stats != stored {
+                note(format!(
+                    "erased customer {}: stored figures {stored:?} differ from its orders {stats:?}",
+                    e.id
+                ));
+            }
+        }
         for item in self.db.scan_prefix([keys::STATS]) {
             let (k, _) = item?;
             let id = CustomerId(keys::id_of(&k).unwrap_or(0));
-            if self.customer(id)?.is_none() {
+            if !self.customer_or_erased_exists(id)? {
                 note(format!(
                     "figures stored for customer {id}, who does not exist"
                 ));
@@ -221,7 +253,7 @@ impl Store {
                     continue;
                 }
             };
-            if self.customer(owner)?.is_none() {
+            if !self.customer_or_erased_exists(owner)? {
                 note(format!(
                     "{} orders stored for customer {owner}, who does not exist",
                     book.orders.len()
@@ -264,6 +296,12 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// Whether `id` has a record or an erasure tombstone (which keeps its orders).
+    fn customer_or_erased_exists(&self, id: CustomerId) -> Result<bool> {
+        Ok(self.raw_get(&keys::customer(id))?.is_some()
+            || self.raw_get(&keys::erased(id))?.is_some())
     }
 
     fn recompute_stats(&self, id: CustomerId) -> Result<Stats> {

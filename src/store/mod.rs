@@ -6,9 +6,11 @@
 //! the audit event, and commits them as one sled batch followed by a flush,
 //! so a change is either entirely on disk or not at all.
 
+mod audit;
 mod codec;
 mod compact;
 mod edit;
+mod erase;
 mod error;
 mod identity;
 mod imports;
@@ -17,6 +19,7 @@ mod legacy;
 mod maintenance;
 mod open;
 mod orders;
+mod quality;
 mod read;
 mod revert;
 mod search_chunk;
@@ -24,14 +27,17 @@ mod segments;
 mod tags;
 mod unit;
 
+pub use audit::AuditFilter;
 pub use codec::CodecError;
 pub use compact::CompactReport;
+pub use erase::{ERASE_OP, ERASED_MARK, Erasure, ErasureReport};
 pub use error::StoreError;
 pub use identity::{IdKey, IdentityChunk};
 pub use imports::{ImportLog, UndoBatch, UndoEntry};
 pub use maintenance::stats_of;
 pub use open::{DEFAULT_CACHE_BYTES, IMPORT_CACHE_BYTES, OpenOptions};
 pub use orders::{OrderBook, OrderIdChunk};
+pub use quality::{FieldFigures, QUALITY_OP, QualityFigures};
 pub use revert::RevertSummary;
 pub use search_chunk::{CHUNK_IDS, SearchChunk, chunk_of};
 pub use segments::{ClvModel, SavedSegment, SnapshotChunk, SnapshotEntry};

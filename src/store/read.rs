@@ -45,9 +45,13 @@ impl Store {
         self.get_record(&keys::customer(id))
     }
 
-    /// One customer that must exist.
+    /// One customer that must exist (an erased one is reported as such).
     pub fn require_customer(&self, id: CustomerId) -> Result<Customer> {
-        self.customer(id)?.ok_or(StoreError::NotFound(id))
+        match self.customer(id)? {
+            Some(c) => Ok(c),
+            None if self.raw_get(&keys::erased(id))?.is_some() => Err(StoreError::Erased(id)),
+            None => Err(StoreError::NotFound(id)),
+        }
     }
 
     /// Every customer record (live, merged and trashed), in id order.

@@ -104,7 +104,7 @@ impl<'s> Unit<'s> {
     }
 
     /// The keys and values under `prefix`, as they will be after commit.
-    fn scan_merged(&self, prefix: &[u8]) -> Result<BTreeMap<Vec<u8>, Vec<u8>>> {
+    pub(super) fn scan_merged(&self, prefix: &[u8]) -> Result<BTreeMap<Vec<u8>, Vec<u8>>> {
         let mut out = BTreeMap::new();
         for item in self.store.db.scan_prefix(prefix) {
             let (k, v) = item?;
@@ -272,6 +272,29 @@ impl<'s> Unit<'s> {
     /// and history links. Only reverting the import that created it does this;
     /// users move customers to the trash instead.
     pub fn purge_customer(&mut self, id: CustomerId) -> Result<Option<Customer>> {
+        let Some(old) = self.drop_record(id)? else {
+            return Ok(None);
+        };
+        // Its order-id chunk entries go stale; lookups confirm in the book.
+        self.books.remove(&id);
+        self.dirty_books.remove(&id);
+        self.del(keys::orders_of(id));
+        self.remove_notes(id)?;
+        for k in self
+            .scan_merged(&keys::id_key(keys::HISTORY, id.0))?
+            .into_keys()
+        {
+            self.del(k);
+        }
+        self.del(keys::stats(id));
+        self.dirty_stats.remove(&id);
+        Ok(Some(old))
+    }
+
+    /// Deletes a customer's record with everything derived from it (tag
+    /// index entries, identity keys, search text, the live count), leaving
+    /// its orders, notes, figures and history links alone; returns it.
+    pub(super) fn drop_record(&mut self, id: CustomerId) -> Result<Option<Customer>> {
         let key = keys::customer(id);
         let Some(old) = self.get_record::<Customer>(&key)? else {
             return Ok(None);
@@ -284,22 +307,37 @@ impl<'s> Unit<'s> {
             self.live_delta -= 1;
             self.chunk(chunk_of(id))?.remove(id);
         }
-        // Its order-id chunk entries go stale; lookups confirm in the book.
-        self.books.remove(&id);
-        self.dirty_books.remove(&id);
-        self.del(keys::orders_of(id));
-        for prefix in [
-            keys::id_key(keys::NOTE, id.0),
-            keys::id_key(keys::HISTORY, id.0),
-        ] {
-            for k in self.scan_merged(&prefix)?.into_keys() {
-                self.del(k);
-            }
-        }
-        self.del(keys::stats(id));
-        self.dirty_stats.remove(&id);
         self.del(key);
         Ok(Some(old))
+    }
+
+    /// Deletes every note of a customer; returns how many there were.
+    pub(super) fn remove_notes(&mut self, id: CustomerId) -> Result<u64> {
+        let keys = self.scan_merged(&keys::id_key(keys::NOTE, id.0))?;
+        let n = keys.len() as u64;
+        for k in keys.into_keys() {
+            self.del(k);
+        }
+        Ok(n)
+    }
+
+    /// Drops the free-form attributes of a customer's orders, keeping ids,
+    /// dates, amounts, quantities, currencies and channels (so its figures do
+    /// not change); returns (orders kept, orders that had attributes).
+    pub(super) fn strip_order_attrs(&mut self, id: CustomerId) -> Result<(u64, u64)> {
+        let book = self.book(id)?;
+        let mut stripped = 0;
+        for o in &mut book.orders {
+            if !o.attrs.is_empty() {
+                o.attrs.clear();
+                stripped += 1;
+            }
+        }
+        let kept = book.orders.len() as u64;
+        if stripped > 0 {
+            self.dirty_books.insert(id);
+        }
+        Ok((kept, stripped))
     }
 
     /// A customer's order book as this unit sees it, read once per unit.
@@ -531,16 +569,23 @@ impl<'s> Unit<'s> {
             let text = haystack(c);
             self.chunk(chunk_of(c.id))?.set(c.id, text);
         }
+        self.index_orders(c.id)
+    }
+
+    /// Places a customer's orders in the next order-id chunk and marks its
+    /// figures for recomputing (for `reindex`; also for erased customers,
+    /// whose orders stay without a record).
+    pub(crate) fn index_orders(&mut self, id: CustomerId) -> Result<()> {
         let ids: Vec<String> = self
-            .book(c.id)?
+            .book(id)?
             .orders
             .iter()
             .map(|o| o.order_id.clone())
             .collect();
         for order_id in ids {
-            self.place(&order_id, c.id);
+            self.place(&order_id, id);
         }
-        self.dirty_stats.insert(c.id);
+        self.dirty_stats.insert(id);
         Ok(())
     }
 
