@@ -150,6 +150,7 @@ record!(super::tags::TagChange, b'X', "tag change", 1);
 record!(super::segments::SavedSegment, b'V', "saved segment", 1);
 record!(super::segments::SnapshotChunk, b'W', "segment snapshot", 1);
 record!(super::segments::ClvModel, b'L', "clv model", 1);
+record!(super::merge::MergeRecord, b'M', "merge record", 1);
 
 #[cfg(test)]
 mod tests {
