@@ -91,8 +91,9 @@ impl Store {
                     .or_default()
                     .push(c.id, &haystack(&c));
             }
-            // Trashed and merged records keep their orders and figures, so
-            // that a restore or an unmerge brings them back exactly.
+            // Trashed records keep their orders and figures, so that a
+            // restore brings them back exactly (a merge moves a merged
+            // record's orders to its survivor; see `merge`).
             let stats = self.recompute_stats(c.id)?;
             let stored = self.stats(c.id)?;
             if stats != stored {
@@ -103,14 +104,6 @@ impl Store {
             }
             if let Some(into) = c.merged_into {
                 merged.push((c.id, into));
-                // A merge moves every order to the survivor, and imports
-                // follow merges, so a merged record holds none.
-                if stats.orders > 0 {
-                    note(format!(
-                        "customer {} was merged into customer {into} but still holds {} orders",
-                        c.id, stats.orders
-                    ));
-                }
             }
             expected.extend(expected_index_entries(&c));
             let ids = identity::keys_of(&c);
@@ -281,7 +274,10 @@ impl Store {
     }
 
     /// Merged records lead to a record that exists and is not merged
-    /// (within 64 steps, so no cycle); every merge still in effect has its
+    /// (within 64 steps, so no cycle). A merged record holding orders is
+    /// not a fault: `Store::merge` moves them, but a record hidden by other
+    /// means keeps its own, which an unhide brings back with it. Every
+    /// merge still in effect has its
     /// survivor and each merged record hidden behind it; dismissed-pair
     /// keys are well-formed.
     fn check_merged(
