@@ -6,10 +6,20 @@
 //! a note's event carries the note in its summary (see [`NoteSummary`]),
 //! because the stored `AuditEvent` shape is frozen and a unit computes an
 //! event's `changes` from the records it is given.
+//!
+//! Undo and redo never reach across a merge or an unmerge (see `merge`):
+//! each one drops, from both stacks, every event that touched one of the
+//! customers it involved. Undoing an edit made before a merge would write
+//! the pre-merge record over the survivor (losing what it took in) or make
+//! a merged record live again while its orders sit with the survivor; the
+//! way back over a merge is `unmerge` (the `U` key), never `u`.
+
+use std::collections::{HashMap, HashSet};
 
 use chrono::DateTime;
 
-use super::{Result, Store, StoreError, keys};
+use super::merge::{MERGE_OP, UNMERGE_OP};
+use super::{Result, Store, StoreError, TagChange, keys};
 use crate::model::{AuditEvent, Customer, CustomerId, FieldChange, Note, NoteKind, Stats};
 
 /// Operations that undo can take back.
@@ -209,6 +219,9 @@ impl Store {
         let mut undone = Vec::new();
         // The customer each record or note change was about, by seq.
         let mut about: std::collections::HashMap<u64, CustomerId> = Default::default();
+        // The customers each undoable event names; `None` for a bulk tag
+        // event (its stored change names them, read only when a merge asks).
+        let mut named: HashMap<u64, Option<Vec<CustomerId>>> = HashMap::new();
         for e in self.audit_log() {
             let e = e?;
             if e.op == super::ERASE_OP {
@@ -224,7 +237,21 @@ impl Store {
                 }
             }
             match (e.op.as_str(), e.undoes) {
+                (op, _) if op == MERGE_OP || op == UNMERGE_OP => {
+                    let involved: HashSet<CustomerId> = e.customers.iter().copied().collect();
+                    for stack in [&mut done, &mut undone] {
+                        let mut kept = Vec::with_capacity(stack.len());
+                        for seq in stack.drain(..) {
+                            if !self.event_touches(seq, named.get(&seq), &involved)? {
+                                kept.push(seq);
+                            }
+                        }
+                        *stack = kept;
+                    }
+                }
                 (op, _) if super::tags::TAG_OPS.contains(&op) => {
+                    let listed = (!e.customers.is_empty()).then(|| e.customers.clone());
+                    named.insert(e.seq, listed);
                     done.push(e.seq);
                     undone.clear();
                 }
@@ -237,6 +264,7 @@ impl Store {
                     done.push(x);
                 }
                 (op, _) if UNDOABLE.contains(&op) => {
+                    named.insert(e.seq, Some(e.customers.clone()));
                     done.push(e.seq);
                     undone.clear();
                 }
@@ -244,6 +272,23 @@ impl Store {
             }
         }
         Ok((done, undone))
+    }
+
+    /// Whether event `seq` (naming `named`, see `undo_stacks`) touched one
+    /// of `involved`.
+    fn event_touches(
+        &self,
+        seq: u64,
+        named: Option<&Option<Vec<CustomerId>>>,
+        involved: &HashSet<CustomerId>,
+    ) -> Result<bool> {
+        Ok(match named {
+            Some(Some(ids)) => ids.iter().any(|id| involved.contains(id)),
+            Some(None) => self
+                .get_record::<TagChange>(&keys::id_key(keys::TAG_CHANGE, seq))?
+                .is_some_and(|c| c.customers().iter().any(|id| involved.contains(id))),
+            None => false,
+        })
     }
 
     /// Takes back the newest change that is not undone yet; returns it.

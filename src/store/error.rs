@@ -63,6 +63,26 @@ pub enum StoreError {
     NoRule(String),
     #[error("'{name}' is not a valid tag name: {reason}")]
     BadTagName { name: String, reason: &'static str },
+    #[error("cannot merge: {0}")]
+    BadMerge(String),
+    #[error(
+        "merge #{0} not found; the merges that can be unmerged are listed in the Duplicates pane (`U`)"
+    )]
+    MergeNotFound(u64),
+    #[error("merge #{merge} was already unmerged (by change #{by})")]
+    AlreadyUnmerged { merge: u64, by: u64 },
+    #[error("cannot unmerge #{merge}: {reason}")]
+    CannotUnmerge { merge: u64, reason: String },
+    #[error("a customer cannot be dismissed as a duplicate of itself (customer {0})")]
+    SelfPair(CustomerId),
+    #[error(
+        "import #{import} touched customer {customer}, which was merged afterwards (merge #{merge}); unmerge it first (`rolo dedup unmerge {merge}`), then revert the import"
+    )]
+    RevertAfterMerge {
+        import: u64,
+        customer: CustomerId,
+        merge: u64,
+    },
     #[error("store: {0}")]
     Sled(#[from] sled::Error),
 }
@@ -87,6 +107,12 @@ impl StoreError {
                 | StoreError::RuleTag { .. }
                 | StoreError::BadTagName { .. }
                 | StoreError::NoRule(_)
+                | StoreError::BadMerge(_)
+                | StoreError::MergeNotFound(_)
+                | StoreError::AlreadyUnmerged { .. }
+                | StoreError::CannotUnmerge { .. }
+                | StoreError::SelfPair(_)
+                | StoreError::RevertAfterMerge { .. }
         )
     }
 }

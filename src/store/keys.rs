@@ -25,6 +25,8 @@
 //! | `v` | segment name | saved segment: its query |
 //! | `S` | day, chunk number | segment snapshot: each customer's segments that day |
 //! | `E` | customer id | erasure tombstone: when and by whom a customer's personal data was erased |
+//! | `M` | audit seq of the merge | merge record: before-images and what moved, for unmerge |
+//! | `D` | lower id, higher id | (empty): a pair dismissed as "not a duplicate" |
 
 use crate::model::CustomerId;
 
@@ -49,6 +51,8 @@ pub const IDENTITY: u8 = b'k';
 pub const SAVED_SEGMENT: u8 = b'v';
 pub const SNAPSHOT: u8 = b'S';
 pub const ERASED: u8 = b'E';
+pub const MERGE: u8 = b'M';
+pub const DISMISSED: u8 = b'D';
 
 /// The prefixes of the derived keys (rebuilt by `reindex`). `x`, `e` and `p`
 /// were format 1's identity indexes; reindex drops any left over, and the
@@ -158,6 +162,29 @@ pub fn snapshot_chunk(day: i32, chunk: u32) -> Vec<u8> {
     k
 }
 
+/// The key of the merge record of the merge logged as audit event `seq`.
+pub fn merge(seq: u64) -> Vec<u8> {
+    id_key(MERGE, seq)
+}
+
+/// The key of a dismissed pair: the lower id first, so that the pair is
+/// the same key whichever way round it is named.
+pub fn dismissed(a: CustomerId, b: CustomerId) -> Vec<u8> {
+    let mut k = id_key(DISMISSED, a.0.min(b.0));
+    k.extend_from_slice(&a.0.max(b.0).to_be_bytes());
+    k
+}
+
+/// The (lower, higher) ids of a dismissed-pair key.
+pub fn dismissed_of(key: &[u8]) -> Option<(u64, u64)> {
+    if key.len() != 17 || key.first() != Some(&DISMISSED) {
+        return None;
+    }
+    let lo = id_of(key)?;
+    let hi = u64::from_be_bytes(key.get(9..17)?.try_into().ok()?);
+    Some((lo, hi))
+}
+
 pub fn undo(import: u64, batch: u64) -> Vec<u8> {
     let mut k = id_key(UNDO, import);
     k.extend_from_slice(&batch.to_be_bytes());
@@ -177,6 +204,14 @@ mod tests {
         for d in days {
             assert_eq!(snapshot_day_of(&snapshot_chunk(d, 7)), Some(d));
         }
+    }
+
+    #[test]
+    fn dismissed_pair_keys_ignore_the_order() {
+        let k = dismissed(CustomerId(9), CustomerId(3));
+        assert_eq!(k, dismissed(CustomerId(3), CustomerId(9)));
+        assert_eq!(dismissed_of(&k), Some((3, 9)));
+        assert_eq!(dismissed_of(&merge(3)), None);
     }
 
     #[test]

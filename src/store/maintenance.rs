@@ -1,5 +1,6 @@
 //! `reindex` and `check`: rebuilding and verifying everything derivable
-//! (index entries, search chunks, stats, the live counter) from the records.
+//! (index entries, search chunks, stats, the live counter) from the records,
+//! and the links merges leave (`merged_into` chains, merge records).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -7,7 +8,7 @@ use super::identity::{self, IdentityChunk, IdentityMap};
 use super::orders::order_hash;
 use super::read::decode_at;
 use super::unit::expected_index_entries;
-use super::{OrderBook, OrderIdChunk, Result, SearchChunk, Store, chunk_of, keys};
+use super::{MergeRecord, OrderBook, OrderIdChunk, Result, SearchChunk, Store, chunk_of, keys};
 use crate::model::searchable::haystack;
 use crate::model::{Customer, CustomerId, Order, Stats};
 
@@ -83,6 +84,7 @@ impl Store {
         let mut chunks: BTreeMap<u64, SearchChunk> = BTreeMap::new();
         let mut id_chunks: BTreeMap<u64, IdentityChunk> = BTreeMap::new();
         let mut live = 0u64;
+        let mut merged: Vec<(CustomerId, CustomerId)> = Vec::new();
         for item in self.db.scan_prefix([keys::CUSTOMER]) {
             let (k, v) = item?;
             let c: Customer = match decode_at(&k, &v) {
@@ -99,8 +101,9 @@ impl Store {
                     .or_default()
                     .push(c.id, &haystack(&c));
             }
-            // Trashed and merged records keep their orders and figures, so
-            // that a restore or an unmerge brings them back exactly.
+            // Trashed records keep their orders and figures, so that a
+            // restore brings them back exactly (a merge moves a merged
+            // record's orders to its survivor; see `merge`).
             let stats = self.recompute_stats(c.id)?;
             let stored = self.stats(c.id)?;
             if stats != stored {
@@ -108,6 +111,9 @@ impl Store {
                     "customer {}: stored figures {stored:?} differ from its orders {stats:?}",
                     c.id
                 ));
+            }
+            if let Some(into) = c.merged_into {
+                merged.push((c.id, into));
             }
             expected.extend(expected_index_entries(&c));
             let ids = identity::keys_of(&c);
@@ -209,6 +215,7 @@ impl Store {
                 ));
             }
         }
+        self.check_merged(&merged, &mut note)?;
         self.check_orders(&mut note)?;
         if self.live_count()? != live {
             note(format!(
@@ -302,6 +309,90 @@ impl Store {
     fn customer_or_erased_exists(&self, id: CustomerId) -> Result<bool> {
         Ok(self.raw_get(&keys::customer(id))?.is_some()
             || self.raw_get(&keys::erased(id))?.is_some())
+    }
+
+    /// Merged records lead to a record that exists and is not merged
+    /// (within 64 steps, so no cycle). A merged record holding orders is
+    /// not a fault: `Store::merge` moves them, but a record hidden by other
+    /// means keeps its own, which an unhide brings back with it. Every
+    /// merge still in effect has its
+    /// survivor and each merged record hidden behind it; dismissed-pair
+    /// keys are well-formed.
+    fn check_merged(
+        &self,
+        merged: &[(CustomerId, CustomerId)],
+        note: &mut dyn FnMut(String),
+    ) -> Result<()> {
+        'records: for (id, into) in merged {
+            let mut at = *into;
+            for _ in 0..64 {
+                if at == *id {
+                    note(format!(
+                        "customer {id} is merged into itself (a cycle of merges)"
+                    ));
+                    continue 'records;
+                }
+                match self.customer(at)? {
+                    None => {
+                        note(format!(
+                            "customer {id} is merged into customer {at}, who does not exist"
+                        ));
+                        continue 'records;
+                    }
+                    Some(c) => match c.merged_into {
+                        Some(next) => at = next,
+                        None => continue 'records,
+                    },
+                }
+            }
+            note(format!("customer {id}'s chain of merges does not end"));
+        }
+        for item in self.scan::<MergeRecord>(&[keys::MERGE]) {
+            let (k, m) = match item {
+                Ok(x) => x,
+                Err(e) => {
+                    note(e.to_string());
+                    continue;
+                }
+            };
+            if keys::id_of(&k) != Some(m.seq) {
+                note(format!(
+                    "merge record #{} is stored under the wrong key",
+                    m.seq
+                ));
+            }
+            if !m.is_active() {
+                continue;
+            }
+            let sid = m.survivor_before.id;
+            if self.customer(sid)?.is_none() {
+                note(format!(
+                    "merge #{}: the survivor, customer {sid}, does not exist",
+                    m.seq
+                ));
+            }
+            for o in &m.others {
+                let id = o.before.id;
+                match self.customer(id)? {
+                    Some(c) if c.merged_into == Some(sid) => {}
+                    Some(_) => note(format!(
+                        "merge #{}: customer {id} is not merged into customer {sid}",
+                        m.seq
+                    )),
+                    None => note(format!("merge #{}: customer {id} does not exist", m.seq)),
+                }
+            }
+        }
+        for item in self.db.scan_prefix([keys::DISMISSED]) {
+            let (k, _) = item?;
+            if keys::dismissed_of(&k).is_none_or(|(lo, hi)| lo >= hi) {
+                note(format!(
+                    "dismissed-pair key {} is malformed",
+                    super::error::show_key(&k)
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn recompute_stats(&self, id: CustomerId) -> Result<Stats> {

@@ -17,6 +17,7 @@ mod imports;
 pub mod keys;
 mod legacy;
 mod maintenance;
+mod merge;
 mod open;
 mod orders;
 mod quality;
@@ -35,6 +36,10 @@ pub use error::StoreError;
 pub use identity::{IdKey, IdentityChunk};
 pub use imports::{ImportLog, UndoBatch, UndoEntry};
 pub use maintenance::stats_of;
+pub use merge::{
+    DISMISS_OP, MERGE_OP, MergeOutcome, MergePlan, MergeRecord, MergeSummary, MergedRecord,
+    UNMERGE_OP, UnmergeOutcome,
+};
 pub use open::{DEFAULT_CACHE_BYTES, IMPORT_CACHE_BYTES, OpenOptions};
 pub use orders::{OrderBook, OrderIdChunk};
 pub use quality::{FieldFigures, QUALITY_OP, QualityFigures};

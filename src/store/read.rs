@@ -28,6 +28,15 @@ impl Store {
         }
     }
 
+    /// Every stored key and value, in key order: for diagnostics and for
+    /// tests that compare whole databases.
+    pub fn raw_entries(&self) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + use<> {
+        self.db.iter().map(|item| {
+            item.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                .map_err(Into::into)
+        })
+    }
+
     /// Iterates the decoded values under `prefix`, in key order.
     pub(crate) fn scan<T: Record + DeserializeOwned>(
         &self,

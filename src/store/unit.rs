@@ -77,7 +77,7 @@ impl<'s> Unit<'s> {
         self.overlay.len()
     }
 
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+    pub(super) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         match self.overlay.get(key) {
             Some(v) => Ok(v.clone()),
             None => Ok(self.store.raw_get(key)?.map(|v| v.to_vec())),
@@ -341,7 +341,7 @@ impl<'s> Unit<'s> {
     }
 
     /// A customer's order book as this unit sees it, read once per unit.
-    fn book(&mut self, id: CustomerId) -> Result<&mut OrderBook> {
+    pub(super) fn book(&mut self, id: CustomerId) -> Result<&mut OrderBook> {
         if !self.books.contains_key(&id) {
             let loaded = if self.fresh.contains(&id) {
                 OrderBook::default()
@@ -354,13 +354,13 @@ impl<'s> Unit<'s> {
     }
 
     /// Marks a book for writing and its customer's figures for recomputing.
-    fn touch_book(&mut self, id: CustomerId) {
+    pub(super) fn touch_book(&mut self, id: CustomerId) {
         self.dirty_books.insert(id);
         self.dirty_stats.insert(id);
     }
 
     /// Records that `order_id` now lives in `customer`'s book.
-    fn place(&mut self, order_id: &str, customer: CustomerId) {
+    pub(super) fn place(&mut self, order_id: &str, customer: CustomerId) {
         self.placed.push(order_id, customer.0);
         self.placed_map
             .entry(order_hash(order_id))
