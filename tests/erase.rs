@@ -275,3 +275,51 @@ fn erase_without_compaction_says_to_compact() {
     assert!(r["keys"].as_u64().unwrap() > 0, "{r}");
     assert!(byte_hits(&env.db, &["ann@example.com", "Ann Lee"]).is_empty());
 }
+
+/// A person merged from two records: erasing the survivor erases the
+/// record merged into it too, and the merge record's before-images.
+#[test]
+fn erasing_a_merged_person_leaves_no_copy_in_merge_records() {
+    let env = Env::new();
+    let people = "ext_id,name,email,phone\n\
+M-1,Zebulon Quartermaine,zebulon@example.org,13911112222\n\
+M-2,Zeb Quartermaine,zq.alt@example.org,13933334444\n\
+M-3,Ann Lee,ann@example.com,13800138000\n";
+    env.import("customers", &env.write("m.csv", people));
+    let ids = env.export_by_ext_id();
+    let (a, b) = (
+        ids["M-1"]["id"].as_u64().unwrap(),
+        ids["M-2"]["id"].as_u64().unwrap(),
+    );
+    {
+        let store = Store::open(&env.db, &OpenOptions::default()).unwrap();
+        store
+            .merge(&rolo::store::MergePlan {
+                survivor: CustomerId(a),
+                others: vec![CustomerId(b)],
+                picks: Vec::new(),
+            })
+            .unwrap();
+    }
+    let out = rolo()
+        .args(["erase", &a.to_string(), "--yes", "--db"])
+        .arg(&env.db)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let values = [
+        "Zebulon",
+        "Quartermaine",
+        "zebulon@example.org",
+        "zq.alt@example.org",
+        "13933334444",
+    ];
+    let left = byte_hits(&env.db, &values);
+    assert!(left.is_empty(), "{left:?}");
+    assert!(
+        !byte_hits(&env.db, &["ann@example.com"]).is_empty(),
+        "others stay"
+    );
+    let hits = env.json(&["search", "zq.alt"]);
+    assert_eq!(hits["total"], 0);
+}

@@ -16,6 +16,8 @@
 //! | `h` history links | kept (ids and sequence numbers), so the history reads "erased" |
 //! | `b` tag changes, `S` snapshots, `i` import logs, `m` meta | kept: ids, tag names, segment codes, file names and counts |
 //! | `T` tag infos, `v` saved segments | kept, but reported when their text mentions one of the person's values, for the user to edit |
+//! | `M` merge records | deleted when they name the customer (they hold before-images); such a merge can no longer be unmerged. Records merged into the erased customer are erased first |
+//! | `D` dismissed pairs | kept (two ids) |
 //!
 //! sled keeps overwritten values in its log files until they are reused,
 //! so the caller rewrites the database afterwards (`Store::compact`).
@@ -57,6 +59,8 @@ pub struct ErasureReport {
     pub orders_stripped: u64,
     pub audit_events_scrubbed: u64,
     pub undo_batches_scrubbed: u64,
+    /// Merge records naming the customer, deleted.
+    pub merge_records_dropped: u64,
     /// Tag infos and saved segments whose text mentions one of the erased
     /// values (left as they are: changing a rule changes its members).
     pub mentions: Vec<String>,
@@ -79,6 +83,19 @@ impl Store {
     /// docs), in one unit with one `erase` audit event. Live, trashed and
     /// merged records can be erased; erasing twice is refused.
     pub fn erase_customer(&self, id: CustomerId) -> Result<ErasureReport> {
+        // Records merged into this one are the same person: erased first
+        // (each in its own unit), so no copy of the person stays behind.
+        let merged_in: Vec<CustomerId> = self
+            .merge_records()?
+            .iter()
+            .filter(|m| m.is_active() && m.survivor_before.id == id)
+            .flat_map(|m| m.others.iter().map(|o| o.before.id))
+            .collect();
+        for other in merged_in {
+            if self.get_record::<Erasure>(&keys::erased(other))?.is_none() {
+                self.erase_customer(other)?;
+            }
+        }
         let mut unit = self.begin()?;
         if unit.get_record::<Erasure>(&keys::erased(id))?.is_some() {
             return Err(StoreError::Erased(id));
@@ -128,6 +145,14 @@ impl Store {
             }
         }
         report.mentions = self.mentions(&values)?;
+        // Merge records hold before-images of every record they joined:
+        // those naming the person go (such a merge can no longer be undone).
+        for m in self.merge_records()? {
+            if m.customers().contains(&id) {
+                unit.del(keys::id_key(keys::MERGE, m.seq));
+                report.merge_records_dropped += 1;
+            }
+        }
 
         let seq = unit.audit(
             ERASE_OP,
