@@ -5,6 +5,8 @@
     reason = "test helpers: a failure should stop the test loudly"
 )]
 
+mod common;
+
 use proptest::prelude::*;
 use rolo::model::{Customer, CustomerId, Note, NoteKind};
 use rolo::store::{OpenOptions, Store};
@@ -91,17 +93,7 @@ fn undo_after_a_restart_restores_the_previous_value() {
 }
 
 fn reopen(dir: &std::path::Path) -> Store {
-    // sled releases its lock a moment after the last handle goes.
-    (0..100)
-        .find_map(|_| {
-            Store::open(&dir.join("db"), &OpenOptions::default())
-                .ok()
-                .or_else(|| {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                    None
-                })
-        })
-        .unwrap()
+    common::reopen(&dir.join("db"))
 }
 
 /// A note added by hand is one audited change: it shows in the customer's

@@ -1,13 +1,16 @@
 //! Rule tags stay equal to a brute-force evaluation of their query after
-//! random edits, trashes, restores and manual tags (property test).
+//! random edits, trashes, restores, manual tags, merges and restarts
+//! (property test).
 #![allow(clippy::unwrap_used)]
+
+mod common;
 
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use rolo::model::searchable::haystack;
 use rolo::model::{Customer, CustomerId};
 use rolo::search::{EvalContext, matches, parse, rules};
-use rolo::store::{OpenOptions, Store};
+use rolo::store::{MergePlan, OpenOptions, Store};
 
 const NAMES: [&str; 4] = ["Zhang Wei", "Li Na", "张伟", "Wang Fang"];
 const CITIES: [&str; 3] = ["上海", "北京", "Paris"];
@@ -25,6 +28,10 @@ enum Step {
     Vip(usize, bool),
     Create(usize, usize),
     Refresh,
+    /// Merge the second into the first (when both are live and distinct).
+    Merge(usize, usize),
+    /// Close and reopen the database (a restart).
+    Reopen,
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -39,6 +46,8 @@ fn step() -> impl Strategy<Value = Step> {
         (0..8usize, any::<bool>()).prop_map(|(w, on)| Step::Vip(w, on)),
         (0..4usize, 0..3usize).prop_map(|(n, c)| Step::Create(n, c)),
         Just(Step::Refresh),
+        (0..8usize, 0..8usize).prop_map(|(a, b)| Step::Merge(a, b)),
+        Just(Step::Reopen),
     ]
 }
 
@@ -57,7 +66,7 @@ proptest! {
     #[test]
     fn rule_tag_members_equal_brute_force(steps in proptest::collection::vec(step(), 1..25)) {
         let tmp = tempfile::tempdir().unwrap();
-        let store = Store::open(&tmp.path().join("db"), &OpenOptions::default()).unwrap();
+        let mut store = Store::open(&tmp.path().join("db"), &OpenOptions::default()).unwrap();
         let ctx = EvalContext::new(NaiveDate::from_ymd_opt(2025, 1, 1).unwrap());
         let mut ids = Vec::new();
         for i in 0..6 {
@@ -92,6 +101,19 @@ proptest! {
                     ..Customer::default()
                 }).unwrap()),
                 Step::Refresh => { rules::refresh(&store, &ctx).unwrap(); }
+                Step::Merge(a, b) => {
+                    let (a, b) = (id(a), id(b));
+                    let live = |x| store.customer(x).unwrap().is_some_and(|c| c.is_live());
+                    if a != b && live(a) && live(b) {
+                        store.merge(&MergePlan { survivor: a, others: vec![b], picks: Vec::new() }).unwrap();
+                        // The merged record is hidden for good: later steps leave it alone.
+                        ids.retain(|x| *x != b);
+                    }
+                }
+                Step::Reopen => {
+                    drop(store);
+                    store = common::reopen(&tmp.path().join("db"));
+                }
             }
             // What a front end does when it opens the database.
             rules::refresh_if_stale(&store, &ctx).unwrap();

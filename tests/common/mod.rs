@@ -475,3 +475,16 @@ pub fn open_raw(path: &Path) -> sled::Db {
     }
     sled::open(path).unwrap()
 }
+
+/// Opens a rolo database folder again after its last handle was dropped
+/// (retrying briefly, as `open_raw` does, while sled releases its lock).
+pub fn reopen(db: &Path) -> rolo::store::Store {
+    let opts = rolo::store::OpenOptions::default();
+    for _ in 0..100 {
+        if let Ok(store) = rolo::store::Store::open(db, &opts) {
+            return store;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    rolo::store::Store::open(db, &opts).unwrap()
+}
