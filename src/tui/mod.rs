@@ -5,11 +5,14 @@
 
 pub mod action;
 pub mod app;
+pub mod audit;
 pub mod form;
 pub mod keymap;
 pub mod note_form;
 pub mod palette;
 pub mod panes;
+pub mod prompt;
+pub mod quality;
 pub mod scope;
 pub mod segments;
 pub mod sort;
