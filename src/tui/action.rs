@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::keymap::Section;
+
 /// Something the user asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -86,13 +88,27 @@ pub enum Action {
     Movement,
     /// Segments pane: record every customer's segments today (for movement).
     Snapshot,
-    /// Segments pane: compute the segment figures again (after a change).
+    /// Segments and Quality panes: compute the figures again (after a change).
     Recompute,
+    /// Quality pane: save the figures as the baseline the next visits compare with.
+    SaveBaseline,
+    /// Quality pane: set after how many days without an update a record is stale.
+    StaleDays,
+    /// Quality pane: the next figure column of a field row (filled, missing, invalid).
+    NextColumn,
+    /// Quality pane: the previous figure column of a field row.
+    PrevColumn,
+    /// Open (or close) the audit log: every change, newest first.
+    Audit,
+    /// Audit log: filter the events by user, operation and date.
+    AuditFilter,
+    /// Erase the current customer's personal data everywhere (asks first).
+    Erase,
 }
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 39] = [
+    pub const ALL: [Action; 46] = [
         Action::Down,
         Action::Up,
         Action::Open,
@@ -113,12 +129,19 @@ impl Action {
         Action::Movement,
         Action::Snapshot,
         Action::Recompute,
+        Action::NextColumn,
+        Action::PrevColumn,
+        Action::SaveBaseline,
+        Action::StaleDays,
+        Action::Audit,
+        Action::AuditFilter,
         Action::Edit,
         Action::New,
         Action::AddNote,
         Action::Trash,
         Action::ShowTrash,
         Action::Restore,
+        Action::Erase,
         Action::Undo,
         Action::Redo,
         Action::Clear,
@@ -176,21 +199,39 @@ impl Action {
             Action::PrevSegmentation => "previous segmentation",
             Action::Movement => "movement since a snapshot",
             Action::Snapshot => "record a segment snapshot",
-            Action::Recompute => "recompute the segments",
+            Action::Recompute => "recompute the figures",
+            Action::SaveBaseline => "save figures as baseline",
+            Action::StaleDays => "set the stale threshold",
+            Action::NextColumn => "next column",
+            Action::PrevColumn => "previous column",
+            Action::Audit => "the audit log",
+            Action::AuditFilter => "filter the audit log",
+            Action::Erase => "erase the customer's data",
         }
     }
 
-    /// Whether the action only means something in the Segments pane (its
-    /// keys live in the key map's `[segments]` table).
-    pub fn is_segments_only(self) -> bool {
-        matches!(
-            self,
+    /// The panes (key map tables) where the action means something, for
+    /// an action that acts only there; empty for one that acts anywhere
+    /// it has something to act on.
+    pub fn sections(self) -> &'static [Section] {
+        match self {
             Action::NextSegmentation
-                | Action::PrevSegmentation
-                | Action::Movement
-                | Action::Snapshot
-                | Action::Recompute
-        )
+            | Action::PrevSegmentation
+            | Action::Movement
+            | Action::Snapshot => &[Section::Segments],
+            Action::Recompute => &[Section::Segments, Section::Quality],
+            Action::SaveBaseline | Action::StaleDays | Action::NextColumn | Action::PrevColumn => {
+                &[Section::Quality]
+            }
+            Action::AuditFilter => &[Section::Audit],
+            _ => &[],
+        }
+    }
+
+    /// Whether the action only means something in a pane with its own
+    /// key map table (see [`Action::sections`]).
+    pub fn is_pane_only(self) -> bool {
+        !self.sections().is_empty()
     }
 
     /// The action's name in key map files and the command palette.
@@ -235,6 +276,13 @@ impl Action {
             Action::Movement => "movement",
             Action::Snapshot => "snapshot",
             Action::Recompute => "recompute",
+            Action::SaveBaseline => "save_baseline",
+            Action::StaleDays => "stale_days",
+            Action::NextColumn => "next_column",
+            Action::PrevColumn => "prev_column",
+            Action::Audit => "audit",
+            Action::AuditFilter => "audit_filter",
+            Action::Erase => "erase",
         }
     }
 }

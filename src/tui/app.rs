@@ -2,8 +2,9 @@
 //! I/O: it reads the store for the rows on screen and runs searches; the
 //! view only draws from the state. Tests drive it key by key. Reads too slow
 //! for a keystroke (sort keys, sorted searches, the trash, the segment
-//! figures) go to the background [`Worker`]; `poll_worker` takes their
-//! answers in, `settle` waits for them (tests).
+//! figures, the quality report, the audit log) go to the background
+//! [`Worker`]; `poll_worker` takes their answers in, `settle` waits for
+//! them (tests).
 
 use chrono::NaiveDate;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
@@ -12,9 +13,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::action::Action;
-use super::keymap::KeyMap;
+use super::audit::{AuditView, FIRST_PAGE, filter_line, parse_filter};
+use super::keymap::{KeyMap, Section};
 use super::note_form::NoteForm;
 use super::palette::{Command, Palette, PaletteOutcome};
+use super::prompt::{Ask, EraseTarget, Prompt, PromptOutcome, confirms_erase, parse_stale_days};
+use super::quality::QualityView;
 use super::scope::Scope;
 use super::segments::{MOVEMENT_BY, MovementView, SegmentsView, query_for};
 use super::sort::Sort;
@@ -27,7 +31,7 @@ use crate::model::{Customer, CustomerId, Stats};
 use crate::search::engine::{Index, Narrowing};
 use crate::search::{EvalContext, Query, parse};
 use crate::segments::{self, Lookup, Settings};
-use crate::store::Store;
+use crate::store::{AuditFilter, Store};
 
 /// How many ranked hits a search fetches at first (the count is always
 /// exact); scrolling near the end fetches four times more. A page of the
@@ -90,6 +94,11 @@ pub enum Mode {
     TagPicker,
     /// Answering the Tags pane's "delete tag X?" (`y` deletes).
     Confirm,
+    /// The audit log view.
+    Audit,
+    /// Typing an answer to a one-line question (a threshold, a filter,
+    /// the confirmation of an erasure).
+    Prompt,
 }
 
 /// Tag rows that fit in the Tags pane when `page` table rows fit (one
@@ -210,11 +219,24 @@ pub struct App {
     pub segments: SegmentsView,
     /// The segment thresholds (DESIGN.md §5; `run` reads the config file).
     pub segment_settings: Settings,
+    /// The Quality pane.
+    pub quality: QualityView,
+    /// The audit log view, while open.
+    pub audit: Option<AuditView>,
+    /// The one-line question being answered, if any.
+    pub prompt: Option<Prompt>,
     /// Taggings of more customers than this run after a frame saying so
-    /// (see [`App::run_pending`]); `None` runs every one at once (tests).
+    /// (see [`App::run_pending`]), and so do erasures (they scrub the
+    /// whole audit log); `None` runs every one at once (tests).
     pub defer_bulk_above: Option<usize>,
     /// The tag name of a deferred tagging (the picker holds the rest).
     pending_tag: Option<String>,
+    /// The customer of a deferred erasure.
+    pending_erase: Option<CustomerId>,
+    /// The customers erased in this session: `run` rewrites the database
+    /// files on the way out, as `rolo erase` does, so that no copy of
+    /// their values stays in sled's log.
+    pub erased: Vec<CustomerId>,
     pub trash: Option<TrashView>,
     /// The sort of the Customers pane; `None` is id order (relevance in a search).
     pub sort: Option<Sort>,
@@ -277,8 +299,13 @@ impl App {
             tags: None,
             segments: SegmentsView::default(),
             segment_settings: Settings::default(),
+            quality: QualityView::default(),
+            audit: None,
+            prompt: None,
             defer_bulk_above: None,
             pending_tag: None,
+            pending_erase: None,
+            erased: Vec::new(),
             trash: None,
             sort: None,
             sorted: None,
@@ -330,6 +357,12 @@ impl App {
         }
         let rows = self.segment_rows();
         self.segments.move_by(0, rows);
+        let rows = self.quality_rows();
+        self.quality.move_by(0, rows);
+        let rows = self.audit_rows();
+        if let Some(v) = self.audit.as_mut() {
+            v.move_by(0, rows);
+        }
         self.refresh_visible();
     }
 
@@ -363,7 +396,9 @@ impl App {
 
     /// The mode to return to when an overlay, form or palette closes.
     pub fn base_mode(&self) -> Mode {
-        if self.detail.is_some() {
+        if self.audit.is_some() {
+            Mode::Audit
+        } else if self.detail.is_some() {
             Mode::Detail
         } else if self.trash.is_some() {
             Mode::Trash
@@ -402,6 +437,8 @@ impl App {
             || self.awaiting_trash.is_some()
             || self.segments.is_busy()
             || self.segments.snapshotting.is_some()
+            || self.quality.computing.is_some()
+            || self.audit.as_ref().is_some_and(|v| v.loading.is_some())
             || self
                 .segments
                 .movement
@@ -533,6 +570,53 @@ impl App {
                         self.reload_snapshot_days();
                     }
                     Err(e) => self.status = Some(e),
+                }
+            }
+            Done::Quality {
+                ticket,
+                data,
+                result,
+            } => {
+                let v = &mut self.quality;
+                if v.computing != Some(ticket) {
+                    return false;
+                }
+                v.computing = None;
+                match result {
+                    Ok((report, baseline)) => {
+                        v.report = Some(report);
+                        v.baseline = baseline;
+                        v.data = data;
+                        v.error = None;
+                    }
+                    Err(e) => {
+                        v.error = Some(e.clone());
+                        self.status = Some(e);
+                    }
+                }
+            }
+            Done::Audit {
+                ticket,
+                asked,
+                result,
+            } => {
+                let rows = self.audit_rows();
+                let Some(v) = self.audit.as_mut() else {
+                    return false;
+                };
+                if v.loading != Some(ticket) {
+                    return false;
+                }
+                v.loading = None;
+                match result {
+                    Ok(events) => {
+                        v.error = None;
+                        v.fill(events, asked, rows);
+                    }
+                    Err(e) => {
+                        v.error = Some(e.clone());
+                        self.status = Some(e);
+                    }
                 }
             }
         }
@@ -685,7 +769,11 @@ impl App {
                 self.refresh_visible();
                 true
             }
-            Mode::Normal if self.pane == Pane::Segments => {
+            Mode::Normal if matches!(self.pane, Pane::Segments | Pane::Quality) => {
+                self.move_in_view(delta, false);
+                true
+            }
+            Mode::Audit => {
                 self.move_in_view(delta, false);
                 true
             }
@@ -731,7 +819,11 @@ impl App {
                 self.on_confirm_key(key);
                 true
             }
-            Mode::Normal | Mode::Detail | Mode::Trash => {
+            Mode::Prompt => {
+                self.on_prompt_key(key);
+                true
+            }
+            Mode::Normal | Mode::Detail | Mode::Trash | Mode::Audit => {
                 match self.keymap.action_in(key, self.scope().section()) {
                     Some(a) => {
                         let what =
@@ -747,7 +839,9 @@ impl App {
 
     /// What the screen shows under any overlay: decides which keys act.
     pub fn scope(&self) -> Scope {
-        if self.detail.is_some() {
+        if self.audit.is_some() {
+            Scope::Audit
+        } else if self.detail.is_some() {
             Scope::Detail
         } else if self.trash.is_some() {
             Scope::Trash
@@ -761,6 +855,8 @@ impl App {
             } else {
                 Scope::Segments
             }
+        } else if self.pane == Pane::Quality {
+            Scope::Quality
         } else {
             Scope::Placeholder(self.pane)
         }
@@ -776,16 +872,35 @@ impl App {
             match scope {
                 Scope::Detail => self.detail = None,
                 Scope::Movement => self.segments.movement = None,
+                Scope::Audit => match self.audit.as_mut() {
+                    // Esc closes the event's changes first, then the log.
+                    Some(v) if v.open && action == Action::Clear => v.open = false,
+                    _ => self.audit = None,
+                },
                 _ => self.close_views(),
             }
             self.mode = self.base_mode();
         } else if scope.acts(action) {
             self.update(action);
-        } else if action.is_segments_only() {
-            let key = self.keymap.key_for(Action::PaneSegments).unwrap_or("4");
-            self.status = Some(format!(
-                "{what} acts in the Segments pane; {key} goes there"
-            ));
+        } else if action.is_pane_only() {
+            let pane_key = |a: Action, default: &'static str| {
+                self.keymap.key_for(a).unwrap_or(default).to_owned()
+            };
+            let whereto = match action.sections() {
+                [Section::Segments] => format!(
+                    "the Segments pane; {} goes there",
+                    pane_key(Action::PaneSegments, "4")
+                ),
+                [Section::Quality] => format!(
+                    "the Quality pane; {} goes there",
+                    pane_key(Action::PaneQuality, "5")
+                ),
+                [Section::Audit] => {
+                    format!("the audit log; {} opens it", pane_key(Action::Audit, "A"))
+                }
+                _ => "the Segments and Quality panes".to_owned(),
+            };
+            self.status = Some(format!("{what} acts in {whereto}"));
         } else {
             let customers = self.keymap.key_for(Action::PaneCustomers).unwrap_or("1");
             let help = self.keymap.key_for(Action::Help).unwrap_or("?");
@@ -821,7 +936,9 @@ impl App {
         self.status = None;
         let in_trash = self.mode == Mode::Trash && self.trash.is_some();
         let was_shown = self.pane == Pane::Segments;
+        let was_quality = self.pane == Pane::Quality;
         let in_segments = matches!(self.scope(), Scope::Segments | Scope::Movement);
+        let in_quality = self.scope() == Scope::Quality;
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.mode = Mode::Help,
@@ -852,10 +969,33 @@ impl App {
             Action::PrevSegmentation => self.segments.cycle(-1),
             Action::Movement => self.toggle_movement(),
             Action::Snapshot => self.take_snapshot(),
+            Action::Recompute if in_quality => {
+                self.quality.error = None;
+                self.request_quality();
+            }
             Action::Recompute => {
                 self.segments.error = None;
                 self.request_figures();
             }
+            Action::NextColumn => self.quality.cycle_column(1),
+            Action::PrevColumn => self.quality.cycle_column(-1),
+            Action::SaveBaseline => self.save_baseline(),
+            Action::StaleDays => {
+                let days = self.quality.stale_days.to_string();
+                self.prompt = Some(Prompt::new(Ask::StaleDays, days));
+                self.mode = Mode::Prompt;
+            }
+            Action::Audit => self.open_audit(AuditFilter::default()),
+            Action::AuditFilter => {
+                let line = self
+                    .audit
+                    .as_ref()
+                    .map(|v| filter_line(&v.filter))
+                    .unwrap_or_default();
+                self.prompt = Some(Prompt::new(Ask::AuditFilter, line));
+                self.mode = Mode::Prompt;
+            }
+            Action::Erase => self.ask_erase(),
             Action::Clear => {
                 self.query.clear();
                 self.selected.clear();
@@ -926,6 +1066,12 @@ impl App {
             }
             Action::Open if self.scope() == Scope::Tags => self.open_tag(),
             Action::Open if in_segments => self.open_segment(),
+            Action::Open if in_quality => self.drill_down(),
+            Action::Open if self.scope() == Scope::Audit => {
+                if let Some(v) = self.audit.as_mut() {
+                    v.open = !v.open && v.current().is_some();
+                }
+            }
             Action::Open => {
                 let id = match (in_trash, &self.trash) {
                     (true, Some(t)) => t.current().map(|c| c.id),
@@ -950,6 +1096,11 @@ impl App {
             self.segments.error = None;
         }
         self.sync_segments(entered);
+        let entered = !was_quality && self.pane == Pane::Quality;
+        if entered {
+            self.quality.error = None;
+        }
+        self.sync_quality(entered);
         self.refresh_visible();
     }
 
@@ -967,18 +1118,50 @@ impl App {
                 self.run_search();
                 self.refresh_visible();
             }
+            Command::StaleDays(days) => {
+                self.close_views();
+                self.pane = Pane::Quality;
+                self.mode = Mode::Normal;
+                self.set_stale_days(days);
+            }
+            Command::Audit(filter) => self.open_audit(filter),
         }
     }
 
-    /// Closes the 360° view and the trash view (a search replaces them).
+    /// Closes the 360° view, the trash view and the audit log (a search
+    /// replaces them).
     fn close_views(&mut self) {
         self.detail = None;
         self.trash = None;
         self.awaiting_trash = None;
+        self.audit = None;
     }
 
     fn move_in_view(&mut self, delta: isize, in_trash: bool) {
         let page = self.page;
+        // A page key moves by the rows the view shows, not the list's.
+        let paged = |rows: usize| match delta {
+            d if d == page as isize => rows as isize,
+            d if d == -(page as isize) => -(rows as isize),
+            d => d,
+        };
+        if self.scope() == Scope::Quality {
+            let rows = self.quality_rows();
+            self.quality.move_by(paged(rows), rows);
+            return;
+        }
+        if self.scope() == Scope::Audit {
+            let rows = self.audit_rows();
+            let delta = paged(rows);
+            let more = self.audit.as_ref().and_then(|v| v.wants_more(delta, rows));
+            if let Some(n) = more {
+                self.request_audit(n);
+            }
+            if let Some(v) = self.audit.as_mut() {
+                v.move_by(delta, rows);
+            }
+            return;
+        }
         if self.scope() == Scope::Segments {
             let rows = self.segment_rows();
             let delta = match delta {
@@ -1036,6 +1219,230 @@ impl App {
                 self.tags = Some(t);
             }
             Err(e) => self.status = Some(format!("reading the tags failed: {e}")),
+        }
+    }
+
+    /// Figure rows of the Quality pane on screen (the pane is one row
+    /// taller than a page of the list).
+    fn quality_rows(&self) -> usize {
+        super::panes::quality::item_rows(self.page + 1)
+    }
+
+    /// Event rows of the audit log on screen.
+    fn audit_rows(&self) -> usize {
+        super::panes::audit::event_rows(self.page + 1)
+    }
+
+    /// Computes the quality report when the Quality pane is shown and has
+    /// none, or is `entered` after a change; never twice at once, nor again
+    /// after it failed (until `r` or the pane is shown again).
+    fn sync_quality(&mut self, entered: bool) {
+        if self.scope() != Scope::Quality {
+            return;
+        }
+        let v = &self.quality;
+        if v.computing.is_some() || v.error.is_some() {
+            return;
+        }
+        if v.report.is_none() || (entered && v.is_stale(self.data)) {
+            self.request_quality();
+        }
+    }
+
+    /// Computes the quality report (again) on the worker; the pane shows
+    /// the old one, if any, meanwhile.
+    fn request_quality(&mut self) {
+        let ticket = self.next_job();
+        self.quality.computing = Some(ticket);
+        self.worker.send(Job::Quality {
+            ticket,
+            data: self.data,
+            opts: crate::quality::Options {
+                as_of: self.as_of,
+                stale_days: self.quality.stale_days,
+            },
+        });
+    }
+
+    /// A new staleness threshold: the report is computed again with it.
+    fn set_stale_days(&mut self, days: u32) {
+        self.quality.stale_days = days;
+        self.quality.error = None;
+        self.request_quality();
+        self.status = Some(format!("stale now means over {days} days; recomputing…"));
+    }
+
+    /// Enter in the Quality pane: the customers behind the figure under
+    /// the cursor, in the Customers pane (the search box holds its query).
+    fn drill_down(&mut self) {
+        match self.quality.current_figure() {
+            Ok((_, figure)) => {
+                let query = figure.query.clone();
+                self.run_command(Command::Search(query));
+            }
+            Err(why) => self.status = Some(why),
+        }
+    }
+
+    /// `S` in the Quality pane: saves the report's figures as the baseline
+    /// later visits compare with (as `rolo quality --save` does).
+    fn save_baseline(&mut self) {
+        let key = self
+            .keymap
+            .key_in(Action::Recompute, Some(Section::Quality))
+            .unwrap_or("r");
+        let Some(report) = self.quality.report.as_deref() else {
+            self.status = Some("the report is still being computed".to_owned());
+            return;
+        };
+        if self.quality.computing.is_some() || self.quality.is_stale(self.data) {
+            self.status = Some(format!(
+                "the report is out of date: {key} recomputes it first"
+            ));
+            return;
+        }
+        match crate::quality::save(&self.store, report).and_then(|()| self.store.quality_figures())
+        {
+            Ok(saved) => {
+                self.quality.baseline = saved;
+                self.status = Some(format!(
+                    "saved as the baseline (score {:.1}); later visits compare with it",
+                    report.score
+                ));
+            }
+            Err(e) => self.status = Some(format!("saving the baseline failed: {e}")),
+        }
+    }
+
+    /// Opens the audit log view on `filter`; the worker reads its first page.
+    fn open_audit(&mut self, filter: AuditFilter) {
+        self.close_views();
+        self.audit = Some(AuditView::new(filter));
+        self.mode = Mode::Audit;
+        self.request_audit(FIRST_PAGE);
+    }
+
+    /// Asks the worker for the newest `n` events passing the view's filter.
+    fn request_audit(&mut self, n: usize) {
+        let ticket = self.next_job();
+        let Some(v) = self.audit.as_mut() else {
+            return;
+        };
+        v.loading = Some(ticket);
+        let filter = v.page(n);
+        self.worker.send(Job::Audit { ticket, filter });
+    }
+
+    /// `X`: asks, with what will go, before erasing the current customer.
+    fn ask_erase(&mut self) {
+        let Some(id) = self.current_id() else {
+            self.say_nobody_here();
+            return;
+        };
+        let c = match self.store.customer(id) {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                self.status = Some(format!("customer {id} is gone"));
+                return;
+            }
+            Err(e) => {
+                self.status = Some(format!("cannot read customer {id}: {e}"));
+                return;
+            }
+        };
+        let notes = self.store.notes_of(id).map_or(0, |n| n.len());
+        let orders = self.store.stats(id).map_or(0, |s| u64::from(s.orders));
+        let target = EraseTarget {
+            id,
+            name: display_name(&c, self.masked),
+            emails: c.emails.len(),
+            phones: c.phones.len(),
+            tags: c.tags.len(),
+            notes,
+            orders,
+            trashed: c.trashed_at.is_some(),
+        };
+        self.prompt = Some(Prompt::new(Ask::Erase(Box::new(target)), ""));
+        self.mode = Mode::Prompt;
+    }
+
+    fn on_prompt_key(&mut self, key: KeyEvent) {
+        let Some(prompt) = self.prompt.as_mut() else {
+            self.mode = self.base_mode();
+            return;
+        };
+        match prompt.on_key(key) {
+            PromptOutcome::Continue => {}
+            PromptOutcome::Cancel => {
+                let ask = self.prompt.take().map(|p| p.ask);
+                self.mode = self.base_mode();
+                if let Some(Ask::Erase(t)) = ask {
+                    self.status = Some(format!("kept {}: nothing was erased", t.name));
+                }
+            }
+            PromptOutcome::Submit => self.submit_prompt(),
+        }
+    }
+
+    /// Enter on a question: acts on a valid answer, or keeps the question
+    /// open with the reason.
+    fn submit_prompt(&mut self) {
+        let Some(prompt) = self.prompt.as_mut() else {
+            return;
+        };
+        match &prompt.ask {
+            Ask::StaleDays => match parse_stale_days(&prompt.input) {
+                Ok(days) => {
+                    self.prompt = None;
+                    self.mode = self.base_mode();
+                    self.set_stale_days(days);
+                }
+                Err(e) => prompt.error = Some(e),
+            },
+            Ask::AuditFilter => match parse_filter(&prompt.input) {
+                Ok(filter) => {
+                    self.prompt = None;
+                    self.open_audit(filter);
+                }
+                Err(e) => prompt.error = Some(e),
+            },
+            Ask::Erase(t) => {
+                if !confirms_erase(&prompt.input, t.id) {
+                    prompt.error = Some(format!("type {} or yes to erase; esc keeps them", t.id));
+                    return;
+                }
+                let (id, name) = (t.id, t.name.clone());
+                self.prompt = None;
+                self.mode = self.base_mode();
+                if self.defer_bulk_above.is_some() {
+                    // It scrubs the whole audit log: say so first.
+                    self.status = Some(format!("erasing {name}: scrubbing the audit log…"));
+                    self.pending_erase = Some(id);
+                } else {
+                    self.erase(id);
+                }
+            }
+        }
+    }
+
+    /// Erases customer `id`'s personal data (one store call); the files
+    /// are rewritten when rolo quits (see [`App::erased`]).
+    fn erase(&mut self, id: CustomerId) {
+        match self.store.erase_customer(id) {
+            Ok(r) => {
+                self.erased.push(id);
+                self.selected.remove(&id);
+                self.after_change(&[id]);
+                self.status = Some(if r.mentions.is_empty() {
+                    format!("erased customer {id}; files compacted on quit")
+                } else {
+                    format!(
+                        "erased customer {id}; edit {} (mentions them); compacted on quit",
+                        r.mentions.join(", ")
+                    )
+                });
+            }
+            Err(e) => self.status = Some(format!("erase failed: {e}")),
         }
     }
 
@@ -1633,13 +2040,17 @@ impl App {
         self.apply_tag(name);
     }
 
-    /// Whether a large tagging waits for [`App::run_pending`].
+    /// Whether a large tagging or an erasure waits for [`App::run_pending`].
     pub fn has_pending(&self) -> bool {
-        self.pending_tag.is_some()
+        self.pending_tag.is_some() || self.pending_erase.is_some()
     }
 
-    /// Runs the tagging that waited for the frame saying it runs.
+    /// Runs the tagging or erasure that waited for the frame saying it runs.
     pub fn run_pending(&mut self) -> bool {
+        if let Some(id) = self.pending_erase.take() {
+            self.erase(id);
+            return true;
+        }
         match self.pending_tag.take() {
             Some(name) => {
                 self.apply_tag(name);
@@ -1928,6 +2339,11 @@ impl App {
             for (id, c) in records {
                 t.patch(id, c, page);
             }
+        }
+        // The change is the log's newest event.
+        let asked = self.audit.as_ref().map(|v| v.asked.max(FIRST_PAGE));
+        if let Some(n) = asked {
+            self.request_audit(n);
         }
         self.reload_detail();
     }

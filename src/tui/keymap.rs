@@ -4,9 +4,11 @@
 //!
 //! `[keys]` binds keys everywhere. A pane whose keys mean something else
 //! there has its own table, consulted first while it is shown: in the
-//! Segments pane `r` recomputes and `S` takes a snapshot, while elsewhere
-//! they restore and reverse the sort (DESIGN.md §7 gives the Duplicates
-//! pane its own `m`, `h` and `l` the same way).
+//! Segments pane `r` recomputes and `S` takes a snapshot, in the Quality
+//! pane `S` saves the baseline and `a` opens the audit log, while elsewhere
+//! they restore, reverse the sort and add a note (DESIGN.md §7 gives the
+//! Duplicates pane its own `m`, `h` and `l` the same way). The audit log
+//! view has its own table too (`f` filters).
 //!
 //! ```toml
 //! [keys]
@@ -15,6 +17,12 @@
 //!
 //! [segments]
 //! "f5" = "recompute"
+//!
+//! [quality]
+//! "f5" = "recompute"
+//!
+//! [audit]
+//! "/" = "audit_filter"
 //! ```
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -26,8 +34,8 @@ use super::action::Action;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyMap {
     bindings: BTreeMap<String, Action>,
-    /// The `[segments]` table: keys of the Segments pane, before `bindings`.
-    segments: BTreeMap<String, Action>,
+    /// The panes' own tables, by [`Section::index`], before `bindings`.
+    sections: [BTreeMap<String, Action>; Section::ALL.len()],
 }
 
 /// A pane with its own table of keys (see the module docs).
@@ -35,9 +43,34 @@ pub struct KeyMap {
 pub enum Section {
     /// `[segments]`: the Segments pane and its movement view.
     Segments,
+    /// `[quality]`: the Quality pane.
+    Quality,
+    /// `[audit]`: the audit log view.
+    Audit,
 }
 
-const DEFAULTS: [(&str, Action); 40] = [
+impl Section {
+    pub const ALL: [Section; 3] = [Section::Segments, Section::Quality, Section::Audit];
+
+    fn index(self) -> usize {
+        match self {
+            Section::Segments => 0,
+            Section::Quality => 1,
+            Section::Audit => 2,
+        }
+    }
+
+    /// The table's name in key map files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Section::Segments => "segments",
+            Section::Quality => "quality",
+            Section::Audit => "audit",
+        }
+    }
+}
+
+const DEFAULTS: [(&str, Action); 42] = [
     ("q", Action::Quit),
     ("?", Action::Help),
     ("j", Action::Down),
@@ -78,6 +111,8 @@ const DEFAULTS: [(&str, Action); 40] = [
     ("s", Action::Sort),
     ("S", Action::SortReverse),
     (":", Action::Palette),
+    ("A", Action::Audit),
+    ("X", Action::Erase),
 ];
 
 /// The Segments pane's own keys (`[segments]`).
@@ -93,6 +128,21 @@ const SEGMENTS_DEFAULTS: [(&str, Action); 9] = [
     ("r", Action::Recompute),
 ];
 
+/// The Quality pane's own keys (`[quality]`).
+const QUALITY_DEFAULTS: [(&str, Action); 8] = [
+    ("l", Action::NextColumn),
+    ("right", Action::NextColumn),
+    ("h", Action::PrevColumn),
+    ("left", Action::PrevColumn),
+    ("S", Action::SaveBaseline),
+    ("s", Action::StaleDays),
+    ("r", Action::Recompute),
+    ("a", Action::Audit),
+];
+
+/// The audit log view's own keys (`[audit]`).
+const AUDIT_DEFAULTS: [(&str, Action); 1] = [("f", Action::AuditFilter)];
+
 fn table(pairs: &[(&str, Action)]) -> BTreeMap<String, Action> {
     pairs.iter().map(|(k, a)| ((*k).to_owned(), *a)).collect()
 }
@@ -101,7 +151,11 @@ impl Default for KeyMap {
     fn default() -> Self {
         KeyMap {
             bindings: table(&DEFAULTS),
-            segments: table(&SEGMENTS_DEFAULTS),
+            sections: [
+                table(&SEGMENTS_DEFAULTS),
+                table(&QUALITY_DEFAULTS),
+                table(&AUDIT_DEFAULTS),
+            ],
         }
     }
 }
@@ -113,6 +167,10 @@ struct File {
     keys: BTreeMap<String, Action>,
     #[serde(default)]
     segments: BTreeMap<String, Action>,
+    #[serde(default)]
+    quality: BTreeMap<String, Action>,
+    #[serde(default)]
+    audit: BTreeMap<String, Action>,
 }
 
 impl KeyMap {
@@ -122,7 +180,13 @@ impl KeyMap {
         let file: File =
             toml::from_str(toml_text).map_err(|e| format!("key map: {}", e.message()))?;
         let mut map = KeyMap::default();
-        for (table, section) in [(file.keys, None), (file.segments, Some(Section::Segments))] {
+        let tables = [
+            (file.keys, None),
+            (file.segments, Some(Section::Segments)),
+            (file.quality, Some(Section::Quality)),
+            (file.audit, Some(Section::Audit)),
+        ];
+        for (table, section) in tables {
             for (key, action) in table {
                 if parse_key(&key).is_none() {
                     return Err(format!(
@@ -131,7 +195,7 @@ impl KeyMap {
                 }
                 match section {
                     None => map.bindings.insert(key, action),
-                    Some(Section::Segments) => map.segments.insert(key, action),
+                    Some(s) => map.sections[s.index()].insert(key, action),
                 };
             }
         }
@@ -139,9 +203,7 @@ impl KeyMap {
     }
 
     fn table(&self, section: Section) -> &BTreeMap<String, Action> {
-        match section {
-            Section::Segments => &self.segments,
-        }
+        &self.sections[section.index()]
     }
 
     /// The action bound to a key event everywhere (`[keys]`), if any.
@@ -234,9 +296,10 @@ impl KeyMap {
         keys.first().copied()
     }
 
-    /// The pane whose table binds `action` by default.
+    /// The pane whose table binds `action` by default (the first, for an
+    /// action of several panes).
     fn home(action: Action) -> Option<Section> {
-        action.is_segments_only().then_some(Section::Segments)
+        action.sections().first().copied()
     }
 }
 
@@ -308,7 +371,12 @@ mod tests {
 
     #[test]
     fn every_default_key_name_parses_and_round_trips() {
-        for (name, _) in DEFAULTS.iter().chain(SEGMENTS_DEFAULTS.iter()) {
+        for (name, _) in DEFAULTS
+            .iter()
+            .chain(&SEGMENTS_DEFAULTS)
+            .chain(&QUALITY_DEFAULTS)
+            .chain(&AUDIT_DEFAULTS)
+        {
             let ev = parse_key(name).unwrap_or_else(|| panic!("{name}"));
             assert_eq!(key_name(ev).as_deref(), Some(*name));
         }
@@ -399,19 +467,62 @@ mod tests {
         }
     }
 
+    /// The Quality pane's and the audit view's tables work like
+    /// `[segments]`: first there, nowhere else, rebound per key.
+    #[test]
+    fn the_quality_and_audit_tables_shadow_keys_only_there() {
+        let k = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        let q = Some(Section::Quality);
+        let map = KeyMap::default();
+        assert_eq!(map.action_in(k('S'), q), Some(Action::SaveBaseline));
+        assert_eq!(map.action_in(k('r'), q), Some(Action::Recompute));
+        assert_eq!(map.action_in(k('a'), q), Some(Action::Audit));
+        assert_eq!(map.action_in(k('s'), q), Some(Action::StaleDays));
+        assert_eq!(map.action(k('a')), Some(Action::AddNote));
+        assert_eq!(map.action(k('A')), Some(Action::Audit));
+        assert_eq!(map.action(k('X')), Some(Action::Erase));
+        assert_eq!(
+            map.action_in(k('f'), Some(Section::Audit)),
+            Some(Action::AuditFilter)
+        );
+        assert_eq!(map.action(k('f')), None);
+        assert_eq!(map.key_in(Action::Recompute, q), Some("r"));
+        assert_eq!(map.key_for(Action::SaveBaseline), Some("S"));
+        let map = KeyMap::with_overrides(
+            "[quality]\n\"b\" = \"save_baseline\"\n[audit]\n\"/\" = \"audit_filter\"\n",
+        )
+        .unwrap();
+        assert_eq!(map.action_in(k('b'), q), Some(Action::SaveBaseline));
+        assert_eq!(map.action_in(k('S'), q), Some(Action::SaveBaseline));
+        assert_eq!(map.key_for(Action::SaveBaseline), Some("S"));
+        assert_eq!(
+            map.action_in(k('/'), Some(Section::Audit)),
+            Some(Action::AuditFilter)
+        );
+        assert_eq!(map.action(k('/')), Some(Action::Search));
+        assert!(
+            map.help_in(q)
+                .contains(&("S b".to_owned(), Action::SaveBaseline))
+        );
+    }
+
     #[test]
     fn help_lists_every_bound_action_once() {
         let map = KeyMap::default();
         let help = map.help();
-        let pane = map.help_in(Some(Section::Segments));
+        let panes: Vec<(String, Action)> = Section::ALL
+            .iter()
+            .flat_map(|s| map.help_in(Some(*s)))
+            .collect();
         for a in Action::ALL {
-            let n = help.iter().chain(&pane).filter(|(_, b)| *b == a).count();
+            let n = help.iter().chain(&panes).filter(|(_, b)| *b == a).count();
             assert!(n >= 1, "{a:?} has no key");
             assert!(help.iter().filter(|(_, b)| *b == a).count() <= 1);
         }
         assert!(
-            pane.iter()
-                .all(|(_, a)| !a.is_segments_only() || !help.iter().any(|(_, b)| b == a))
+            panes
+                .iter()
+                .all(|(_, a)| !a.is_pane_only() || !help.iter().any(|(_, b)| b == a))
         );
         assert!(
             help.iter()

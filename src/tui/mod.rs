@@ -61,7 +61,8 @@ pub fn load_keymap() -> Result<KeyMap> {
 /// Runs the workbench until the user quits or `stop` is set (SIGHUP,
 /// SIGTERM). The terminal is restored on every exit path, panics included
 /// (ratatui's hook, and ours on top for mouse capture); the store flushes
-/// when dropped.
+/// when dropped. After an erasure the database files are rewritten on the
+/// way out (see [`compact_after_erasure`]).
 pub fn run(store: Store, as_of: NaiveDate, stop: Arc<AtomicBool>) -> Result<()> {
     let keymap = load_keymap()?;
     let theme = Theme::from_env();
@@ -96,7 +97,7 @@ pub fn run(store: Store, as_of: NaiveDate, stop: Arc<AtomicBool>) -> Result<()> 
     let running = Arc::new(AtomicBool::new(true));
     spawn_hangup_watchdog(Arc::clone(&store), Arc::clone(&stop), Arc::clone(&running));
     let mut terminal = ratatui::init();
-    let outcome = (|| -> Result<()> {
+    let outcome = (|| -> Result<usize> {
         capture_mouse()?;
         let size = terminal.size()?;
         let mut app = App::new(Arc::clone(&store), keymap, as_of, page_rows(size.height))?;
@@ -144,13 +145,63 @@ pub fn run(store: Store, as_of: NaiveDate, stop: Arc<AtomicBool>) -> Result<()> 
                 }
             }
         }
-        Ok(())
+        Ok(app.erased.len())
     })();
     running.store(false, Ordering::Relaxed);
     release_mouse();
     ratatui::restore();
-    store.flush()?;
-    outcome
+    match outcome {
+        Ok(erased) if erased > 0 => compact_after_erasure(store, erased),
+        Ok(_) => Ok(store.flush()?),
+        Err(e) => {
+            store.flush()?;
+            Err(e)
+        }
+    }
+}
+
+/// `rolo erase` rewrites the database files after erasing, because sled
+/// keeps overwritten values in its log until they are reused. The
+/// workbench cannot while it runs (the rewrite swaps the files under the
+/// open store), so it does it on the way out, once the threads that share
+/// the store have let go of it (the workers finish their current job);
+/// if they do not within a while, it says to run `rolo compact`.
+fn compact_after_erasure(store: Arc<Store>, erased: usize) -> Result<()> {
+    let who = match erased {
+        1 => "1 customer".to_owned(),
+        n => format!("{n} customers"),
+    };
+    eprintln!("rolo: rewriting the database files after erasing {who}…");
+    let start = std::time::Instant::now();
+    let mut shared = store;
+    let owned = loop {
+        match Arc::try_unwrap(shared) {
+            Ok(s) => break Some(s),
+            Err(s) if start.elapsed() < Duration::from_secs(60) => {
+                shared = s;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(s) => {
+                s.flush()?;
+                break None;
+            }
+        }
+    };
+    match owned {
+        Some(s) => {
+            let report = s
+                .compact_and_close(&mut |_| {})
+                .context("rewriting the database files after an erasure (run `rolo compact`)")?;
+            eprintln!(
+                "rolo: rewrote the database files ({} keys), so the erased values are gone from disk",
+                report.keys
+            );
+        }
+        None => eprintln!(
+            "rolo: the database is still busy; run `rolo compact` so the erased values are gone from disk"
+        ),
+    }
+    Ok(())
 }
 
 /// Turns on mouse reports (the wheel scrolls the list) and makes sure a

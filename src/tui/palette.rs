@@ -1,12 +1,16 @@
 //! The command palette (`:`): every action of the key map by the name key
-//! map files use, plus `sort FIELD`, `search QUERY` and `trash`. Tab
+//! map files use, plus `sort FIELD`, `search QUERY`, `stale_days DAYS`,
+//! `audit FILTER` and `trash`. Tab
 //! completes a command name (or a sort field) and the candidates are shown
 //! while typing. Parsing and completion are pure; the app runs the result.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
+use super::audit::parse_filter;
+use super::prompt::parse_stale_days;
 use super::sort::{Sort, SortField};
+use crate::store::AuditFilter;
 
 /// A command the palette understood.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +21,10 @@ pub enum Command {
     Sort(Option<Sort>),
     /// Search for a query.
     Search(String),
+    /// The Quality pane with this staleness threshold (days).
+    StaleDays(u32),
+    /// The audit log through this filter.
+    Audit(AuditFilter),
 }
 
 /// One entry of the command list: name, argument hint, description.
@@ -37,6 +45,8 @@ pub fn commands() -> Vec<CommandInfo> {
             args: match a {
                 Action::Sort => "[FIELD [asc|desc] | off]",
                 Action::Search => "[QUERY]",
+                Action::StaleDays => "[DAYS]",
+                Action::Audit => "[user:U op:OP since:DATE until:DATE]",
                 _ => "",
             },
             describe: a.describe(),
@@ -66,6 +76,8 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "sort" if !args.is_empty() => return Sort::parse_args(args).map(Command::Sort),
         "search" if !args.is_empty() => return Ok(Command::Search(args.to_owned())),
         "trash" if args.is_empty() => return Ok(Command::Run(Action::ShowTrash)),
+        "stale_days" if !args.is_empty() => return parse_stale_days(args).map(Command::StaleDays),
+        "audit" if !args.is_empty() => return parse_filter(args).map(Command::Audit),
         _ => {}
     }
     let Some(action) = Action::ALL.iter().copied().find(|a| a.name() == name) else {
@@ -121,7 +133,8 @@ pub fn complete(line: &str) -> String {
     let completed = match found.as_slice() {
         [] => return line.to_owned(),
         [one] => {
-            let takes_args = head.is_empty() && matches!(*one, "sort" | "search");
+            let takes_args =
+                head.is_empty() && matches!(*one, "sort" | "search" | "stale_days" | "audit");
             format!("{one}{}", if takes_args { " " } else { "" })
         }
         many => {
@@ -220,6 +233,18 @@ mod tests {
             parse("search city:上海 spend>10"),
             Ok(Command::Search("city:上海 spend>10".into()))
         );
+        assert_eq!(parse("stale_days 180"), Ok(Command::StaleDays(180)));
+        assert!(parse("stale_days soon").unwrap_err().contains("days"));
+        assert_eq!(
+            parse("audit user:alice op:tag"),
+            Ok(Command::Audit(AuditFilter {
+                user: Some("alice".into()),
+                op: Some("tag".into()),
+                ..AuditFilter::default()
+            }))
+        );
+        assert_eq!(parse("audit"), Ok(Command::Run(Action::Audit)));
+        assert_eq!(parse("erase"), Ok(Command::Run(Action::Erase)));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Where keys act. The list, the 360° view, the trash view and the panes
-//! that have not landed yet each answer a different set of actions; one
+//! Where keys act. The list, the 360° view, the trash view, the audit log
+//! and each pane answer a different set of actions; one
 //! table here decides, so the key handler, the command palette and the
 //! help overlay never disagree. A key that does not act where it is
 //! pressed says so in the status bar rather than acting on something off
@@ -21,6 +21,10 @@ pub enum Scope {
     Segments,
     /// The Segments pane's movement view (since a snapshot).
     Movement,
+    /// The Quality pane: the report's figures.
+    Quality,
+    /// The audit log view (over any pane).
+    Audit,
     /// A pane whose features have not landed yet.
     Placeholder(Pane),
     /// The 360° view of one customer.
@@ -37,6 +41,8 @@ impl Scope {
             Scope::Tags => "Tags pane".to_owned(),
             Scope::Segments => "Segments pane".to_owned(),
             Scope::Movement => "segment movement".to_owned(),
+            Scope::Quality => "Quality pane".to_owned(),
+            Scope::Audit => "audit log".to_owned(),
             Scope::Placeholder(p) => format!("{} pane", p.title()),
             Scope::Detail => "360° view".to_owned(),
             Scope::Trash => "trash view".to_owned(),
@@ -47,6 +53,8 @@ impl Scope {
     pub fn section(self) -> Option<Section> {
         match self {
             Scope::Segments | Scope::Movement => Some(Section::Segments),
+            Scope::Quality => Some(Section::Quality),
+            Scope::Audit => Some(Section::Audit),
             _ => None,
         }
     }
@@ -56,8 +64,10 @@ impl Scope {
         use Action::*;
         let everywhere = matches!(
             action,
-            Quit | Help | Palette | ToggleMask | Undo | Redo | Search
+            Quit | Help | Palette | ToggleMask | Undo | Redo | Search | Audit
         );
+        let own = |section| action.sections().contains(&section);
+        let moves = matches!(action, Down | Up | PageDown | PageUp | Top | Bottom);
         let leaving = matches!(
             action,
             NextPane
@@ -71,20 +81,16 @@ impl Scope {
         );
         everywhere
             || match self {
-                Scope::List => !action.is_segments_only(),
+                Scope::List => !action.is_pane_only(),
                 Scope::Segments => {
                     leaving
-                        || action.is_segments_only()
-                        || matches!(
-                            action,
-                            Down | Up | PageDown | PageUp | Top | Bottom | Open | Tag | Untag
-                        )
+                        || own(Section::Segments)
+                        || moves
+                        || matches!(action, Open | Tag | Untag)
                 }
-                Scope::Movement => {
-                    leaving
-                        || action.is_segments_only()
-                        || matches!(action, Down | Up | PageDown | PageUp | Top | Bottom | Clear)
-                }
+                Scope::Movement => leaving || own(Section::Segments) || moves || action == Clear,
+                Scope::Quality => leaving || own(Section::Quality) || moves || action == Open,
+                Scope::Audit => own(Section::Audit) || moves || matches!(action, Open | Clear),
                 Scope::Tags => matches!(
                     action,
                     NextPane
@@ -116,7 +122,10 @@ impl Scope {
                         | ShowTrash
                 ),
                 Scope::Detail => {
-                    matches!(action, Clear | Open | AddNote | Edit | Trash | Restore)
+                    matches!(
+                        action,
+                        Clear | Open | AddNote | Edit | Trash | Restore | Erase
+                    )
                 }
                 Scope::Trash => matches!(
                     action,
@@ -131,6 +140,7 @@ impl Scope {
                         | Open
                         | Restore
                         | AddNote
+                        | Erase
                 ),
             }
     }
@@ -141,7 +151,12 @@ impl Scope {
             Scope::Detail => matches!(action, Action::Clear | Action::Open),
             Scope::Trash => matches!(action, Action::Clear | Action::ShowTrash),
             Scope::Movement => matches!(action, Action::Clear | Action::Movement),
-            Scope::List | Scope::Tags | Scope::Segments | Scope::Placeholder(_) => false,
+            Scope::Audit => matches!(action, Action::Clear | Action::Audit),
+            Scope::List
+            | Scope::Tags
+            | Scope::Segments
+            | Scope::Quality
+            | Scope::Placeholder(_) => false,
         }
     }
 
@@ -151,14 +166,31 @@ impl Scope {
             return match self {
                 Scope::Detail => "close the 360° view",
                 Scope::Movement => "back to the segment table",
+                Scope::Audit if action == Action::Clear => "close the event, or the log",
+                Scope::Audit => "close the audit log",
                 _ => "close the trash view",
             };
         }
         match (self, action) {
             (
-                Scope::Placeholder(_) | Scope::Tags | Scope::Segments | Scope::Movement,
+                Scope::Placeholder(_)
+                | Scope::Tags
+                | Scope::Segments
+                | Scope::Movement
+                | Scope::Quality,
                 Action::Search,
             ) => "search customers",
+            (Scope::Audit, Action::Search) => "close it and search",
+            (Scope::Segments, Action::Recompute) => "recompute the segments",
+            (Scope::Quality, Action::Recompute) => "recompute the report",
+            (Scope::Quality, Action::Open) => "its customers (Customers)",
+            (Scope::Quality, Action::Down) => "next figure",
+            (Scope::Quality, Action::Up) => "previous figure",
+            (Scope::Quality, Action::NextColumn) => "next column of a field",
+            (Scope::Quality, Action::PrevColumn) => "previous column of a field",
+            (Scope::Audit, Action::Down) => "older event",
+            (Scope::Audit, Action::Up) => "newer event",
+            (Scope::Audit, Action::Open) => "show / hide its changes",
             (Scope::Segments, Action::Open) => "its customers (Customers)",
             (Scope::Segments, Action::Tag) => "tag the whole segment",
             (Scope::Segments, Action::Untag) => "untag the whole segment",
@@ -177,6 +209,7 @@ impl Scope {
             (Scope::Trash, Action::Search) => "close it and search",
             (Scope::Detail, Action::Search) => "close it and search",
             (Scope::Detail, Action::Trash) => "move it to the trash",
+            (Scope::Detail | Scope::Trash, Action::Erase) => "erase its personal data",
             (Scope::Trash, Action::Open) => "open it in the 360° view",
             _ => action.describe(),
         }
@@ -203,7 +236,7 @@ mod tests {
     /// screen; leaving, help and undo work everywhere.
     #[test]
     fn customer_actions_need_the_customer_on_screen() {
-        for pane in [Pane::Duplicates, Pane::Quality] {
+        for pane in [Pane::Duplicates] {
             let s = Scope::Placeholder(pane);
             for a in [
                 Action::Trash,
@@ -240,7 +273,7 @@ mod tests {
         assert!(
             Action::ALL
                 .iter()
-                .all(|a| Scope::List.acts(*a) != a.is_segments_only())
+                .all(|a| Scope::List.acts(*a) != a.is_pane_only())
         );
     }
 
@@ -269,11 +302,71 @@ mod tests {
             Scope::Tags,
             Scope::Detail,
             Scope::Trash,
-            Scope::Placeholder(Pane::Quality),
+            Scope::Quality,
+            Scope::Audit,
+            Scope::Placeholder(Pane::Duplicates),
         ] {
             assert!(!s.acts(Action::Snapshot) && !s.acts(Action::NextSegmentation));
         }
         assert_eq!(Scope::Movement.section(), Some(Section::Segments));
         assert_eq!(Scope::List.section(), None);
+    }
+
+    /// The Quality pane acts on its figures and its own keys (recompute
+    /// shared with Segments); the audit log on its events; erasing only
+    /// where one customer is on screen.
+    #[test]
+    fn quality_audit_and_erase_act_where_they_belong() {
+        for a in [
+            Action::Open,
+            Action::Down,
+            Action::Recompute,
+            Action::SaveBaseline,
+            Action::StaleDays,
+            Action::NextColumn,
+            Action::Audit,
+            Action::PaneCustomers,
+        ] {
+            assert!(Scope::Quality.acts(a), "{a:?}");
+        }
+        for a in [
+            Action::Trash,
+            Action::Edit,
+            Action::Erase,
+            Action::Tag,
+            Action::Snapshot,
+            Action::AuditFilter,
+            Action::Clear,
+        ] {
+            assert!(!Scope::Quality.acts(a), "{a:?}");
+        }
+        for a in [
+            Action::AuditFilter,
+            Action::Open,
+            Action::Down,
+            Action::Clear,
+        ] {
+            assert!(Scope::Audit.acts(a), "{a:?}");
+        }
+        for a in [
+            Action::Erase,
+            Action::Trash,
+            Action::PaneQuality,
+            Action::Recompute,
+        ] {
+            assert!(!Scope::Audit.acts(a), "{a:?}");
+        }
+        assert!(Scope::Audit.closes(Action::Clear) && Scope::Audit.closes(Action::Audit));
+        for s in [Scope::List, Scope::Detail, Scope::Trash] {
+            assert!(s.acts(Action::Erase), "{s:?}");
+        }
+        for s in [Scope::Tags, Scope::Segments, Scope::Quality, Scope::Audit] {
+            assert!(!s.acts(Action::Erase), "{s:?}");
+        }
+        assert!(
+            Scope::Segments.acts(Action::Recompute) && !Scope::Segments.acts(Action::SaveBaseline)
+        );
+        assert_eq!(Scope::Quality.section(), Some(Section::Quality));
+        assert_eq!(Scope::Audit.section(), Some(Section::Audit));
     }
 }

@@ -35,6 +35,11 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         (_, Some(form), _, _) if app.mode == Mode::Note => {
             panes::note_form::draw(frame, body, form, theme)
         }
+        _ if app.audit.is_some() => {
+            if let Some(v) = &app.audit {
+                panes::audit::draw(frame, body, app, v, theme);
+            }
+        }
         (_, _, Some(d), _) => {
             let key = |a: Action, default: &'static str| app.keymap.key_for(a).unwrap_or(default);
             let keys = if d.customer.trashed_at.is_some() {
@@ -62,7 +67,11 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         _ if app.pane == Pane::Customers => panes::customers::draw(frame, body, app, theme),
         _ if app.pane == Pane::Tags => panes::tags::draw(frame, body, app, theme),
         _ if app.pane == Pane::Segments => panes::segments::draw(frame, body, app, theme),
+        _ if app.pane == Pane::Quality => panes::quality::draw(frame, body, app, theme),
         _ => panes::placeholder::draw(frame, body, app.pane, theme),
+    }
+    if let (Mode::Prompt, Some(p)) = (app.mode, &app.prompt) {
+        panes::prompt::draw(frame, body, p, theme);
     }
     if let (Mode::Command, Some(p)) = (app.mode, &app.palette) {
         panes::palette::draw(frame, body, p, theme);
@@ -97,11 +106,30 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 fn draw_search(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let width = area.width as usize;
     let key = |a: Action, default: &'static str| app.keymap.key_for(a).unwrap_or(default);
-    let line = if let (Mode::Command, Some(p)) = (app.mode, &app.palette) {
+    let line = if let (Mode::Prompt, Some(p)) = (app.mode, &app.prompt) {
+        let label = p.label();
+        let room = width.saturating_sub(label.width() + 2);
+        let typed = fit(&p.input, room);
+        let mut spans = vec![
+            Span::styled(label, theme.title()),
+            Span::raw(format!("{}▏", typed.trim_end())),
+        ];
+        let used = spans.iter().map(|s| s.content.width()).sum::<usize>();
+        let room = width.saturating_sub(used);
+        match &p.error {
+            // An erasure's box shows its refusal.
+            Some(_) if matches!(p.ask, crate::tui::prompt::Ask::Erase(_)) => {}
+            Some(err) => spans.push(Span::styled(fit(&format!(" {err}"), room), theme.error())),
+            None => spans.push(Span::styled(fit(p.hint(), room), theme.dim())),
+        }
+        Line::from(spans)
+    } else if let (Mode::Command, Some(p)) = (app.mode, &app.palette) {
         Line::raw(format!(
             ":{}▏",
             fit(&p.input, width.saturating_sub(3)).trim_end()
         ))
+    } else if let Some(v) = &app.audit {
+        panes::audit::title(v, width, theme)
     } else if let (Some(t), None) = (&app.trash, &app.detail) {
         let what = if t.loading {
             "the trash: reading…".to_owned()
@@ -125,6 +153,8 @@ fn draw_search(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         )
     } else if app.pane == Pane::Segments && app.detail.is_none() && app.mode != Mode::Search {
         panes::segments::title(app, width, theme)
+    } else if app.pane == Pane::Quality && app.detail.is_none() && app.mode != Mode::Search {
+        panes::quality::title(app, width, theme)
     } else if let Some(err) = &app.query_error {
         Line::from(vec![
             Span::raw(format!("/{} ", fit(&app.query, width / 2).trim_end())),
@@ -179,6 +209,11 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Mode::Command => "COMMAND",
         Mode::TagPicker => "TAG",
         Mode::Confirm => "CONFIRM",
+        Mode::Audit => "AUDIT",
+        Mode::Prompt => match app.prompt.as_ref().map(|p| &p.ask) {
+            Some(crate::tui::prompt::Ask::Erase(_)) => "CONFIRM",
+            _ => "INPUT",
+        },
     };
     let mut parts = vec![mode.to_owned(), app.pane.title().to_owned(), count];
     if let Some(sort) = app.sort {
@@ -203,6 +238,20 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .key_in(
                 Action::Recompute,
                 Some(crate::tui::keymap::Section::Segments),
+            )
+            .unwrap_or("r");
+        parts.push(format!("changed since computed: {key} recomputes"));
+    }
+    let q = &app.quality;
+    let on_quality = app.pane == Pane::Quality && app.audit.is_none();
+    if on_quality && q.computing.is_some() {
+        parts.push("computing quality…".to_owned());
+    } else if on_quality && q.is_stale(app.data_generation()) {
+        let key = app
+            .keymap
+            .key_in(
+                Action::Recompute,
+                Some(crate::tui::keymap::Section::Quality),
             )
             .unwrap_or("r");
         parts.push(format!("changed since computed: {key} recomputes"));
@@ -244,6 +293,11 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
         Scope::Tags => &["d asks first: y deletes, any other key keeps the tag"],
         Scope::Segments => &["figures are computed when shown after a change, or on r"],
         Scope::Movement => &["S records today's segments; later ones compare with it"],
+        Scope::Quality => &[
+            "on a field row h/l choose filled, missing or invalid; enter lists them",
+            "S saves the figures as the baseline the change column compares with",
+        ],
+        Scope::Audit => &["filter: user:NAME op:OP since:DATE until:DATE (op:tag = tag_*)"],
         Scope::Detail | Scope::Placeholder(_) => &[": runs a command by name"],
     };
     let area = frame.area();

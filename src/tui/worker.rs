@@ -1,14 +1,16 @@
 //! The background worker: the slow reads that must not hold up a frame
 //! (sort keys of every customer, a sorted search over all its matches, the
-//! trash list, the segment figures) run off the UI thread. The app sends
+//! trash list, the segment figures, the quality report, pages of the audit
+//! log) run off the UI thread. The app sends
 //! jobs tagged with a generation and ignores answers to jobs it has since
 //! replaced; the worker itself skips to the newest job of each kind when
 //! several queued up while it was busy (typing with a sort on sends one
 //! per key).
 //!
-//! Two threads answer on one channel: one for the list (sorts, searches,
-//! the trash) and one for the segments, whose figures take seconds at a
-//! million customers, so that a sort never waits behind them.
+//! Three threads answer on one channel: one for the list (sorts, searches,
+//! the trash), one for the figures (segments and quality), which take
+//! seconds at a million customers, so that a sort never waits behind them,
+//! and one for the audit log, whose filtered reads may scan far back.
 
 use chrono::NaiveDate;
 use std::sync::Arc;
@@ -16,11 +18,12 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Duration;
 
 use super::sort::{self, Sort, SortField, SortKey};
-use crate::model::{Customer, CustomerId};
+use crate::model::{AuditEvent, Customer, CustomerId};
+use crate::quality::{Options, Report};
 use crate::search::engine::Index;
 use crate::search::{EvalContext, parse};
 use crate::segments::{self, By, Lookup, Move, Settings, Summary};
-use crate::store::Store;
+use crate::store::{AuditFilter, QualityFigures, Store};
 
 /// Every live customer's snapshot codes, by id ([`segments::snapshot_entries`]).
 pub type Entries = Arc<Vec<(u64, [u8; 3])>>;
@@ -69,6 +72,23 @@ pub enum Job {
     },
     /// Records every live customer's segments of `figures` (a write).
     Snapshot { ticket: u64, figures: Arc<Lookup> },
+    /// The quality report for `opts` and the saved baseline. `data` is
+    /// the app's change counter, handed back with the answer.
+    Quality {
+        ticket: u64,
+        data: u64,
+        opts: Options,
+    },
+    /// The audit events passing `filter` (its limit set), newest first.
+    Audit { ticket: u64, filter: AuditFilter },
+}
+
+/// The thread a job runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lane {
+    List,
+    Figures,
+    Log,
 }
 
 impl Job {
@@ -80,14 +100,22 @@ impl Job {
             Job::Segments { .. } => 3,
             Job::Movement { .. } => 4,
             Job::Snapshot { .. } => 5,
+            Job::Quality { .. } => 6,
+            Job::Audit { .. } => 7,
         }
     }
 
-    /// Whether the segments thread runs it.
-    fn is_segments(&self) -> bool {
-        self.slot() >= 3
+    fn lane(&self) -> Lane {
+        match self.slot() {
+            0..=2 => Lane::List,
+            7 => Lane::Log,
+            _ => Lane::Figures,
+        }
     }
 }
+
+/// Kinds of job (see [`Job::slot`]).
+const SLOTS: usize = 8;
 
 /// The movement since one snapshot, for the segmentations snapshots keep.
 #[derive(Clone)]
@@ -131,13 +159,26 @@ pub enum Done {
         ticket: u64,
         result: Result<(NaiveDate, usize), String>,
     },
+    Quality {
+        ticket: u64,
+        data: u64,
+        /// Boxed: a report is large beside the other answers.
+        result: Result<(Box<Report>, Option<QualityFigures>), String>,
+    },
+    /// The events read and the limit they were read with.
+    Audit {
+        ticket: u64,
+        asked: usize,
+        result: Result<Vec<AuditEvent>, String>,
+    },
 }
 
 /// The app's end of the worker threads. Dropping it ends the threads after
 /// their current jobs.
 pub struct Worker {
     jobs: Sender<Job>,
-    segment_jobs: Sender<Job>,
+    figure_jobs: Sender<Job>,
+    log_jobs: Sender<Job>,
     done: Receiver<Done>,
 }
 
@@ -160,7 +201,8 @@ impl Worker {
         };
         Worker {
             jobs: start("rolo-tui-worker"),
-            segment_jobs: start("rolo-tui-segments"),
+            figure_jobs: start("rolo-tui-figures"),
+            log_jobs: start("rolo-tui-audit"),
             done,
         }
     }
@@ -168,10 +210,10 @@ impl Worker {
     /// Queues a job.
     pub fn send(&self, job: Job) {
         // A dead worker shows as an answer that never comes ("sorting…").
-        let _ = if job.is_segments() {
-            self.segment_jobs.send(job)
-        } else {
-            self.jobs.send(job)
+        let _ = match job.lane() {
+            Lane::List => self.jobs.send(job),
+            Lane::Figures => self.figure_jobs.send(job),
+            Lane::Log => self.log_jobs.send(job),
         };
     }
 
@@ -197,7 +239,7 @@ struct KeyCache {
 fn run(store: &Store, jobs: &Receiver<Job>, done: &Sender<Done>) {
     let mut cache: Option<KeyCache> = None;
     while let Ok(first) = jobs.recv() {
-        let mut latest: [Option<Job>; 6] = Default::default();
+        let mut latest: [Option<Job>; SLOTS] = Default::default();
         let slot = first.slot();
         latest[slot] = Some(first);
         while let Ok(next) = jobs.try_recv() {
@@ -256,6 +298,18 @@ fn run(store: &Store, jobs: &Receiver<Job>, done: &Sender<Done>) {
                     result: segments::take_snapshot(store, &figures.figures)
                         .map(|n| (figures.figures.as_of, n))
                         .map_err(|e| format!("recording the snapshot failed: {e}")),
+                },
+                Job::Quality { ticket, data, opts } => Done::Quality {
+                    ticket,
+                    data,
+                    result: quality(store, &opts),
+                },
+                Job::Audit { ticket, filter } => Done::Audit {
+                    ticket,
+                    asked: filter.limit.unwrap_or(usize::MAX),
+                    result: store
+                        .audit_events(&filter)
+                        .map_err(|e| format!("reading the audit log failed: {e}")),
                 },
             };
             if done.send(answer).is_err() {
@@ -366,6 +420,16 @@ fn movement(
         then: then.len(),
         moves,
     })
+}
+
+/// The quality report and the baseline it is compared with.
+fn quality(store: &Store, opts: &Options) -> Result<(Box<Report>, Option<QualityFigures>), String> {
+    let report = crate::quality::scan(store, opts)
+        .map_err(|e| format!("computing the quality report failed: {e}"))?;
+    let baseline = store
+        .quality_figures()
+        .map_err(|e| format!("reading the quality baseline failed: {e}"))?;
+    Ok((Box::new(report), baseline))
 }
 
 fn trash(store: &Store) -> Result<Vec<Customer>, String> {
