@@ -2196,3 +2196,742 @@ fn the_360_view_shows_predictions_once_a_model_is_fitted() {
     assert!(s.contains(&want), "{s}");
     assert!(s.contains("value "), "{s}");
 }
+
+// ---- the Quality pane, the audit log and erasure ----
+
+/// The instant of the "old" writes of the quality fixture.
+const OLD: &str = "2025-01-10T09:00:00Z";
+/// The instant of every other write (the as-of day is 2026-11-30).
+const NOW: &str = "2026-11-30T10:00:00Z";
+
+fn store_at(dir: &std::path::Path, at: &str) -> Store {
+    let opts = OpenOptions {
+        clock: Some(chrono::DateTime::parse_from_rfc3339(at).unwrap().to_utc()),
+        ..OpenOptions::default()
+    };
+    Store::open(&dir.join("db"), &opts).unwrap()
+}
+
+/// Seven customers with planted defects, as of 2026-11-30 (stale: not
+/// updated for more than 365 days). Q1–Q3 were written on 2025-01-10
+/// (689 days before), the rest on 2026-11-30; every record gets a
+/// `created_at` (the write's instant unless given). Q7 is in the trash,
+/// so none of its defects (an invalid email, no tag, no order) count.
+///
+/// | ext | name | email | phone | other | tags | orders |
+/// |---|---|---|---|---|---|---|
+/// | Q1 | 张伟 | zw@example.cn | +8613800138000 | city 上海 | vip | — |
+/// | Q2 | Ann Lee | `ann(at)example.com` (invalid) | +14155550100 | city San Francisco | — | — |
+/// | Q3 | Evil␛[31mRed | — | — (import kept `12345` aside: invalid) | city Paris | — | 2026-10-01 |
+/// | Q4 | 王芳 | wang@example.com | `+86123` (invalid) | birth 2030-01-01 (invalid), created 2026-01-01 | — | 2025-12-01 (before signup) |
+/// | Q5 | Bob Smith | bob@example.co.uk | +442079460018 | company | vip | — |
+/// | Q6 | Nobody | — | — | — | — | — |
+///
+/// By hand, over the six live customers:
+///
+/// | field | filled | missing | invalid | filled and valid | score |
+/// |---|---|---|---|---|---|
+/// | ext_id, name, created_at | 6 | 0 | 0 | 6 | 100.0 |
+/// | email | 4 (Q1 Q2 Q4 Q5) | 2 | 1 (Q2) | 3 | 50.0 |
+/// | phone | 4 (Q1 Q2 Q4 Q5) | 2 | 2 (Q3 kept aside, Q4) | 3 | 50.0 |
+/// | company | 1 | 5 | 0 | 1 | 16.7 |
+/// | city | 3 | 3 | 0 | 3 | 50.0 |
+/// | birth_date | 1 | 5 | 1 | 0 | 0.0 |
+/// | the other nine | 0 | 6 | 0 | 0 | 0.0, not in use |
+///
+/// Overall: the mean over the 8 fields in use, (3 × 100 + 3 × 50 + 16.7 +
+/// 0) / 8 = 58.3. Invalid anywhere: Q2, Q3, Q4 = 3 (50.0%); orders
+/// before signup: Q4 = 1 (16.7%); stale: Q1, Q2, Q3 = 3 (50.0%); neither
+/// tag nor order: Q2, Q6 = 2 (33.3%); duplicates: not available.
+fn quality_fixture() -> Fixture {
+    quality_fixture_with(true)
+}
+
+/// [`quality_fixture`], without the orders when `orders` is false (their
+/// import's audit summary names a temporary file).
+fn quality_fixture_with(orders: bool) -> Fixture {
+    use rolo::model::Customer;
+    let tmp = tempfile::tempdir().unwrap();
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    {
+        let old = store_at(tmp.path(), OLD);
+        for c in [
+            Customer {
+                ext_id: Some("Q1".into()),
+                name: "张伟".into(),
+                emails: vec!["zw@example.cn".into()],
+                phones: vec!["+8613800138000".into()],
+                city: Some("上海".into()),
+                tags: vec!["vip".into()],
+                ..Customer::default()
+            },
+            Customer {
+                ext_id: Some("Q2".into()),
+                name: "Ann Lee".into(),
+                emails: vec!["ann(at)example.com".into()],
+                phones: vec!["+14155550100".into()],
+                city: Some("San Francisco".into()),
+                ..Customer::default()
+            },
+            Customer {
+                ext_id: Some("Q3".into()),
+                name: "Evil\x1b[31mRed".into(),
+                invalid: vec![("phone".into(), "12345".into())],
+                city: Some("Paris".into()),
+                ..Customer::default()
+            },
+        ] {
+            old.create_customer(&c).unwrap();
+        }
+    }
+    let store = store_at(tmp.path(), NOW);
+    let created = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    for c in [
+        Customer {
+            ext_id: Some("Q4".into()),
+            name: "王芳".into(),
+            emails: vec!["wang@example.com".into()],
+            phones: vec!["+86123".into()],
+            birth_date: Some(day(2030, 1, 1)),
+            created_at: Some(created),
+            ..Customer::default()
+        },
+        Customer {
+            ext_id: Some("Q5".into()),
+            name: "Bob Smith".into(),
+            emails: vec!["bob@example.co.uk".into()],
+            phones: vec!["+442079460018".into()],
+            company: Some("Smith & Sons".into()),
+            tags: vec!["vip".into()],
+            ..Customer::default()
+        },
+        Customer {
+            ext_id: Some("Q6".into()),
+            name: "Nobody".into(),
+            ..Customer::default()
+        },
+        Customer {
+            ext_id: Some("Q7".into()),
+            name: "垃圾\x1b[2JTom".into(),
+            emails: vec!["bad@@x".into()],
+            ..Customer::default()
+        },
+    ] {
+        store.create_customer(&c).unwrap();
+    }
+    store.trash_customer(id(7)).unwrap();
+    if !orders {
+        return Fixture {
+            _tmp: tmp,
+            store: Arc::new(store),
+        };
+    }
+    let orders = tmp.path().join("o.csv");
+    std::fs::write(
+        &orders,
+        "order_id,customer,order_date,amount,currency\nO1,Q3,2026-10-01,50.00,EUR\nO2,Q4,2025-12-01,80.00,CNY\n",
+    )
+    .unwrap();
+    let report = import_file(
+        &store,
+        &orders,
+        &ImportOptions::new(RecordKind::Orders),
+        &mut |_, _| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!(report.inserted, 2, "{report:?}");
+    Fixture {
+        _tmp: tmp,
+        store: Arc::new(store),
+    }
+}
+
+/// Press `5` and wait for the report.
+fn quality_app(f: &Fixture, height: u16) -> App {
+    let mut a = app(f, height);
+    press(&mut a, "5");
+    assert_eq!(a.pane, Pane::Quality);
+    settle(&mut a);
+    assert!(a.quality.report.is_some(), "{:?}", a.status);
+    a
+}
+
+/// (filled, missing, invalid, score) of a field in the report on screen.
+fn field_figures(a: &App, field: &str) -> (u64, u64, u64, f64) {
+    let r = a.quality.report.as_ref().unwrap();
+    let q = r.fields.iter().find(|q| q.field.as_str() == field).unwrap();
+    (q.filled.count, q.missing.count, q.invalid.count, q.score)
+}
+
+/// The hand-worked figures of [`quality_fixture`], on screen at 80x24 and
+/// 160x48; computed off the UI thread ("computing…" meanwhile).
+#[test]
+fn quality_pane_shows_the_hand_counted_figures() {
+    let f = quality_fixture();
+    let mut a = app(&f, 24);
+    press(&mut a, "5");
+    let s = text(&screen(&a, 80, 24));
+    assert!(
+        s.contains("computing the quality report of 6 customers…") || a.quality.report.is_some(),
+        "{s}"
+    );
+    settle(&mut a);
+    let r = a.quality.report.as_ref().unwrap();
+    assert_eq!(r.customers, 6);
+    assert_eq!(
+        [
+            r.invalid.count,
+            r.order_before_signup.count,
+            r.stale.count,
+            r.no_tag_no_order.count
+        ],
+        [3, 1, 3, 2]
+    );
+    assert_eq!(r.stale.query, "stale:365d");
+    assert!(r.duplicates_pending.is_none());
+    assert_eq!(r.score, 58.3);
+    for (field, want) in [
+        ("ext_id", (6, 0, 0, 100.0)),
+        ("name", (6, 0, 0, 100.0)),
+        ("email", (4, 2, 1, 50.0)),
+        ("phone", (4, 2, 2, 50.0)),
+        ("company", (1, 5, 0, 16.7)),
+        ("city", (3, 3, 0, 50.0)),
+        ("birth_date", (1, 5, 1, 0.0)),
+        ("created_at", (6, 0, 0, 100.0)),
+        ("street", (0, 6, 0, 0.0)),
+        ("given_name", (0, 6, 0, 0.0)),
+    ] {
+        assert_eq!(field_figures(&a, field), want, "{field}");
+    }
+    let s = text(&screen(&a, 80, 24));
+    for want in [
+        "quality score 58.3",
+        "no baseline yet (S saves)",
+        "invalid, any field              3  50.0%",
+        "stale (over 365 days)           3  50.0%",
+        "not available",
+        "stale:365d",
+    ] {
+        assert!(s.contains(want), "lacks {want:?}:\n{s}");
+    }
+    no_control_characters(&s);
+    insta::assert_snapshot!("quality_80x24", screen(&a, 80, 24).backend());
+    let mut wide = quality_app(&f, 48);
+    let s = text(&screen(&wide, 160, 48));
+    for want in [
+        "overall: mean of the 8 fields in use",
+        "created_at",
+        "missing:tags missing:orders",
+    ] {
+        assert!(s.contains(want), "lacks {want:?}:\n{s}");
+    }
+    insta::assert_snapshot!("quality_160x48", screen(&wide, 160, 48).backend());
+    // The last rows scroll into view at 80x24.
+    press(&mut a, "G");
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("▸ overall: mean of the 8 fields in use"), "{s}");
+    assert!(s.contains("field       "), "the fields' header stays: {s}");
+    press(&mut wide, "?");
+    let s = text(&screen(&wide, 160, 48));
+    for want in [
+        "keys: Quality pane",
+        "save figures as baseline",
+        "set the stale threshold",
+        "recompute the report",
+        "the audit log",
+        "next column of a field",
+    ] {
+        assert!(s.contains(want), "help lacks {want:?}:\n{s}");
+    }
+    assert!(!s.contains("move to the trash"), "{s}");
+}
+
+/// `S` saves the baseline; a change made elsewhere marks the report out
+/// of date and coming back recomputes it, with how each figure moved.
+/// Trashing Q2 (invalid email, stale, no tag, no order): 5 customers,
+/// invalid 2 (−1), stale 2 (−1), neither 1 (−1); email 3 filled, all
+/// valid: 60.0 (+10.0); phone Q1 Q5 of 5: 40.0 (−10.0); overall
+/// (3 × 100 + 60 + 40 + 20 + 40 + 0) / 8 = 57.5 (−0.8).
+#[test]
+fn quality_baseline_and_changes_since() {
+    let f = quality_fixture();
+    let mut a = quality_app(&f, 24);
+    press(&mut a, "S");
+    assert!(
+        status(&a).starts_with("saved as the baseline"),
+        "{}",
+        status(&a)
+    );
+    assert_eq!(f.store.quality_figures().unwrap().unwrap().score, 58.3);
+    // Trash Q2 in the list, then come back: recomputed, compared.
+    press(&mut a, "1jd");
+    assert_eq!(a.total, 5);
+    press(&mut a, "5");
+    settle(&mut a);
+    let r = a.quality.report.as_ref().unwrap();
+    assert_eq!((r.customers, r.score), (5, 57.5));
+    let c = r.compare(a.quality.baseline.as_ref().unwrap());
+    assert_eq!(
+        (c.invalid, c.stale, c.no_tag_no_order, c.score),
+        (-1, Some(-1), -1, -0.8)
+    );
+    let s = text(&screen(&a, 80, 24));
+    assert!(
+        s.contains("quality score 57.5 (-0.8 since 2026-11-30)"),
+        "{s}"
+    );
+    assert!(s.contains("+10.0") && s.contains("-10.0"), "{s}");
+    insta::assert_snapshot!("quality_changes_80x24", screen(&a, 80, 24).backend());
+    // An undo while on the pane: out of date, said so, until r.
+    press(&mut a, "u");
+    assert_eq!(a.total, 6);
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("changed since computed: r recomputes"), "{s}");
+    press(&mut a, "r");
+    settle(&mut a);
+    assert_eq!(a.quality.report.as_ref().unwrap().customers, 6);
+    assert!(!text(&screen(&a, 80, 24)).contains("changed since"));
+    // A new threshold: `s` asks, the report follows; a bad answer stays.
+    press(&mut a, "s");
+    assert_eq!(a.mode, Mode::Prompt);
+    a.on_key(ctrl('u'));
+    press(&mut a, "x");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Prompt);
+    assert!(text(&screen(&a, 80, 24)).contains("not a number of days"));
+    a.on_key(ctrl('u'));
+    press(&mut a, "700");
+    a.on_key(code(KeyCode::Enter));
+    settle(&mut a);
+    let r = a.quality.report.as_ref().unwrap();
+    assert_eq!((r.stale_days, r.stale.count), (700, 0));
+    assert!(text(&screen(&a, 80, 24)).contains("stale (over 700 days)"));
+    // The palette sets it too (and goes to the pane).
+    press(&mut a, "1:stale_days 30");
+    a.on_key(code(KeyCode::Enter));
+    settle(&mut a);
+    assert_eq!(a.pane, Pane::Quality);
+    assert_eq!(a.quality.report.as_ref().unwrap().stale.query, "stale:30d");
+    // Elsewhere `S` reverses the sort, and the command says where it acts.
+    let saved = f.store.quality_figures().unwrap();
+    press(&mut a, "1S");
+    assert_eq!(status(&a), "not sorted yet: s sorts");
+    press(&mut a, ":save_baseline");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(
+        status(&a),
+        ":save_baseline acts in the Quality pane; 5 goes there"
+    );
+    assert_eq!(f.store.quality_figures().unwrap(), saved);
+}
+
+/// A figure's customers as the workbench's Enter shows them: every id.
+fn drilled(a: &mut App) -> (String, Vec<u64>) {
+    a.on_key(code(KeyCode::Enter));
+    settle(a);
+    assert_eq!(a.pane, Pane::Customers, "{:?}", a.status);
+    let mut ids: Vec<u64> = a.results.clone().unwrap().iter().map(|i| i.0).collect();
+    assert_eq!(ids.len(), a.total, "every match was fetched");
+    ids.sort_unstable();
+    (a.query.clone(), ids)
+}
+
+/// What `rolo search QUERY` finds in the database in `dir`, by id (the
+/// workbench must be gone: see [`release`]).
+fn rolo_search(dir: &std::path::Path, q: &str) -> Vec<u64> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rolo"))
+        .args(["--as-of", "2026-11-30", "--json", "--db"])
+        .arg(dir.join("db"))
+        .args(["search", "--limit", "100", "--", q])
+        .env("NO_COLOR", "1")
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env_remove("ROLO_DB")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{q}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut ids: Vec<u64> = doc["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_u64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(doc["total"].as_u64(), Some(ids.len() as u64), "{q}");
+    ids
+}
+
+/// Waits until only `f` holds its store (the workbench's threads are
+/// gone), then releases it, so that the CLI can open the database.
+fn release(f: Fixture, a: App) -> tempfile::TempDir {
+    let weak = Arc::downgrade(&f.store);
+    drop(a);
+    let Fixture { _tmp, store } = f;
+    drop(store);
+    let start = std::time::Instant::now();
+    while weak.strong_count() > 0 {
+        assert!(start.elapsed().as_secs() < 10, "the worker kept the store");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    _tmp
+}
+
+/// Enter on every figure (each headline, each field's filled, missing and
+/// invalid) shows the Customers pane searching the figure's query, with
+/// as many customers as the figure counts, and exactly what `rolo search`
+/// finds for it.
+#[test]
+fn enter_on_every_quality_figure_shows_what_rolo_search_finds() {
+    use rolo::tui::quality::{Column, Item, items};
+    let f = quality_fixture();
+    let mut a = quality_app(&f, 24);
+    let mut seen: Vec<(String, Vec<u64>)> = Vec::new();
+    let all = items();
+    for (i, item) in all.iter().enumerate() {
+        let columns: &[Column] = match item {
+            Item::Field(_) => &Column::ALL,
+            _ => &[Column::Missing],
+        };
+        for column in columns {
+            press(&mut a, "5g");
+            for _ in 0..i {
+                press(&mut a, "j");
+            }
+            while a.quality.column != *column {
+                press(&mut a, "l");
+            }
+            let want = a
+                .quality
+                .current_figure()
+                .map(|(_, fig)| (fig.query.clone(), fig.count));
+            let Ok((query, count)) = want else {
+                // Duplicates and the overall score: no query, and Enter
+                // says why instead of leaving the pane.
+                a.on_key(code(KeyCode::Enter));
+                assert_eq!(a.pane, Pane::Quality);
+                assert!(!status(&a).is_empty());
+                continue;
+            };
+            let (q, ids) = drilled(&mut a);
+            assert_eq!(q, query, "{item:?} {column:?}");
+            assert_eq!(
+                ids.len() as u64,
+                count,
+                "{q}: the figure is what Enter finds"
+            );
+            no_control_characters(&text(&screen(&a, 80, 24)));
+            seen.push((q, ids));
+        }
+    }
+    assert_eq!(seen.len(), 4 + 3 * 17);
+    let find = |q: &str| seen.iter().find(|(s, _)| s == q).unwrap().1.clone();
+    assert_eq!(find("invalid:any"), [2, 3, 4]);
+    assert_eq!(find("invalid:order_date"), [4]);
+    assert_eq!(find("stale:365d"), [1, 2, 3]);
+    assert_eq!(find("missing:tags missing:orders"), [2, 6]);
+    assert_eq!(find("invalid:phone"), [3, 4]);
+    assert_eq!(find("missing:email"), [3, 6]);
+    assert_eq!(find("has:company"), [5]);
+    // The CLI needs the database to itself.
+    let tmp = release(f, a);
+    seen.sort();
+    seen.dedup();
+    for (q, ids) in seen {
+        assert_eq!(rolo_search(tmp.path(), &q), ids, "rolo search {q:?}");
+    }
+}
+
+/// The screen as text with the OS user's name (which the audit log
+/// records, and which differs between machines) replaced, so that a
+/// snapshot of the audit log is the same everywhere.
+fn without_user(f: &Fixture, s: &str) -> String {
+    let user = f.store.user().to_owned();
+    let cell = |w: usize| {
+        let mut u: String = user.chars().take(w).collect();
+        let mut x: String = "‹user›".chars().take(w).collect();
+        while unicode_width::UnicodeWidthStr::width(u.as_str()) < w {
+            u.push(' ');
+        }
+        while unicode_width::UnicodeWidthStr::width(x.as_str()) < w {
+            x.push(' ');
+        }
+        (u, x)
+    };
+    let (u, x) = cell(8);
+    s.replace(&format!(" {u} "), &format!(" {x} "))
+        .replace(&format!(" · {user} · "), " · ‹user› · ")
+}
+
+/// The audit log: every change newest first (from the Quality pane's `a`
+/// or anywhere with `A`), Enter shows an event's changes, `f` filters by
+/// operation, day and user, Esc steps back.
+#[test]
+fn audit_log_lists_filters_and_shows_changes() {
+    let f = quality_fixture_with(false);
+    let mut a = app(&f, 24);
+    // An edit: 张伟 moves from 上海 to 北京 (city is the form's 7th line).
+    press(&mut a, "e");
+    for _ in 0..6 {
+        a.on_key(code(KeyCode::Down));
+    }
+    a.on_key(ctrl('u'));
+    press(&mut a, "北京");
+    a.on_key(code(KeyCode::Enter));
+    assert!(status(&a).starts_with("saved"), "{}", status(&a));
+    press(&mut a, "5");
+    settle(&mut a);
+    press(&mut a, "a");
+    assert_eq!(a.mode, Mode::Audit);
+    settle(&mut a);
+    let v = a.audit.as_ref().unwrap();
+    // 7 creations, 1 trash, 1 edit; newest first.
+    let ops: Vec<&str> = v.events.iter().map(|e| e.op.as_str()).collect();
+    assert_eq!(ops.len(), 9, "{ops:?}");
+    assert_eq!(ops[0], "edit");
+    assert_eq!(ops[1], "trash");
+    assert!(v.complete);
+    let seqs: Vec<u64> = v.events.iter().map(|e| e.seq).collect();
+    assert!(seqs.windows(2).all(|w| w[0] > w[1]), "{seqs:?}");
+    let s = text(&screen(&a, 80, 24));
+    no_control_characters(&s);
+    assert!(s.contains("audit log · every event · 9 events"), "{s}");
+    insta::assert_snapshot!("audit_80x24", without_user(&f, &s));
+    // Enter: the edit's change, before and after.
+    a.on_key(code(KeyCode::Enter));
+    assert!(a.audit.as_ref().unwrap().open);
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("event #9") && s.contains("customer 1"), "{s}");
+    assert!(
+        s.contains("city") && s.contains("上海") && s.contains("北京"),
+        "{s}"
+    );
+    insta::assert_snapshot!(
+        "audit_event_160x48",
+        without_user(&f, &text(&screen(&a, 160, 48)))
+    );
+    // j/k go from event to event; a creation lists every field it set.
+    press(&mut a, "j");
+    let s = text(&screen(&a, 80, 24));
+    no_control_characters(&s);
+    assert!(s.contains("event #8") && s.contains("customer 7"), "{s}");
+    press(&mut a, "j");
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("event #7") && s.contains("email"), "{s}");
+    assert!(s.contains("bad@@x") && s.contains("垃圾"), "{s}");
+    press(&mut a, "M");
+    let s = text(&screen(&a, 80, 24));
+    assert!(
+        s.contains("b***@@x") && !s.contains("bad@@x"),
+        "masked: {s}"
+    );
+    press(&mut a, "M");
+    a.on_key(code(KeyCode::Esc));
+    assert!(
+        !a.audit.as_ref().unwrap().open,
+        "esc closes the event first"
+    );
+    assert_eq!(a.mode, Mode::Audit);
+
+    // The filter: by operation, by day, by user; a bad one says why.
+    let filter = |a: &mut App, line: &str| {
+        press(a, "f");
+        assert_eq!(a.mode, Mode::Prompt);
+        a.on_key(ctrl('u'));
+        press(a, line);
+        a.on_key(code(KeyCode::Enter));
+        settle(a);
+    };
+    filter(&mut a, "op:create");
+    let v = a.audit.as_ref().unwrap();
+    assert_eq!(v.events.len(), 7);
+    assert!(v.events.iter().all(|e| e.op == "create"));
+    assert_eq!(v.cursor, 0, "a new filter starts at the top");
+    assert!(text(&screen(&a, 80, 24)).contains("audit log · op:create · 7 events"));
+    filter(&mut a, "until:2025-12-31");
+    assert_eq!(a.audit.as_ref().unwrap().events.len(), 3, "Q1–Q3 in 2025");
+    filter(&mut a, "create since:2026-11-30");
+    assert_eq!(a.audit.as_ref().unwrap().events.len(), 4, "Q4–Q7");
+    let me = f.store.user().to_owned();
+    filter(&mut a, &format!("user:{me} op:trash"));
+    assert_eq!(a.audit.as_ref().unwrap().events.len(), 1);
+    filter(&mut a, "user:somebody-else");
+    assert!(a.audit.as_ref().unwrap().events.is_empty());
+    assert!(text(&screen(&a, 80, 24)).contains("no events match"));
+    press(&mut a, "f");
+    a.on_key(ctrl('u'));
+    press(&mut a, "since:2026-12-01 until:2026-01-01");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Prompt, "a bad filter keeps the prompt open");
+    assert!(text(&screen(&a, 80, 24)).contains("swap them"));
+    a.on_key(code(KeyCode::Esc));
+    assert_eq!(a.mode, Mode::Audit);
+    // Keys of the list do nothing here and say so; Esc closes the log.
+    press(&mut a, "d");
+    assert_eq!(status(&a), "d does nothing here; ? lists the keys");
+    press(&mut a, "?");
+    let s = text(&screen(&a, 80, 24));
+    assert!(
+        s.contains("keys: audit log") && s.contains("filter the audit log"),
+        "{s}"
+    );
+    press(&mut a, "x");
+    a.on_key(code(KeyCode::Esc));
+    assert!(a.audit.is_none());
+    assert_eq!((a.mode, a.pane), (Mode::Normal, Pane::Quality));
+    // The palette opens it with a filter, from anywhere.
+    press(&mut a, "1:audit op:trash");
+    a.on_key(code(KeyCode::Enter));
+    settle(&mut a);
+    assert_eq!(a.audit.as_ref().unwrap().events.len(), 1);
+    // A change made meanwhile (an undo) is the log's newest event.
+    a.on_key(code(KeyCode::Esc));
+    press(&mut a, "A");
+    settle(&mut a);
+    assert_eq!(a.audit.as_ref().unwrap().events.len(), 9);
+    press(&mut a, "u");
+    assert!(status(&a).starts_with("undid #9"), "{}", status(&a));
+    settle(&mut a);
+    let v = a.audit.as_ref().unwrap();
+    assert_eq!((v.events.len(), v.events[0].op.as_str()), (10, "undo"));
+}
+
+/// The log is read a page at a time: the first page, then four times
+/// more when the cursor nears its end; never the whole log at once.
+#[test]
+fn audit_log_reads_in_pages() {
+    use rolo::tui::audit::FIRST_PAGE;
+    let f = fixture();
+    for i in 0..(FIRST_PAGE + 60) {
+        f.store.add_tag(&format!("t{i}"), &[id(1)]).unwrap();
+    }
+    let total = f.store.audit_log().count();
+    assert!(total > FIRST_PAGE + 60);
+    let mut a = app(&f, 24);
+    press(&mut a, "A");
+    settle(&mut a);
+    let v = a.audit.as_ref().unwrap();
+    assert_eq!(
+        (v.events.len(), v.asked, v.complete),
+        (FIRST_PAGE, FIRST_PAGE, false)
+    );
+    assert!(text(&screen(&a, 80, 24)).contains("the newest 200 events, more as you scroll"));
+    press(&mut a, "G");
+    settle(&mut a);
+    let v = a.audit.as_ref().unwrap();
+    assert_eq!((v.events.len(), v.complete), (total, true));
+    assert_eq!(
+        v.cursor,
+        FIRST_PAGE - 1,
+        "G went to the end of what was read"
+    );
+    press(&mut a, "G");
+    assert_eq!(a.audit.as_ref().unwrap().cursor, total - 1);
+    assert_eq!(a.audit.as_ref().unwrap().events[total - 1].seq, 1);
+}
+
+/// `X` asks, stating what goes and what stays, for the id or `yes`;
+/// then the customer's name, email and phone find nobody, in the
+/// workbench and with `rolo search`, and the status says the files are
+/// rewritten on the way out.
+#[test]
+fn erase_from_the_list_and_the_360_view() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    let queries = ["Ann Lee", "'ann", "ann@example.com", "4155550100", "C2"];
+    let search = |a: &mut App, q: &str| -> Vec<u64> {
+        press(a, "/");
+        a.on_key(ctrl('u'));
+        press(a, q);
+        a.on_key(code(KeyCode::Esc));
+        a.results.clone().unwrap().iter().map(|i| i.0).collect()
+    };
+    for q in queries {
+        assert_eq!(search(&mut a, q), [2], "{q} finds Ann Lee before");
+    }
+    a.on_key(code(KeyCode::Esc));
+    press(&mut a, "j");
+    assert_eq!(a.visible[1].customer.name, "Ann Lee");
+    press(&mut a, "X");
+    assert_eq!(a.mode, Mode::Prompt);
+    let s = text(&screen(&a, 80, 24));
+    for want in [
+        "erase customer 2: this cannot be undone",
+        "1 email, 1 phone",
+        "0 notes",
+        "kept: 1 order",
+        "type 2 or yes",
+        "CONFIRM",
+    ] {
+        assert!(s.contains(want), "lacks {want:?}:\n{s}");
+    }
+    insta::assert_snapshot!("erase_confirm_80x24", screen(&a, 80, 24).backend());
+    press(&mut a, "y");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Prompt, "y alone is not enough");
+    assert!(text(&screen(&a, 80, 24)).contains("type 2 or yes to erase"));
+    a.on_key(code(KeyCode::Esc));
+    assert_eq!(status(&a), "kept Ann Lee: nothing was erased");
+    assert_eq!(a.total, 6);
+    press(&mut a, "X2");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(status(&a), "erased customer 2; files compacted on quit");
+    assert!(status_shown(&a), "{}", text(&screen(&a, 80, 24)));
+    assert_eq!(a.total, 5);
+    assert_eq!(a.erased, [id(2)]);
+    assert!(f.store.customer(id(2)).unwrap().is_none());
+    for q in queries {
+        assert!(
+            search(&mut a, q).is_empty(),
+            "{q} still finds the erased customer"
+        );
+    }
+    a.on_key(code(KeyCode::Esc));
+    // From the 360° view: it closes once its customer is gone.
+    press(&mut a, "/bob");
+    a.on_key(code(KeyCode::Enter));
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Detail);
+    press(&mut a, "Xyes");
+    a.on_key(code(KeyCode::Enter));
+    assert!(a.detail.is_none());
+    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(a.erased, [id(2), id(6)]);
+    // Not undoable: u takes back an earlier change, never the erasure.
+    let tmp = release(f, a);
+    for q in [
+        "'ann",
+        "ann@example.com",
+        "+14155550100",
+        "'bob",
+        "'Smith & Sons",
+    ] {
+        assert!(rolo_search(tmp.path(), q).is_empty(), "rolo search {q}");
+    }
+}
+
+/// An erasure says it runs before it runs when deferring is on (it
+/// scrubs the whole audit log: seconds on a large database).
+#[test]
+fn erasure_says_it_runs_before_it_runs() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    a.defer_bulk_above = Some(5_000);
+    press(&mut a, "X1");
+    a.on_key(code(KeyCode::Enter));
+    assert!(a.has_pending());
+    assert!(status(&a).starts_with("erasing 张伟"), "{}", status(&a));
+    assert!(f.store.customer(id(1)).unwrap().is_some());
+    assert!(a.run_pending());
+    assert!(f.store.customer(id(1)).unwrap().is_none());
+    assert_eq!(status(&a), "erased customer 1; files compacted on quit");
+}
