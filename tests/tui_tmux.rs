@@ -70,7 +70,8 @@ impl Drop for Tmux {
 }
 
 #[test]
-fn open_search_view_edit_trash_restore_note_sort_segments_undo_and_quit_in_a_real_terminal() {
+fn open_search_view_edit_trash_restore_note_sort_segments_quality_erase_and_quit_in_a_real_terminal()
+ {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("db");
     let csv = tmp.path().join("c.csv");
@@ -230,17 +231,63 @@ fn open_search_view_edit_trash_restore_note_sort_segments_undo_and_quit_in_a_rea
         tmux.wait_for("1 match ")
     };
     assert!(s.contains("张伟") && !s.contains("Ann Lee"), "{s}");
+
+    // The Quality pane computes in the background too; Enter on a figure
+    // lists its customers (neither a tag nor an order: Ann Lee and C3).
+    tmux.keys(&["5"]);
+    let s = tmux.wait_for("quality score");
+    assert!(
+        s.contains("no tag and no order") && s.contains("not available"),
+        "{s}"
+    );
+    tmux.keys(&["j", "j", "j"]);
+    tmux.wait_for("enter lists missing:tags missing:orders");
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("/missing:tags missing:orders");
+    let s = if s.contains("2 matches ") {
+        s
+    } else {
+        tmux.wait_for("2 matches ")
+    };
+    assert!(s.contains("Ann Lee") && !s.contains("张伟"), "{s}");
+    assert!(!s.contains("pwned"), "{s}");
+    // The audit log, from the Quality pane.
+    tmux.keys(&["5", "a"]);
+    tmux.wait_for("audit log · every event");
+    let s = tmux.wait_for(" events");
+    assert!(s.contains("undo") && s.contains("edit"), "{s}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("NORMAL │ Quality");
+
+    // Erase C3 after typing its id; the files are rewritten on the way out.
+    tmux.keys(&["/", "C-u", "city:Paris", "Enter"]);
+    tmux.wait_for("1 match ");
+    tmux.keys(&["X"]);
+    tmux.wait_for("erase customer 3: this cannot be undone");
+    tmux.keys(&["3", "Enter"]);
+    // (The sort on the status bar leaves room for the start only.)
+    tmux.wait_for("erased customer 3; files compacte");
+    tmux.wait_for("0 matches");
     tmux.keys(&["q"]);
     let s = tmux.wait_for("ROLO-EXITED 0");
     assert!(
         !s.contains("1 Customers"),
         "the workbench was left on screen:\n{s}"
     );
+    assert!(s.contains("rewrote the database files"), "{s}");
     assert_eq!(
         tmux.mouse_flags(),
         "0",
         "mouse reports were left on for the shell"
     );
+    let search = Command::new(env!("CARGO_BIN_EXE_rolo"))
+        .args(["--json", "search", "city:Paris", "--db"])
+        .arg(&db)
+        .env_remove("ROLO_DB")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&search.stdout);
+    assert!(out.contains("\"total\":0"), "{out}");
 }
 
 /// An SSH link that drops takes the terminal away: rolo must exit (not spin
