@@ -3,6 +3,7 @@
 //! subcommand; each is a thin layer over library calls.
 
 mod clv;
+mod dedup;
 mod demo;
 mod export;
 mod import;
@@ -74,6 +75,9 @@ pub enum Command {
     /// Predicted customer value: fit BG/NBD and Gamma-Gamma, predict per customer
     #[command(subcommand)]
     Clv(clv::ClvCmd),
+    /// Find duplicate customers: pairs scored field by field, and clusters
+    #[command(subcommand)]
+    Dedup(dedup::DedupCmd),
     /// Show the change history of a customer
     History {
         /// The customer id
@@ -237,6 +241,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Tag(cmd)) => tag::run(&ctx, cmd),
         Some(Command::Segments(args)) => segments::run(&ctx, args),
         Some(Command::Clv(cmd)) => clv::run(&ctx, cmd),
+        Some(Command::Dedup(cmd)) => dedup::run(&ctx, cmd),
         Some(Command::History { id }) => maintenance::history(&ctx, id),
         Some(Command::Trash(cmd)) => trash::run(&ctx, cmd),
         Some(Command::Reindex) => maintenance::reindex(&ctx),
@@ -244,7 +249,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Check { repair }) => maintenance::check(&ctx, repair),
         Some(Command::Other(args)) => {
             let name = args.first().map(String::as_str).unwrap_or("");
-            const PLANNED: [&str; 5] = ["dedup", "quality", "erase", "backup", "restore"];
+            const PLANNED: [&str; 4] = ["quality", "erase", "backup", "restore"];
             if PLANNED.contains(&name) {
                 Err(user_error(format!(
                     "`rolo {name}` is planned but not in this build yet; see docs/user-guide.md"

@@ -13,6 +13,7 @@
 
 use serde::Serialize;
 
+use super::compare::CompareField;
 use super::prepare::{Record, hash};
 
 /// The kinds of blocking key, in the order they are reported.
@@ -62,6 +63,25 @@ impl KeyKind {
             KeyKind::BirthInitial => "birth_date_initial",
             KeyKind::CompanyCity => "company_city",
         }
+    }
+
+    /// The fields every pair sharing this key agrees on by construction
+    /// (left out of this key's EM session).
+    pub fn forces(self) -> &'static [CompareField] {
+        use CompareField::*;
+        match self {
+            KeyKind::Email | KeyKind::EmailLocal => &[Email],
+            KeyKind::Phone => &[Phone],
+            KeyKind::Name | KeyKind::Phonetic => &[Name, City],
+            KeyKind::NamePostcode => &[Name, Postcode],
+            KeyKind::BirthInitial => &[BirthDate, Name, City],
+            KeyKind::CompanyCity => &[Company, City],
+        }
+    }
+
+    /// The kind tagged in a block id.
+    pub(crate) fn of_block(id: u64) -> KeyKind {
+        KeyKind::from_bits(id & KIND_BITS).unwrap_or(KeyKind::Email)
     }
 
     fn from_bits(b: u64) -> Option<KeyKind> {
@@ -167,6 +187,8 @@ pub struct BlockReport {
     pub cap: u64,
     /// The largest capped blocks, largest first (at most 10).
     pub largest: Vec<LargeBlock>,
+    /// Candidate pairs by the kind of block that compared them.
+    pub pairs_by_key: std::collections::BTreeMap<&'static str, u64>,
 }
 
 /// The blocks of a set of records, and each record's block ids (sorted).
@@ -315,14 +337,14 @@ impl Blocking {
         &self.members[b.members.start as usize..b.members.end as usize]
     }
 
-    /// Calls `f(a, b, kinds)` once for every candidate pair (a < b as
-    /// record indexes) in the blocks `range`, only for pairs with a member
-    /// `focus` accepts.
+    /// Calls `f(a, b, kinds, block kind)` once for every candidate pair
+    /// (a < b as record indexes) in the blocks `range`, only for pairs with
+    /// a member `focus` accepts.
     pub fn for_pairs_in(
         &self,
         range: std::ops::Range<usize>,
         focus: Option<&[bool]>,
-        mut f: impl FnMut(u32, u32, u8),
+        mut f: impl FnMut(u32, u32, u8, KeyKind),
     ) {
         for block in &self.blocks[range] {
             let m = self.members_of(block);
@@ -341,7 +363,7 @@ impl Blocking {
                     let (first, mask) = self.shared(a, b);
                     if first == block.id {
                         let (x, y) = if a < b { (a, b) } else { (b, a) };
-                        f(x, y, mask);
+                        f(x, y, mask, KeyKind::of_block(block.id));
                     }
                 }
             }
@@ -369,7 +391,7 @@ mod tests {
 
     fn pairs(b: &Blocking) -> Vec<(u32, u32, Vec<KeyKind>)> {
         let mut out = Vec::new();
-        b.for_pairs_in(0..b.blocks.len(), None, |x, y, m| out.push((x, y, kinds(m))));
+        b.for_pairs_in(0..b.blocks.len(), None, |x, y, m, _| out.push((x, y, kinds(m))));
         out.sort();
         out
     }
@@ -426,7 +448,7 @@ mod tests {
         let b = Blocking::build(&records, 200);
         let focus = [false, false, true];
         let mut got = Vec::new();
-        b.for_pairs_in(0..b.blocks.len(), Some(&focus), |x, y, _| got.push((x, y)));
+        b.for_pairs_in(0..b.blocks.len(), Some(&focus), |x, y, _, _| got.push((x, y)));
         got.sort();
         assert_eq!(got, [(0, 2), (1, 2)]);
     }

@@ -52,6 +52,10 @@ pub struct Evaluation {
     pub pairs: Figures,
     /// Every pair inside a found cluster.
     pub clusters: Figures,
+    /// Some true pairs not found (at most 20, as ext_ids).
+    pub missed_sample: Vec<(String, String)>,
+    /// Some pairs found that are not true (at most 20, as ext_ids).
+    pub wrong_sample: Vec<(String, String)>,
 }
 
 /// Groups of ext_ids that are one person, from truth rows.
@@ -116,6 +120,40 @@ impl Truth {
         }
         let truth_pairs: u64 = sizes.values().map(|&n| n * n.saturating_sub(1) / 2).sum();
         let tp = pairs.iter().filter(|(a, b)| self.same(a, b)).count() as u64;
+        let wrong_sample = pairs
+            .iter()
+            .filter(|(a, b)| !self.same(a, b))
+            .take(20)
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect();
+        let found: HashSet<(&str, &str)> = pairs
+            .iter()
+            .map(|&(a, b)| if a <= b { (a, b) } else { (b, a) })
+            .collect();
+        let mut members: HashMap<u32, Vec<&str>> = HashMap::new();
+        for (ext, g) in &self.group {
+            if present.contains(ext.as_str()) {
+                members.entry(*g).or_default().push(ext.as_str());
+            }
+        }
+        let mut groups: Vec<Vec<&str>> = members.into_values().collect();
+        for g in &mut groups {
+            g.sort_unstable();
+        }
+        groups.sort_unstable();
+        let mut missed_sample = Vec::new();
+        'groups: for g in &groups {
+            for (i, a) in g.iter().enumerate() {
+                for b in &g[i + 1..] {
+                    if !found.contains(&(*a, *b)) {
+                        missed_sample.push(((*a).to_owned(), (*b).to_owned()));
+                        if missed_sample.len() >= 20 {
+                            break 'groups;
+                        }
+                    }
+                }
+            }
+        }
         let mut ctp = 0;
         let mut cfound = 0;
         for c in clusters {
@@ -130,6 +168,8 @@ impl Truth {
             truth_pairs,
             pairs: Figures::new(tp, pairs.len() as u64, truth_pairs),
             clusters: Figures::new(ctp, cfound, truth_pairs),
+            missed_sample,
+            wrong_sample,
         }
     }
 }
@@ -159,6 +199,8 @@ mod tests {
         assert!((e.pairs.f1 - 1.0 / 3.0).abs() < 1e-12);
         assert_eq!(e.clusters.true_positives, 3);
         assert!((e.clusters.precision - 1.0).abs() < 1e-12);
+        assert_eq!(e.wrong_sample, [("C1".to_owned(), "C9".to_owned())]);
+        assert_eq!(e.missed_sample.len(), 3);
     }
 
     #[test]

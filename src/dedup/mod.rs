@@ -76,7 +76,7 @@ impl Default for ScanOptions {
             low_threshold: 0.2,
             block_cap: 200,
             max_cluster: 50,
-            u_samples: 1_000_000,
+            u_samples: 400_000,
             seed: 1,
             max_em_iterations: 200,
             threads: 0,
@@ -228,22 +228,49 @@ pub fn scan(records: Vec<Record>, dismissed: &DismissedPairs, opts: &ScanOptions
     timings.u_ms = ms(t);
 
     let t = Instant::now();
-    let patterns = candidate_patterns(&records, &blocking, None, threads);
+    let chunks = candidate_patterns(&records, &blocking, None, threads);
     timings.candidates_ms = ms(t);
 
     let t = Instant::now();
-    let mut hist: HashMap<u32, u64> = HashMap::new();
-    for chunk in &patterns {
-        for &p in chunk {
-            *hist.entry(p).or_default() += 1;
+    let mut full: HashMap<u32, u64> = HashMap::new();
+    let mut by_kind: Vec<HashMap<u32, u64>> = vec![HashMap::new(); KeyKind::ALL.len()];
+    for chunk in &chunks {
+        for (&(kind, p), &n) in &chunk.sessions {
+            *by_kind[usize::from(kind)].entry(p).or_default() += n;
+        }
+        for &p in &chunk.patterns {
+            *full.entry(p).or_default() += 1;
         }
     }
-    let mut hist: Vec<(u32, u64)> = hist.into_iter().collect();
-    hist.sort_unstable();
-    let mut model = model::fit(&hist, u, records.len(), opts.max_em_iterations);
+    let sorted = |h: HashMap<u32, u64>| {
+        let mut v: Vec<(u32, u64)> = h.into_iter().collect();
+        v.sort_unstable();
+        v
+    };
+    let sessions: Vec<(&'static str, &[CompareField], Vec<(u32, u64)>)> = KeyKind::ALL
+        .iter()
+        .zip(by_kind)
+        .map(|(k, h)| (k.as_str(), k.forces(), sorted(h)))
+        .collect();
+    let mut model = model::fit(
+        &sorted(full),
+        &sessions,
+        u,
+        records.len(),
+        opts.max_em_iterations,
+    );
     model.u_pairs = sampled;
     timings.em_ms = ms(t);
 
+    let mut blocking = blocking;
+    for chunk in &chunks {
+        for (k, &n) in KeyKind::ALL.iter().zip(&chunk.by_block) {
+            if n > 0 {
+                *blocking.report.pairs_by_key.entry(k.as_str()).or_default() += n;
+            }
+        }
+    }
+    let patterns: Vec<Vec<u32>> = chunks.into_iter().map(|c| c.patterns).collect();
     finish(records, blocking, freq, model, None, &patterns, dismissed, opts, timings)
 }
 
@@ -271,7 +298,10 @@ pub fn scan_incremental(
     let freq = Frequencies::count(&records);
     timings.blocking_ms = ms(t);
     let t = Instant::now();
-    let patterns = candidate_patterns(&records, &blocking, Some(&focus), threads);
+    let patterns: Vec<Vec<u32>> = candidate_patterns(&records, &blocking, Some(&focus), threads)
+        .into_iter()
+        .map(|c| c.patterns)
+        .collect();
     timings.candidates_ms = ms(t);
     finish(
         records,
@@ -317,14 +347,49 @@ fn over_chunks<T: Send>(blocking: &Blocking, threads: usize, f: impl Fn(std::ops
     out.into_iter().map(|(_, r)| r).collect()
 }
 
-/// Pass 1: every candidate's level pattern, per chunk of blocks, in the
-/// order [`Blocking::for_pairs_in`] visits them.
-fn candidate_patterns(records: &[Record], blocking: &Blocking, focus: Option<&[bool]>, threads: usize) -> Vec<Vec<u32>> {
+/// What pass 1 gives per chunk of blocks.
+struct ChunkPatterns {
+    /// Every candidate's level pattern, in the order
+    /// [`Blocking::for_pairs_in`] visits them.
+    patterns: Vec<u32>,
+    /// Pattern counts per EM session: (key kind, pattern with the fields
+    /// that kind forces set to missing).
+    sessions: HashMap<(u8, u32), u64>,
+    /// Candidates by the kind of block that compared them.
+    by_block: [u64; 8],
+}
+
+/// Pass 1: compares every candidate pair once.
+fn candidate_patterns(
+    records: &[Record],
+    blocking: &Blocking,
+    focus: Option<&[bool]>,
+    threads: usize,
+) -> Vec<ChunkPatterns> {
+    let masks: Vec<u32> = KeyKind::ALL
+        .iter()
+        .map(|k| {
+            k.forces()
+                .iter()
+                .fold(0u32, |m, f| m | (7 << (3 * f.index())))
+        })
+        .collect();
     over_chunks(blocking, threads, |range| {
-        let mut out = Vec::new();
-        blocking.for_pairs_in(range, focus, |a, b, _| {
+        let mut out = ChunkPatterns {
+            patterns: Vec::new(),
+            sessions: HashMap::new(),
+            by_block: [0; 8],
+        };
+        blocking.for_pairs_in(range, focus, |a, b, mask, kind| {
             let (codes, _) = compare::compare(&records[a as usize], &records[b as usize]);
-            out.push(compare::pack(&codes));
+            let p = compare::pack(&codes);
+            out.patterns.push(p);
+            for (k, m) in masks.iter().enumerate() {
+                if mask & (1 << k) != 0 {
+                    *out.sessions.entry((k as u8, p & !m)).or_default() += 1;
+                }
+            }
+            out.by_block[kind as usize] += 1;
         });
         out
     })
@@ -360,7 +425,7 @@ fn finish(
             let pats = &patterns[chunk];
             let mut k = 0;
             let mut out = Vec::new();
-            blocking.for_pairs_in(range, focus, |a, b, mask| {
+            blocking.for_pairs_in(range, focus, |a, b, mask, _| {
                 let p = pats[k];
                 k += 1;
                 if model.pattern_weight(p) + bonus < threshold_bits {
