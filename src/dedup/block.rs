@@ -36,11 +36,14 @@ pub enum KeyKind {
     BirthInitial,
     /// Company without its legal form, and city; split by phonetic name.
     CompanyCity,
+    /// The first two words of the street (number and name, or road and
+    /// number) with the postcode, else the city; split by phonetic name.
+    Address,
 }
 
 impl KeyKind {
     /// Every kind.
-    pub const ALL: [KeyKind; 8] = [
+    pub const ALL: [KeyKind; 9] = [
         KeyKind::Email,
         KeyKind::Phone,
         KeyKind::Name,
@@ -49,6 +52,7 @@ impl KeyKind {
         KeyKind::EmailLocal,
         KeyKind::BirthInitial,
         KeyKind::CompanyCity,
+        KeyKind::Address,
     ];
 
     /// The name shown in JSON (`"keys"`, `"blocks"`).
@@ -62,6 +66,7 @@ impl KeyKind {
             KeyKind::EmailLocal => "email_local",
             KeyKind::BirthInitial => "birth_date_initial",
             KeyKind::CompanyCity => "company_city",
+            KeyKind::Address => "address",
         }
     }
 
@@ -76,6 +81,7 @@ impl KeyKind {
             KeyKind::NamePostcode => &[Name, Postcode],
             KeyKind::BirthInitial => &[BirthDate, Name, City],
             KeyKind::CompanyCity => &[Company, City],
+            KeyKind::Address => &[Street, Postcode, City],
         }
     }
 
@@ -90,11 +96,11 @@ impl KeyKind {
 }
 
 /// The kinds in a bit set.
-pub fn kinds(mask: u8) -> Vec<KeyKind> {
+pub fn kinds(mask: u16) -> Vec<KeyKind> {
     KeyKind::ALL
         .iter()
         .copied()
-        .filter(|k| mask & (1 << *k as u8) != 0)
+        .filter(|k| mask & (1 << *k as u16) != 0)
         .collect()
 }
 
@@ -127,7 +133,8 @@ pub(crate) fn keys_of(r: &Record, out: &mut Vec<(u64, u64)>) {
         .map_or(0, |n| hash(super::prepare::seed::NAME_KEY, n.key.as_bytes()));
     for &(full, local) in r.emails.iter() {
         push(KeyKind::Email, full, phonetic);
-        push(KeyKind::EmailLocal, local, phonetic);
+        // The lowest bit is the name-derived flag, not part of the value.
+        push(KeyKind::EmailLocal, local | 1, phonetic);
     }
     for &p in r.phones.iter() {
         if p >= 10_000_000 {
@@ -148,6 +155,19 @@ pub(crate) fn keys_of(r: &Record, out: &mut Vec<(u64, u64)>) {
                 mix(u64::from(r.birth), u64::from(u32::from(initial))),
                 r.city,
             );
+        }
+    }
+    if let Some(street) = &r.street {
+        let place = if r.postcode != 0 { r.postcode } else { r.city };
+        if place != 0 {
+            let mut words = street.split(' ');
+            let head = match (words.next(), words.next()) {
+                (Some(a), Some(b)) => format!("{a} {b}"),
+                (Some(a), None) => a.to_owned(),
+                _ => String::new(),
+            };
+            let h = hash(super::prepare::seed::ADDRESS, head.as_bytes());
+            push(KeyKind::Address, mix(h, place), phonetic);
         }
     }
     if let (Some(company), true) = (&r.company, r.city != 0) {
@@ -310,11 +330,11 @@ impl Blocking {
     }
 
     /// The blocks two records share: (smallest shared id, kinds as bits).
-    pub fn shared(&self, a: u32, b: u32) -> (u64, u8) {
+    pub fn shared(&self, a: u32, b: u32) -> (u64, u16) {
         let (x, y) = (self.ids_of(a), self.ids_of(b));
         let (mut i, mut j) = (0, 0);
         let mut first = 0;
-        let mut mask = 0u8;
+        let mut mask = 0u16;
         while i < x.len() && j < y.len() {
             match x[i].cmp(&y[j]) {
                 std::cmp::Ordering::Less => i += 1,
@@ -344,7 +364,7 @@ impl Blocking {
         &self,
         range: std::ops::Range<usize>,
         focus: Option<&[bool]>,
-        mut f: impl FnMut(u32, u32, u8, KeyKind),
+        mut f: impl FnMut(u32, u32, u16, KeyKind),
     ) {
         for block in &self.blocks[range] {
             let m = self.members_of(block);

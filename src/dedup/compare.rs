@@ -168,8 +168,10 @@ pub fn compare(a: &Record, b: &Record) -> (Codes, Agreed) {
     let mut codes = [0u8; FIELDS];
     let mut set = |f: CompareField, l: Level| codes[f.index()] = f.code(l);
 
-    set(CompareField::Name, name_level(a, b, &mut agreed));
-    set(CompareField::Email, email_level(a, b, &mut agreed));
+    let name = name_level(a, b, &mut agreed);
+    set(CompareField::Name, name);
+    let names_agree = matches!(name, Level::Exact | Level::SameReading);
+    set(CompareField::Email, email_level(a, b, names_agree, &mut agreed));
     set(CompareField::Phone, phone_level(&a.phones, &b.phones));
     set(
         CompareField::ExtId,
@@ -200,8 +202,18 @@ pub fn compare(a: &Record, b: &Record) -> (Codes, Agreed) {
             _ => Level::Missing,
         },
     );
-    set(CompareField::City, hash_level(a.city, b.city));
-    set(CompareField::Postcode, hash_level(a.postcode, b.postcode));
+    let postcode = hash_level(a.postcode, b.postcode);
+    // An equal postcode already says the city: counting both would count
+    // one fact twice (the model assumes fields independent).
+    set(
+        CompareField::City,
+        if postcode == Level::Exact {
+            Level::Missing
+        } else {
+            hash_level(a.city, b.city)
+        },
+    );
+    set(CompareField::Postcode, postcode);
     (codes, agreed)
 }
 
@@ -241,21 +253,39 @@ fn name_level(a: &Record, b: &Record, agreed: &mut Agreed) -> Level {
     }
 }
 
-fn email_level(a: &Record, b: &Record, agreed: &mut Agreed) -> Level {
+/// Emails: any address in common; else the same local part at another
+/// provider, unless the names agree and the local part is only the name
+/// spelled out (then it repeats the name's evidence: missing); else
+/// different.
+fn email_level(a: &Record, b: &Record, names_agree: bool, agreed: &mut Agreed) -> Level {
     if a.emails.is_empty() || b.emails.is_empty() {
         return Level::Missing;
     }
     let mut close = false;
+    let mut echo = false;
     for &(full, local) in a.emails.iter() {
         for &(full2, local2) in b.emails.iter() {
             if full == full2 {
                 agreed.email = full;
                 return Level::Exact;
             }
-            close |= local == local2;
+            // The lowest bit of a local part's hash is its name-derived flag.
+            if local | 1 == local2 | 1 {
+                if names_agree && local & local2 & 1 == 1 {
+                    echo = true;
+                } else {
+                    close = true;
+                }
+            }
         }
     }
-    if close { Level::Close } else { Level::Different }
+    if close {
+        Level::Close
+    } else if echo {
+        Level::Missing
+    } else {
+        Level::Different
+    }
 }
 
 /// Phones: any number in common, else any with the same last 8 digits
@@ -507,6 +537,20 @@ mod tests {
         let a = e("j.smith@gmail.com");
         assert_eq!(level(f, &a, &e("jsmith+shop@gmail.com")), Level::Exact);
         assert_eq!(level(f, &a, &e("jsmith@yahoo.com")), Level::Close);
+        // Namesakes at two providers with the name as local part: no
+        // evidence beyond the name.
+        let named = |n: &str, s: &str| {
+            rec(|c| {
+                c.name = n.into();
+                c.emails = vec![s.into()];
+            })
+        };
+        let (x, y) = (named("Wei Zhang", "zhang.wei@qq.com"), named("张伟", "zhangwei@163.com"));
+        assert_eq!(level(f, &x, &y), Level::Missing);
+        let (x, y) = (named("Wei Zhang", "zwh1988@qq.com"), named("张伟", "zwh1988@163.com"));
+        assert_eq!(level(f, &x, &y), Level::Close);
+        let (x, y) = (named("Wei Zhang", "zhangwei@qq.com"), named("Li Na", "zhangwei@163.com"));
+        assert_eq!(level(f, &x, &y), Level::Close);
         assert_eq!(level(f, &a, &e("mary@gmail.com")), Level::Different);
         assert_eq!(level(f, &a, &rec(|_| {})), Level::Missing);
         let both = rec(|c| c.emails = vec!["x@y.com".into(), "jsmith@gmail.com".into()]);
@@ -570,6 +614,12 @@ mod tests {
         });
         assert_eq!(level(CompareField::City, &a, &b), Level::Exact);
         assert_eq!(level(CompareField::Postcode, &a, &b), Level::Different);
+        let c = rec(|c| {
+            c.city = Some("上海".into());
+            c.postcode = Some("200001".into());
+        });
+        assert_eq!(level(CompareField::Postcode, &a, &c), Level::Exact);
+        assert_eq!(level(CompareField::City, &a, &c), Level::Missing, "said by the postcode");
         let (codes, _) = compare(&a, &b);
         let p = pack(&codes);
         for f in CompareField::ALL {

@@ -356,7 +356,7 @@ struct ChunkPatterns {
     /// that kind forces set to missing).
     sessions: HashMap<(u8, u32), u64>,
     /// Candidates by the kind of block that compared them.
-    by_block: [u64; 8],
+    by_block: [u64; KeyKind::ALL.len()],
 }
 
 /// Pass 1: compares every candidate pair once.
@@ -378,7 +378,7 @@ fn candidate_patterns(
         let mut out = ChunkPatterns {
             patterns: Vec::new(),
             sessions: HashMap::new(),
-            by_block: [0; 8],
+            by_block: [0; KeyKind::ALL.len()],
         };
         blocking.for_pairs_in(range, focus, |a, b, mask, kind| {
             let (codes, _) = compare::compare(&records[a as usize], &records[b as usize]);
@@ -415,7 +415,7 @@ fn finish(
     let threshold_bits = bits_of(opts.threshold);
     let bonus = model.max_tf_bonus(&freq);
     let candidates: u64 = patterns.iter().map(|p| p.len() as u64).sum();
-    let found: Vec<Vec<(u32, u32, f64, u8)>> = {
+    let found: Vec<Vec<(u32, u32, f64, u16)>> = {
         let records = &records;
         let model = &model;
         let freq = &freq;
@@ -443,7 +443,7 @@ fn finish(
             out
         })
     };
-    let mut links: Vec<(u32, u32, f64, u8)> = found.into_iter().flatten().collect();
+    let mut links: Vec<(u32, u32, f64, u16)> = found.into_iter().flatten().collect();
     links.sort_by(|x, y| y.2.total_cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
     let pairs: Vec<Pair> = links
         .iter()
@@ -482,7 +482,7 @@ fn finish(
 }
 
 /// The full explanation of one pair.
-fn explain(a: &Record, b: &Record, model: &Model, freq: &Frequencies, mask: u8) -> Pair {
+fn explain(a: &Record, b: &Record, model: &Model, freq: &Frequencies, mask: u16) -> Pair {
     let (score, parts, codes) = model.score(a, b, freq);
     let (a, b) = if a.id <= b.id { (a, b) } else { (b, a) };
     Pair {

@@ -568,8 +568,10 @@ pub struct Session {
     pub iterations: u32,
 }
 
-/// m never falls below this: one field that differs can cost at most
-/// about 10 bits, so a real person with a new phone is not vetoed by it.
+/// m never falls below this: one field that differs costs at most about
+/// 10 bits, however clean the training data (EM on data where copies
+/// never change a value puts m(different) at 0, which would let one field
+/// veto any pair).
 const M_FLOOR: f64 = 1e-3;
 
 /// Fits the model, as Splink trains one:

@@ -40,6 +40,7 @@ pub(crate) mod seed {
     pub const POSTCODE: u64 = 17;
     pub const COMPANY: u64 = 18;
     pub const EXT_ID: u64 = 19;
+    pub const ADDRESS: u64 = 20;
 }
 
 /// A customer's name, folded.
@@ -71,7 +72,8 @@ pub struct Record {
     pub(crate) ext_id: Option<Box<str>>,
     pub(crate) name: Option<Name>,
     /// Per email: (hash of the canonical address, hash of its canonical
-    /// local part).
+    /// local part). The local part's lowest bit says whether it is spelled
+    /// from the name alone (see [`is_name_derived`]).
     pub(crate) emails: Box<[(u64, u64)]>,
     /// E.164 numbers as integers (the digits after '+').
     pub(crate) phones: Box<[u64]>,
@@ -90,14 +92,16 @@ impl Record {
         fn text(s: &Option<String>) -> Option<&str> {
             s.as_deref().map(str::trim).filter(|s| !s.is_empty())
         }
+        let name = fold_name(&c.name);
         let mut emails: Vec<(u64, u64)> = c
             .emails
             .iter()
             .filter_map(|e| canonical_email(e))
             .map(|(full, local)| {
+                let derived = name.as_ref().is_some_and(|n| is_name_derived(&local, &n.key));
                 (
                     hash(seed::EMAIL, full.as_bytes()),
-                    hash(seed::LOCAL, local.as_bytes()),
+                    (hash(seed::LOCAL, local.as_bytes()) & !1) | u64::from(derived),
                 )
             })
             .collect();
@@ -107,7 +111,7 @@ impl Record {
         Record {
             id: c.id,
             ext_id: text(&c.ext_id).map(Box::from),
-            name: fold_name(&c.name),
+            name,
             emails: emails.into_boxed_slice(),
             phones: phones.into_boxed_slice(),
             birth: c.birth_date.map_or(0, |d| {
@@ -344,8 +348,48 @@ pub(crate) fn canonical_email(email: &str) -> Option<(String, String)> {
         return None;
     }
     let full = format!("{local}@{domain}");
-    let bare_local = local.replace(['.', '_', '-'], "");
+    // Dots are the usual variation (and Gmail ignores them); '_' and '-'
+    // tell different people apart ("c_smith" and "csmith").
+    let bare_local = local.replace('.', "");
     Some((full, bare_local))
+}
+
+/// Whether an email's local part says nothing beyond the name: its letters
+/// (digits and separators ignored) are the name's tokens in some order, or
+/// one token's initial and another token ("zhangwei", "wei.zhang88",
+/// "jsmith"). Two namesakes easily share such a local part at different
+/// providers, so it is no evidence of its own once the names agree.
+pub(crate) fn is_name_derived(local: &str, name_key: &str) -> bool {
+    let letters: String = local.chars().filter(char::is_ascii_alphabetic).collect();
+    if letters.is_empty() {
+        return false;
+    }
+    let tokens: Vec<&str> = name_key.split(' ').filter(|t| !t.is_empty()).collect();
+    if tokens.is_empty() || tokens.len() > 4 {
+        return false;
+    }
+    if letters == tokens.concat() {
+        return true;
+    }
+    let n = tokens.len();
+    for i in 0..n {
+        for j in 0..n {
+            if i == j {
+                continue;
+            }
+            let (a, b) = (tokens[i], tokens[j]);
+            if letters.len() == a.len() + b.len() && letters.starts_with(a) && letters.ends_with(b) {
+                return true;
+            }
+            if letters.len() == 1 + b.len()
+                && letters.as_bytes()[0] == a.as_bytes()[0]
+                && letters.ends_with(b)
+            {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// An E.164 number's digits as an integer; `None` for anything else.
@@ -562,6 +606,16 @@ mod tests {
             canonical_email("zhang.wei@qq.com").map(|(_, l)| l).as_deref(),
             Some("zhangwei")
         );
+    }
+
+    #[test]
+    fn local_parts_spelled_from_the_name() {
+        for local in ["zhangwei", "wei.zhang88", "zhang_wei", "wzhang", "zwei"] {
+            assert!(is_name_derived(local, "wei zhang"), "{local}");
+        }
+        for local in ["zwh1988", "bigfish", "12345", "weiz"] {
+            assert!(!is_name_derived(local, "wei zhang"), "{local}");
+        }
     }
 
     #[test]
