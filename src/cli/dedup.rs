@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use serde_json::{Map, Value, json};
 
 use super::{Ctx, user_error};
-use crate::dedup::{self, DismissedPairs, Evaluation, Pair, Record, Scan, ScanOptions, Truth};
+use crate::dedup::{self, DismissedPairs, Evaluation, Pair, Scan, ScanOptions, Truth};
 use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
@@ -54,40 +54,6 @@ fn dismissed_pairs(_store: &Store) -> Result<DismissedPairs> {
     Ok(DismissedPairs::new())
 }
 
-/// Reads and folds every live customer, one thread per part of the id
-/// range (reading a million records is most of the I/O).
-fn read_records(store: &Store) -> Result<Vec<Record>> {
-    let bound = store.customer_id_bound()?;
-    let parts = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 4) as u64;
-    let step = bound.div_ceil(parts).max(1);
-    let results: Vec<Result<Vec<Record>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..parts)
-            .map(|i| {
-                let ids = (i * step).min(bound)..((i + 1) * step).min(bound);
-                scope.spawn(move || -> Result<Vec<Record>> {
-                    let mut out = Vec::with_capacity((ids.end - ids.start) as usize);
-                    for item in store.live_with_stats_in(ids) {
-                        let (c, _) = item?;
-                        out.push(Record::new(&c));
-                    }
-                    Ok(out)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
-    let mut records = Vec::new();
-    for part in results {
-        records.extend(part?);
-    }
-    Ok(records)
-}
-
 /// Reads a truth file: a header, then ext_id pairs.
 fn read_truth(path: &Path) -> Result<Vec<(String, String)>> {
     let mut rdr = csv::ReaderBuilder::new()
@@ -96,9 +62,8 @@ fn read_truth(path: &Path) -> Result<Vec<(String, String)>> {
         .map_err(|e| user_error(format!("cannot read truth file {}: {e}", path.display())))?;
     let mut rows = Vec::new();
     for (i, row) in rdr.records().enumerate() {
-        let row = row.map_err(|e| {
-            user_error(format!("truth file {} row {}: {e}", path.display(), i + 2))
-        })?;
+        let row = row
+            .map_err(|e| user_error(format!("truth file {} row {}: {e}", path.display(), i + 2)))?;
         match (row.get(0), row.get(1)) {
             (Some(a), Some(b)) if !a.trim().is_empty() && !b.trim().is_empty() => {
                 rows.push((a.trim().to_owned(), b.trim().to_owned()));
@@ -117,9 +82,11 @@ fn read_truth(path: &Path) -> Result<Vec<(String, String)>> {
 
 fn scan(ctx: &Ctx, a: ScanArgs) -> Result<()> {
     let truth = a.truth.as_deref().map(read_truth).transpose()?;
-    let store = ctx.open()?;
+    // A scan reads every record once: sled's smaller cache (the import's)
+    // keeps a million of them from filling 512 MiB of cache.
+    let store = ctx.open_for_import()?;
     let t = std::time::Instant::now();
-    let records = read_records(&store).context("reading the customers")?;
+    let records = dedup::read_records(&store).context("reading the customers")?;
     let read_ms = t.elapsed().as_millis() as u64;
     let present: Option<HashSet<String>> = truth.as_ref().map(|_| {
         records
@@ -141,10 +108,22 @@ fn scan(ctx: &Ctx, a: ScanArgs) -> Result<()> {
         .limit
         .unwrap_or(if ctx.out.is_json() { usize::MAX } else { 50 });
     if ctx.out.is_json() {
-        ctx.out
-            .json(&to_json(&result, a.threshold, limit, evaluation.as_ref(), read_ms))?;
+        ctx.out.json(&to_json(
+            &result,
+            a.threshold,
+            limit,
+            evaluation.as_ref(),
+            read_ms,
+        ))?;
     } else {
-        print_text(ctx, &store, &result, a.threshold, limit, evaluation.as_ref())?;
+        print_text(
+            ctx,
+            &store,
+            &result,
+            a.threshold,
+            limit,
+            evaluation.as_ref(),
+        )?;
     }
     Ok(())
 }
@@ -290,8 +269,10 @@ fn print_text(
         ))?;
     }
     if scan.pairs.len() > limit {
-        ctx.out
-            .line(&format!("... {} more (--limit N)", scan.pairs.len() - limit))?;
+        ctx.out.line(&format!(
+            "... {} more (--limit N)",
+            scan.pairs.len() - limit
+        ))?;
     }
     if let Some(e) = evaluation {
         for (what, f) in [("pairs", &e.pairs), ("clusters", &e.clusters)] {

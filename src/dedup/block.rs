@@ -130,7 +130,9 @@ pub(crate) fn keys_of(r: &Record, out: &mut Vec<(u64, u64)>) {
         .name
         .as_ref()
         .filter(|n| !n.key.is_empty())
-        .map_or(0, |n| hash(super::prepare::seed::NAME_KEY, n.key.as_bytes()));
+        .map_or(0, |n| {
+            hash(super::prepare::seed::NAME_KEY, n.key.as_bytes())
+        });
     for &(full, local) in r.emails.iter() {
         push(KeyKind::Email, full, phonetic);
         // The lowest bit is the name-derived flag, not part of the value.
@@ -411,7 +413,9 @@ mod tests {
 
     fn pairs(b: &Blocking) -> Vec<(u32, u32, Vec<KeyKind>)> {
         let mut out = Vec::new();
-        b.for_pairs_in(0..b.blocks.len(), None, |x, y, m, _| out.push((x, y, kinds(m))));
+        b.for_pairs_in(0..b.blocks.len(), None, |x, y, m, _| {
+            out.push((x, y, kinds(m)))
+        });
         out.sort();
         out
     }
@@ -432,7 +436,12 @@ mod tests {
         assert_eq!(got.len(), 3, "{got:?}");
         assert_eq!(got[0].0, 0);
         assert_eq!(got[0].1, 1);
-        for k in [KeyKind::Email, KeyKind::EmailLocal, KeyKind::Name, KeyKind::Phonetic] {
+        for k in [
+            KeyKind::Email,
+            KeyKind::EmailLocal,
+            KeyKind::Name,
+            KeyKind::Phonetic,
+        ] {
             assert!(got[0].2.contains(&k), "{k:?} in {:?}", got[0].2);
         }
         assert!(got[1].2.contains(&KeyKind::Name));
@@ -468,7 +477,9 @@ mod tests {
         let b = Blocking::build(&records, 200);
         let focus = [false, false, true];
         let mut got = Vec::new();
-        b.for_pairs_in(0..b.blocks.len(), Some(&focus), |x, y, _, _| got.push((x, y)));
+        b.for_pairs_in(0..b.blocks.len(), Some(&focus), |x, y, _, _| {
+            got.push((x, y))
+        });
         got.sort();
         assert_eq!(got, [(0, 2), (1, 2)]);
     }

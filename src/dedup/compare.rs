@@ -171,7 +171,10 @@ pub fn compare(a: &Record, b: &Record) -> (Codes, Agreed) {
     let name = name_level(a, b, &mut agreed);
     set(CompareField::Name, name);
     let names_agree = matches!(name, Level::Exact | Level::SameReading);
-    set(CompareField::Email, email_level(a, b, names_agree, &mut agreed));
+    set(
+        CompareField::Email,
+        email_level(a, b, names_agree, &mut agreed),
+    );
     set(CompareField::Phone, phone_level(&a.phones, &b.phones));
     set(
         CompareField::ExtId,
@@ -303,7 +306,11 @@ pub(crate) fn phone_level(a: &[u64], b: &[u64]) -> Level {
             close |= x % 100_000_000 == y % 100_000_000;
         }
     }
-    if close { Level::Close } else { Level::Different }
+    if close {
+        Level::Close
+    } else {
+        Level::Different
+    }
 }
 
 /// Dates as yyyymmdd: equal; day and month swapped, or one digit off;
@@ -340,9 +347,8 @@ pub(crate) fn street_level(a: &str, b: &str) -> Level {
         return Level::Exact;
     }
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    let is_prefix = long.starts_with(short)
-        && long[short.len()..].starts_with(' ')
-        && short.contains(' ');
+    let is_prefix =
+        long.starts_with(short) && long[short.len()..].starts_with(' ') && short.contains(' ');
     if is_prefix || (bag_similar(a, b, 0.2) && normalized_levenshtein(a, b) >= 0.8) {
         Level::Close
     } else {
@@ -417,8 +423,8 @@ pub(crate) fn jaro_winkler(a: &str, b: &str) -> f64 {
         }
     }
     let m = matches as f64;
-    let jaro = (m / x.len() as f64 + m / y.len() as f64 + (m - (transpositions / 2) as f64) / m)
-        / 3.0;
+    let jaro =
+        (m / x.len() as f64 + m / y.len() as f64 + (m - (transpositions / 2) as f64) / m) / 3.0;
     if jaro <= 0.7 {
         return jaro;
     }
@@ -545,11 +551,20 @@ mod tests {
                 c.emails = vec![s.into()];
             })
         };
-        let (x, y) = (named("Wei Zhang", "zhang.wei@qq.com"), named("张伟", "zhangwei@163.com"));
+        let (x, y) = (
+            named("Wei Zhang", "zhang.wei@qq.com"),
+            named("张伟", "zhangwei@163.com"),
+        );
         assert_eq!(level(f, &x, &y), Level::Missing);
-        let (x, y) = (named("Wei Zhang", "zwh1988@qq.com"), named("张伟", "zwh1988@163.com"));
+        let (x, y) = (
+            named("Wei Zhang", "zwh1988@qq.com"),
+            named("张伟", "zwh1988@163.com"),
+        );
         assert_eq!(level(f, &x, &y), Level::Close);
-        let (x, y) = (named("Wei Zhang", "zhangwei@qq.com"), named("Li Na", "zhangwei@163.com"));
+        let (x, y) = (
+            named("Wei Zhang", "zhangwei@qq.com"),
+            named("Li Na", "zhangwei@163.com"),
+        );
         assert_eq!(level(f, &x, &y), Level::Close);
         assert_eq!(level(f, &a, &e("mary@gmail.com")), Level::Different);
         assert_eq!(level(f, &a, &rec(|_| {})), Level::Missing);
@@ -559,10 +574,19 @@ mod tests {
 
     #[test]
     fn phone_levels() {
-        assert_eq!(phone_level(&[8613800138000], &[8613800138000]), Level::Exact);
+        assert_eq!(
+            phone_level(&[8613800138000], &[8613800138000]),
+            Level::Exact
+        );
         assert_eq!(phone_level(&[8613800138000], &[13800138000]), Level::Close);
-        assert_eq!(phone_level(&[1, 8613800138000], &[8613800138000]), Level::Exact);
-        assert_eq!(phone_level(&[8613800138000], &[8613900139000]), Level::Different);
+        assert_eq!(
+            phone_level(&[1, 8613800138000], &[8613800138000]),
+            Level::Exact
+        );
+        assert_eq!(
+            phone_level(&[8613800138000], &[8613900139000]),
+            Level::Different
+        );
         assert_eq!(phone_level(&[], &[8613900139000]), Level::Missing);
     }
 
@@ -579,15 +603,27 @@ mod tests {
     #[test]
     fn street_and_company_levels() {
         let s = |x: &str| super::super::prepare::fold_street(x).unwrap_or_default();
-        assert_eq!(street_level(&s("12 Baker Street"), &s("12 Baker St")), Level::Exact);
+        assert_eq!(
+            street_level(&s("12 Baker Street"), &s("12 Baker St")),
+            Level::Exact
+        );
         assert_eq!(
             street_level(&s("中山路123号"), &s("中山路123号A座1203室")),
             Level::Close
         );
-        assert_eq!(street_level(&s("12 Baker St"), &s("21 Baker St")), Level::Close);
-        assert_eq!(street_level(&s("12 Baker St"), &s("7 Elm Road")), Level::Different);
+        assert_eq!(
+            street_level(&s("12 Baker St"), &s("21 Baker St")),
+            Level::Close
+        );
+        assert_eq!(
+            street_level(&s("12 Baker St"), &s("7 Elm Road")),
+            Level::Different
+        );
         let c = |x: &str| super::super::prepare::fold_company(x).unwrap_or_default();
-        assert_eq!(company_level(&c("Acme Steel Inc"), &c("ACME Steel")), Level::Exact);
+        assert_eq!(
+            company_level(&c("Acme Steel Inc"), &c("ACME Steel")),
+            Level::Exact
+        );
         assert_eq!(
             company_level(&c("Acme Steel Works Ltd"), &c("Acme Steel")),
             Level::Close
@@ -619,7 +655,11 @@ mod tests {
             c.postcode = Some("200001".into());
         });
         assert_eq!(level(CompareField::Postcode, &a, &c), Level::Exact);
-        assert_eq!(level(CompareField::City, &a, &c), Level::Missing, "said by the postcode");
+        assert_eq!(
+            level(CompareField::City, &a, &c),
+            Level::Missing,
+            "said by the postcode"
+        );
         let (codes, _) = compare(&a, &b);
         let p = pack(&codes);
         for f in CompareField::ALL {

@@ -25,8 +25,16 @@ pub struct Figures {
 
 impl Figures {
     fn new(tp: u64, found: u64, truth: u64) -> Figures {
-        let precision = if found == 0 { 1.0 } else { tp as f64 / found as f64 };
-        let recall = if truth == 0 { 1.0 } else { tp as f64 / truth as f64 };
+        let precision = if found == 0 {
+            1.0
+        } else {
+            tp as f64 / found as f64
+        };
+        let recall = if truth == 0 {
+            1.0
+        } else {
+            tp as f64 / truth as f64
+        };
         let f1 = if precision + recall == 0.0 {
             0.0
         } else {

@@ -205,8 +205,46 @@ fn by_id(mut records: Vec<Record>) -> Vec<Record> {
     records
 }
 
+/// Reads and folds every live customer of a store, one thread per part of
+/// the id range (at a million customers, reading is a third of a scan).
+pub fn read_records(store: &crate::store::Store) -> Result<Vec<Record>, crate::store::StoreError> {
+    let bound = store.customer_id_bound()?;
+    let parts = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4) as u64;
+    let step = bound.div_ceil(parts).max(1);
+    let results: Vec<Result<Vec<Record>, crate::store::StoreError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..parts)
+            .map(|i| {
+                let ids = (i * step).min(bound)..((i + 1) * step).min(bound);
+                scope.spawn(move || {
+                    let mut out = Vec::with_capacity((ids.end - ids.start) as usize);
+                    for item in store.live_with_stats_in(ids) {
+                        let (c, _) = item?;
+                        out.push(Record::new(&c));
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut records = Vec::new();
+    for part in results {
+        records.extend(part?);
+    }
+    Ok(records)
+}
+
 /// Scans customers for duplicates (folds them first).
-pub fn scan_customers(customers: &[Customer], dismissed: &DismissedPairs, opts: &ScanOptions) -> Scan {
+pub fn scan_customers(
+    customers: &[Customer],
+    dismissed: &DismissedPairs,
+    opts: &ScanOptions,
+) -> Scan {
     scan(customers.iter().map(Record::new).collect(), dismissed, opts)
 }
 
@@ -271,7 +309,9 @@ pub fn scan(records: Vec<Record>, dismissed: &DismissedPairs, opts: &ScanOptions
         }
     }
     let patterns: Vec<Vec<u32>> = chunks.into_iter().map(|c| c.patterns).collect();
-    finish(records, blocking, freq, model, None, &patterns, dismissed, opts, timings)
+    finish(
+        records, blocking, freq, model, None, &patterns, dismissed, opts, timings,
+    )
 }
 
 /// An incremental scan: compares only the `changed` records (new or
@@ -290,7 +330,10 @@ pub fn scan_incremental(
     let mut all = existing;
     all.extend(changed);
     let records = by_id(all);
-    let focus: Vec<bool> = records.iter().map(|r| changed_ids.contains(&r.id)).collect();
+    let focus: Vec<bool> = records
+        .iter()
+        .map(|r| changed_ids.contains(&r.id))
+        .collect();
     let threads = opts.threads();
     let mut timings = Timings::default();
     let t = Instant::now();
@@ -321,7 +364,11 @@ const CHUNK: usize = 512;
 
 /// Runs `f` over chunks of blocks on `threads` threads; results in chunk
 /// order.
-fn over_chunks<T: Send>(blocking: &Blocking, threads: usize, f: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
+fn over_chunks<T: Send>(
+    blocking: &Blocking,
+    threads: usize,
+    f: impl Fn(std::ops::Range<usize>) -> T + Sync,
+) -> Vec<T> {
     let n = blocking.blocks.len();
     let chunks = n.div_ceil(CHUNK);
     let next = AtomicUsize::new(0);
@@ -447,7 +494,15 @@ fn finish(
     links.sort_by(|x, y| y.2.total_cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
     let pairs: Vec<Pair> = links
         .iter()
-        .map(|&(a, b, _, mask)| explain(&records[a as usize], &records[b as usize], &model, &freq, mask))
+        .map(|&(a, b, _, mask)| {
+            explain(
+                &records[a as usize],
+                &records[b as usize],
+                &model,
+                &freq,
+                mask,
+            )
+        })
         .collect();
     timings.scoring_ms = ms(t);
 
@@ -460,7 +515,11 @@ fn finish(
     let groups = cluster::clusters(
         &link_list,
         rule,
-        |a, b| model.score(&records[a as usize], &records[b as usize], &freq).0,
+        |a, b| {
+            model
+                .score(&records[a as usize], &records[b as usize], &freq)
+                .0
+        },
         |a, b| dismissed.contains(records[a as usize].id, records[b as usize].id),
     );
     let mut clusters: Vec<Vec<CustomerId>> = groups

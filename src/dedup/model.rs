@@ -252,26 +252,35 @@ impl Model {
 
     /// The highest weight any pair can have, field by field.
     pub(crate) fn max_tf_bonus(&self, freq: &Frequencies) -> f64 {
-        [CompareField::Name, CompareField::Email, CompareField::Company]
-            .iter()
-            .map(|&f| {
-                let total = match f {
-                    CompareField::Name => freq.names,
-                    CompareField::Email => freq.emails,
-                    _ => freq.companies,
-                };
-                if total == 0 {
-                    return 0.0;
-                }
-                let u = (2.0 / total as f64).clamp(EPS, 1.0);
-                (self.tf_weight(f, u) - self.w[f.index()][1]).max(0.0)
-            })
-            .sum()
+        [
+            CompareField::Name,
+            CompareField::Email,
+            CompareField::Company,
+        ]
+        .iter()
+        .map(|&f| {
+            let total = match f {
+                CompareField::Name => freq.names,
+                CompareField::Email => freq.emails,
+                _ => freq.companies,
+            };
+            if total == 0 {
+                return 0.0;
+            }
+            let u = (2.0 / total as f64).clamp(EPS, 1.0);
+            (self.tf_weight(f, u) - self.w[f.index()][1]).max(0.0)
+        })
+        .sum()
     }
 
     /// Compares two records and scores them: (probability, per-field
     /// contributions, level codes).
-    pub fn score(&self, a: &Record, b: &Record, freq: &Frequencies) -> (f64, [f64; FIELDS], [u8; FIELDS]) {
+    pub fn score(
+        &self,
+        a: &Record,
+        b: &Record,
+        freq: &Frequencies,
+    ) -> (f64, [f64; FIELDS], [u8; FIELDS]) {
         let (codes, agreed) = compare(a, b);
         let parts = self.contributions(&codes, &agreed, freq);
         let bits = self.prior_weight() + parts.iter().sum::<f64>();
@@ -327,7 +336,12 @@ pub(crate) type Counts = [[u64; CODES]; FIELDS];
 /// Compares `samples` random pairs of `records` (all pairs when there are
 /// fewer), drawn from `seed` on `threads` threads (each its own stream,
 /// so the result does not depend on timing).
-pub(crate) fn sample_levels(records: &[Record], samples: u64, seed: u64, threads: usize) -> (Counts, u64) {
+pub(crate) fn sample_levels(
+    records: &[Record],
+    samples: u64,
+    seed: u64,
+    threads: usize,
+) -> (Counts, u64) {
     let n = records.len() as u64;
     let all = n * n.saturating_sub(1) / 2;
     if all <= samples {
@@ -364,8 +378,7 @@ pub(crate) fn sample_levels(records: &[Record], samples: u64, seed: u64, threads
                             if j >= i {
                                 j += 1;
                             }
-                            let (codes, _) =
-                                compare(&records[i as usize], &records[j as usize]);
+                            let (codes, _) = compare(&records[i as usize], &records[j as usize]);
                             for (f, &c) in codes.iter().enumerate() {
                                 counts[f][usize::from(c)] += 1;
                             }
@@ -418,23 +431,41 @@ pub(crate) fn exact_u(records: &[Record]) -> [Option<f64>; FIELDS] {
     let mut out = [None; FIELDS];
     let holders = |f: &dyn Fn(&Record) -> bool| records.iter().filter(|r| f(r)).count() as u64;
     out[CompareField::Email.index()] = share(
-        records.iter().flat_map(|r| r.emails.iter().map(|e| e.0)).collect(),
+        records
+            .iter()
+            .flat_map(|r| r.emails.iter().map(|e| e.0))
+            .collect(),
         holders(&|r| !r.emails.is_empty()),
     );
     out[CompareField::Phone.index()] = share(
-        records.iter().flat_map(|r| r.phones.iter().copied()).collect(),
+        records
+            .iter()
+            .flat_map(|r| r.phones.iter().copied())
+            .collect(),
         holders(&|r| !r.phones.is_empty()),
     );
     out[CompareField::BirthDate.index()] = share(
-        records.iter().filter(|r| r.birth != 0).map(|r| u64::from(r.birth)).collect(),
+        records
+            .iter()
+            .filter(|r| r.birth != 0)
+            .map(|r| u64::from(r.birth))
+            .collect(),
         holders(&|r| r.birth != 0),
     );
     out[CompareField::City.index()] = share(
-        records.iter().filter(|r| r.city != 0).map(|r| r.city).collect(),
+        records
+            .iter()
+            .filter(|r| r.city != 0)
+            .map(|r| r.city)
+            .collect(),
         holders(&|r| r.city != 0),
     );
     out[CompareField::Postcode.index()] = share(
-        records.iter().filter(|r| r.postcode != 0).map(|r| r.postcode).collect(),
+        records
+            .iter()
+            .filter(|r| r.postcode != 0)
+            .map(|r| r.postcode)
+            .collect(),
         holders(&|r| r.postcode != 0),
     );
     out[CompareField::ExtId.index()] = share(
@@ -478,7 +509,10 @@ pub(crate) struct EmFit {
     pub m: [[f64; CODES]; FIELDS],
     #[cfg_attr(
         not(test),
-        expect(dead_code, reason = "EM estimates the candidates' u too; only tests read it")
+        expect(
+            dead_code,
+            reason = "EM estimates the candidates' u too; only tests read it"
+        )
     )]
     pub u: [[f64; CODES]; FIELDS],
     pub lambda: f64,
@@ -504,7 +538,12 @@ pub(crate) fn em(
     let total: f64 = patterns.iter().map(|&(_, n)| n as f64).sum();
     let mut iterations = 0;
     if total == 0.0 {
-        return EmFit { m, u, lambda, iterations };
+        return EmFit {
+            m,
+            u,
+            lambda,
+            iterations,
+        };
     }
     for _ in 0..max_iter {
         iterations += 1;
@@ -552,7 +591,12 @@ pub(crate) fn em(
             break;
         }
     }
-    EmFit { m, u, lambda, iterations }
+    EmFit {
+        m,
+        u,
+        lambda,
+        iterations,
+    }
 }
 
 /// One EM session: the candidates sharing one kind of blocking key, with
@@ -723,7 +767,10 @@ mod tests {
             let (m, u): (Vec<f64>, Vec<f64>) = match n {
                 2 => (vec![0.9, 0.1], vec![0.15, 0.85]),
                 3 => (vec![0.8, 0.12, 0.08], vec![0.05, 0.1, 0.85]),
-                _ => (vec![0.7, 0.1, 0.1, 0.05, 0.05], vec![0.02, 0.03, 0.05, 0.1, 0.8]),
+                _ => (
+                    vec![0.7, 0.1, 0.1, 0.05, 0.05],
+                    vec![0.02, 0.03, 0.05, 0.1, 0.8],
+                ),
             };
             for c in 0..n {
                 true_m[i][c + 1] = m[c];

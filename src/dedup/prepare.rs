@@ -98,7 +98,9 @@ impl Record {
             .iter()
             .filter_map(|e| canonical_email(e))
             .map(|(full, local)| {
-                let derived = name.as_ref().is_some_and(|n| is_name_derived(&local, &n.key));
+                let derived = name
+                    .as_ref()
+                    .is_some_and(|n| is_name_derived(&local, &n.key));
                 (
                     hash(seed::EMAIL, full.as_bytes()),
                     (hash(seed::LOCAL, local.as_bytes()) & !1) | u64::from(derived),
@@ -258,10 +260,7 @@ fn is_pinyin_syllable(t: &str) -> bool {
     if !t.is_ascii() || t.len() > 6 {
         return false;
     }
-    let rest = INITIALS
-        .iter()
-        .find_map(|i| t.strip_prefix(i))
-        .unwrap_or(t);
+    let rest = INITIALS.iter().find_map(|i| t.strip_prefix(i)).unwrap_or(t);
     FINALS.contains(&rest)
 }
 
@@ -378,7 +377,8 @@ pub(crate) fn is_name_derived(local: &str, name_key: &str) -> bool {
                 continue;
             }
             let (a, b) = (tokens[i], tokens[j]);
-            if letters.len() == a.len() + b.len() && letters.starts_with(a) && letters.ends_with(b) {
+            if letters.len() == a.len() + b.len() && letters.starts_with(a) && letters.ends_with(b)
+            {
                 return true;
             }
             if letters.len() == 1 + b.len()
@@ -560,7 +560,15 @@ mod tests {
     #[test]
     fn han_variants_and_pinyin_share_the_name_key() {
         let base = name("张伟");
-        for other in ["張伟", "张偉", "張偉", "张 伟", "Zhang Wei", "WEI, Zhang", "zhang wei"] {
+        for other in [
+            "張伟",
+            "张偉",
+            "張偉",
+            "张 伟",
+            "Zhang Wei",
+            "WEI, Zhang",
+            "zhang wei",
+        ] {
             assert_eq!(name(other).key, base.key, "{other}");
             assert_eq!(name(other).phonetic, base.phonetic, "{other}");
         }
@@ -573,7 +581,12 @@ mod tests {
     #[test]
     fn latin_names_fold_order_case_initials_and_diacritics() {
         let base = name("John Smith");
-        for other in ["Smith, John", "JOHN SMITH", "John A. Smith", "Mr John Smith"] {
+        for other in [
+            "Smith, John",
+            "JOHN SMITH",
+            "John A. Smith",
+            "Mr John Smith",
+        ] {
             assert_eq!(name(other).key, base.key, "{other}");
         }
         assert_eq!(name("José Núñez").key, name("Jose Nunez").key);
@@ -599,11 +612,16 @@ mod tests {
     #[test]
     fn emails_are_canonical() {
         let c = |s: &str| canonical_email(s).map(|(f, _)| f);
-        assert_eq!(c("J.Smith+news@GoogleMail.com").as_deref(), Some("jsmith@gmail.com"));
+        assert_eq!(
+            c("J.Smith+news@GoogleMail.com").as_deref(),
+            Some("jsmith@gmail.com")
+        );
         assert_eq!(c("j.smith+x@163.com").as_deref(), Some("j.smith@163.com"));
         assert_eq!(c("nobody"), None);
         assert_eq!(
-            canonical_email("zhang.wei@qq.com").map(|(_, l)| l).as_deref(),
+            canonical_email("zhang.wei@qq.com")
+                .map(|(_, l)| l)
+                .as_deref(),
             Some("zhangwei")
         );
     }
@@ -622,7 +640,10 @@ mod tests {
     fn companies_lose_their_legal_form() {
         let f = |s: &str| fold_company(s).map(String::from);
         assert_eq!(f("北京华信科技有限公司").as_deref(), Some("北京华信科技"));
-        assert_eq!(f("北京华信科技股份有限公司").as_deref(), Some("北京华信科技"));
+        assert_eq!(
+            f("北京华信科技股份有限公司").as_deref(),
+            Some("北京华信科技")
+        );
         assert_eq!(f("北京华信科技").as_deref(), Some("北京华信科技"));
         assert_eq!(f("Acme Steel Pty Ltd").as_deref(), Some("acme steel"));
         assert_eq!(f("ACME Steel, Inc.").as_deref(), Some("acme steel"));

@@ -30,7 +30,10 @@ fn synthetic(n: u64, dup_rate: f64, locale: Locale) -> (Vec<Customer>, Vec<(Stri
             id: CustomerId(i as u64 + 1),
             ext_id: get(0),
             name: get(1).unwrap_or_default(),
-            emails: get(2).and_then(|e| normalize::email(&e).ok()).into_iter().collect(),
+            emails: get(2)
+                .and_then(|e| normalize::email(&e).ok())
+                .into_iter()
+                .collect(),
             phones: get(3)
                 .and_then(|p| normalize::phone(&p, &cfg).ok())
                 .into_iter()
@@ -113,7 +116,10 @@ fn a_scan_is_deterministic() {
         },
     );
     let key = |s: &Scan| -> Vec<(CustomerId, CustomerId, u64)> {
-        s.pairs.iter().map(|p| (p.a, p.b, p.score.to_bits())).collect()
+        s.pairs
+            .iter()
+            .map(|p| (p.a, p.b, p.score.to_bits()))
+            .collect()
     };
     assert_eq!(key(&one), key(&two));
     assert_eq!(one.clusters, two.clusters);
@@ -153,7 +159,13 @@ fn incremental_scan_finds_the_full_scans_pairs_of_changed_records() {
         .filter(|c| changed_ids.contains(&c.id))
         .map(Record::new)
         .collect();
-    let inc = scan_incremental(existing, changed, &DismissedPairs::new(), &opts, &full.model);
+    let inc = scan_incremental(
+        existing,
+        changed,
+        &DismissedPairs::new(),
+        &opts,
+        &full.model,
+    );
     let key = |p: &Pair| (p.a, p.b, p.score.to_bits(), p.keys.clone());
     let want: Vec<_> = full
         .pairs
@@ -192,7 +204,13 @@ fn a_chain_does_not_make_one_cluster() {
         c
     };
     let a = at(
-        person(90_001, "Quentin Abernathy", &["qa@example.com"], &["+14155550101"], (1970, 1, 2)),
+        person(
+            90_001,
+            "Quentin Abernathy",
+            &["qa@example.com"],
+            &["+14155550101"],
+            (1970, 1, 2),
+        ),
         "1 Elm Street",
         "San Francisco",
         "94110",
@@ -206,7 +224,13 @@ fn a_chain_does_not_make_one_cluster() {
     );
     b.birth_date = None;
     let c = at(
-        person(90_003, "Zhou Zhiruo", &["zz@example.org"], &["+8613900001111"], (1999, 9, 9)),
+        person(
+            90_003,
+            "Zhou Zhiruo",
+            &["zz@example.org"],
+            &["+8613900001111"],
+            (1999, 9, 9),
+        ),
         "99 Oak Road",
         "Boston",
         "02110",
@@ -239,8 +263,20 @@ fn a_chain_does_not_make_one_cluster() {
 
 #[test]
 fn dismissed_pairs_are_neither_reported_nor_clustered() {
-    let a = person(1, "Ann Lee", &["ann@x.com"], &["+14155550101"], (1980, 5, 6));
-    let b = person(2, "Ann Lee", &["ann@x.com"], &["+14155550101"], (1980, 5, 6));
+    let a = person(
+        1,
+        "Ann Lee",
+        &["ann@x.com"],
+        &["+14155550101"],
+        (1980, 5, 6),
+    );
+    let b = person(
+        2,
+        "Ann Lee",
+        &["ann@x.com"],
+        &["+14155550101"],
+        (1980, 5, 6),
+    );
     let (mut customers, _) = synthetic(500, 0.0, Locale::En);
     for (i, c) in customers.iter_mut().enumerate() {
         c.id = CustomerId(100 + i as u64);
