@@ -75,7 +75,7 @@ impl Default for ScanOptions {
             threshold: 0.9,
             low_threshold: 0.2,
             block_cap: 200,
-            max_cluster: 50,
+            max_cluster: 200,
             u_samples: 400_000,
             seed: 1,
             max_em_iterations: 200,
@@ -285,10 +285,14 @@ pub fn scan(records: Vec<Record>, dismissed: &DismissedPairs, opts: &ScanOptions
         v.sort_unstable();
         v
     };
-    let sessions: Vec<(&'static str, &[CompareField], Vec<(u32, u64)>)> = KeyKind::ALL
+    let sessions: Vec<model::SessionPatterns> = KeyKind::ALL
         .iter()
         .zip(by_kind)
-        .map(|(k, h)| (k.as_str(), k.forces(), sorted(h)))
+        .map(|(k, h)| model::SessionPatterns {
+            key: k.as_str(),
+            masked: k.forces(),
+            patterns: sorted(h),
+        })
         .collect();
     let mut model = model::fit(
         &sorted(full),

@@ -495,8 +495,8 @@ pub(crate) fn u_from(counts: &Counts, exact: &[Option<f64>; FIELDS]) -> [[f64; C
             let e = e.clamp(EPS, 0.5);
             let rest: f64 = (2..=n).map(|c| u[i][c]).sum();
             u[i][1] = e;
-            for c in 2..=n {
-                u[i][c] = u[i][c] / rest * (1.0 - e);
+            for v in &mut u[i][2..=n] {
+                *v = *v / rest * (1.0 - e);
             }
         }
     }
@@ -612,6 +612,16 @@ pub struct Session {
     pub iterations: u32,
 }
 
+/// The training data of one EM session.
+pub(crate) struct SessionPatterns {
+    /// The blocking key kind's name.
+    pub key: &'static str,
+    /// The fields it forces to agree (left out).
+    pub masked: &'static [CompareField],
+    /// Pattern counts, the masked fields set to missing.
+    pub patterns: Vec<(u32, u64)>,
+}
+
 /// m never falls below this: one field that differs costs at most about
 /// 10 bits, however clean the training data (EM on data where copies
 /// never change a value puts m(different) at 0, which would let one field
@@ -631,7 +641,7 @@ const M_FLOOR: f64 = 1e-3;
 ///   expected matches under the model, over all pairs of the records.
 pub(crate) fn fit(
     full: &[(u32, u64)],
-    sessions: &[(&'static str, &[CompareField], Vec<(u32, u64)>)],
+    sessions: &[SessionPatterns],
     u: [[f64; CODES]; FIELDS],
     records: usize,
     max_iter: u32,
@@ -640,7 +650,12 @@ pub(crate) fn fit(
     let mut acc = [[0.0f64; CODES]; FIELDS];
     let mut acc_w = [0.0f64; FIELDS];
     let mut report = Vec::new();
-    for (key, masked, patterns) in sessions {
+    for SessionPatterns {
+        key,
+        masked,
+        patterns,
+    } in sessions
+    {
         let pairs: u64 = patterns.iter().map(|&(_, n)| n).sum();
         if pairs < 20 {
             continue;
@@ -652,8 +667,9 @@ pub(crate) fn fit(
                 continue;
             }
             let i = f.index();
-            for c in 1..=f.levels().len() {
-                acc[i][c] += weight * fit.m[i][c];
+            let n = f.levels().len();
+            for (a, m) in acc[i][1..=n].iter_mut().zip(&fit.m[i][1..=n]) {
+                *a += weight * m;
             }
             acc_w[i] += weight;
         }
@@ -668,17 +684,18 @@ pub(crate) fn fit(
     for f in CompareField::ALL {
         let i = f.index();
         let n = f.levels().len();
+        let row = &mut m[i][1..=n];
         if acc_w[i] > 0.0 {
-            for c in 1..=n {
-                m[i][c] = acc[i][c] / acc_w[i];
+            for (v, a) in row.iter_mut().zip(&acc[i][1..=n]) {
+                *v = a / acc_w[i];
             }
         }
-        for c in 1..=n {
-            m[i][c] = m[i][c].max(M_FLOOR);
+        for v in row.iter_mut() {
+            *v = v.max(M_FLOOR);
         }
-        let sum: f64 = (1..=n).map(|c| m[i][c]).sum();
-        for c in 1..=n {
-            m[i][c] /= sum;
+        let sum: f64 = row.iter().sum();
+        for v in row.iter_mut() {
+            *v /= sum;
         }
     }
     let n = records as f64;
@@ -772,18 +789,16 @@ mod tests {
                     vec![0.02, 0.03, 0.05, 0.1, 0.8],
                 ),
             };
-            for c in 0..n {
-                true_m[i][c + 1] = m[c];
-                true_u[i][c + 1] = u[c];
-            }
+            true_m[i][1..=n].copy_from_slice(&m);
+            true_u[i][1..=n].copy_from_slice(&u);
         }
         let lambda = 0.3;
         let mut hist: HashMap<u32, u64> = HashMap::new();
         let draw = |state: &mut u64, probs: &[f64; CODES], n: usize| -> u8 {
             let x = (splitmix(state) >> 11) as f64 / (1u64 << 53) as f64;
             let mut acc = 0.0;
-            for c in 1..=n {
-                acc += probs[c];
+            for (c, p) in probs.iter().enumerate().take(n + 1).skip(1) {
+                acc += p;
                 if x < acc {
                     return c as u8;
                 }
