@@ -34,6 +34,32 @@ pub struct ScanArgs {
     pub truth: Option<PathBuf>,
 }
 
+#[cfg(test)]
+mod tests {
+    use super::pad;
+    use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn names_are_padded_by_display_width() {
+        for s in [
+            "张伟",
+            "John Smith",
+            "欧阳娜娜欧阳娜娜欧阳娜娜",
+            "Bartholomew Fitzgerald-Smythe",
+            "",
+        ] {
+            let p = pad(s, 16);
+            assert_eq!(p.width(), 16, "{s:?} -> {p:?}");
+        }
+        assert_eq!(pad("张伟", 16), format!("张伟{}", " ".repeat(12)));
+        assert!(
+            pad("欧阳娜娜欧阳娜娜欧阳娜娜", 16)
+                .trim_end()
+                .ends_with('…')
+        );
+    }
+}
+
 fn parse_probability(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
@@ -222,6 +248,26 @@ fn to_json(
     out
 }
 
+/// `s` cut or padded to `width` terminal columns (CJK characters take two).
+fn pad(s: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut out = String::new();
+    let mut used = 0;
+    let total: usize = s.chars().map(|c| c.width().unwrap_or(0)).sum();
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if total > width && used + w > width - 1 {
+            out.push('…');
+            used += 1;
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
+    out
+}
+
 fn print_text(
     ctx: &Ctx,
     store: &Store,
@@ -259,12 +305,12 @@ fn print_text(
             .map(|f| format!("{} {} {:+.1}", f.field.as_str(), f.level.as_str(), f.weight))
             .collect();
         ctx.out.line(&format!(
-            "{:.4}  {:>8} {:<16} {:>8} {:<16}  {}",
+            "{:.4}  {:>8} {} {:>8} {}  {}",
             p.score,
             p.a.0,
-            name(p.a)?,
+            pad(&name(p.a)?, 16),
             p.b.0,
-            name(p.b)?,
+            pad(&name(p.b)?, 16),
             why.join(", ")
         ))?;
     }
