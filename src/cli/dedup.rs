@@ -34,32 +34,6 @@ pub struct ScanArgs {
     pub truth: Option<PathBuf>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::pad;
-    use unicode_width::UnicodeWidthStr;
-
-    #[test]
-    fn names_are_padded_by_display_width() {
-        for s in [
-            "张伟",
-            "John Smith",
-            "欧阳娜娜欧阳娜娜欧阳娜娜",
-            "Bartholomew Fitzgerald-Smythe",
-            "",
-        ] {
-            let p = pad(s, 16);
-            assert_eq!(p.width(), 16, "{s:?} -> {p:?}");
-        }
-        assert_eq!(pad("张伟", 16), format!("张伟{}", " ".repeat(12)));
-        assert!(
-            pad("欧阳娜娜欧阳娜娜欧阳娜娜", 16)
-                .trim_end()
-                .ends_with('…')
-        );
-    }
-}
-
 fn parse_probability(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
@@ -335,4 +309,30 @@ fn print_text(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pad;
+    use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn names_are_padded_by_display_width() {
+        for s in [
+            "张伟",
+            "John Smith",
+            "欧阳娜娜欧阳娜娜欧阳娜娜",
+            "Bartholomew Fitzgerald-Smythe",
+            "",
+        ] {
+            let p = pad(s, 16);
+            assert_eq!(p.width(), 16, "{s:?} -> {p:?}");
+        }
+        assert_eq!(pad("张伟", 16), format!("张伟{}", " ".repeat(12)));
+        assert!(
+            pad("欧阳娜娜欧阳娜娜欧阳娜娜", 16)
+                .trim_end()
+                .ends_with('…')
+        );
+    }
 }
