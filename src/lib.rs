@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod clv;
+pub mod dedup;
 pub mod export;
 pub mod ingest;
 pub mod model;

@@ -4,6 +4,7 @@
 
 mod audit;
 mod clv;
+mod dedup;
 mod demo;
 mod erase;
 mod export;
@@ -80,6 +81,9 @@ pub enum Command {
     /// Data quality: completeness and validity per field, stale and unused
     /// records, each figure with the query that lists its customers
     Quality(quality::QualityArgs),
+    /// Find duplicate customers: pairs scored field by field, and clusters
+    #[command(subcommand)]
+    Dedup(dedup::DedupCmd),
     /// Show the change history of a customer
     History {
         /// The customer id
@@ -274,6 +278,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Segments(args)) => segments::run(&ctx, args),
         Some(Command::Clv(cmd)) => clv::run(&ctx, cmd),
         Some(Command::Quality(args)) => quality::run(&ctx, args),
+        Some(Command::Dedup(cmd)) => dedup::run(&ctx, cmd),
         Some(Command::History { id }) => maintenance::history(&ctx, id),
         Some(Command::Audit(args)) => audit::run(&ctx, args),
         Some(Command::Erase(args)) => erase::run(&ctx, args),
@@ -283,7 +288,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Check { repair }) => maintenance::check(&ctx, repair),
         Some(Command::Other(args)) => {
             let name = args.first().map(String::as_str).unwrap_or("");
-            const PLANNED: [&str; 3] = ["dedup", "backup", "restore"];
+            const PLANNED: [&str; 2] = ["backup", "restore"];
             if PLANNED.contains(&name) {
                 Err(user_error(format!(
                     "`rolo {name}` is planned but not in this build yet; see docs/user-guide.md"

@@ -1,0 +1,338 @@
+//! `rolo dedup scan [--threshold T] [--limit N] [--truth FILE]`: probable
+//! duplicates with their scores explained field by field (DESIGN.md §4),
+//! their clusters, what blocking skipped, and the fitted model.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use serde_json::{Map, Value, json};
+
+use super::{Ctx, user_error};
+use crate::dedup::{self, DismissedPairs, Evaluation, Pair, Scan, ScanOptions, Truth};
+use crate::store::Store;
+
+#[derive(Debug, Subcommand)]
+pub enum DedupCmd {
+    /// Find probable duplicates: pairs scored field by field, and clusters
+    Scan(ScanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Report pairs whose match probability is at least T (0 to 1)
+    #[arg(long, default_value_t = 0.9, value_parser = parse_probability, value_name = "T")]
+    pub threshold: f64,
+    /// Show at most N pairs (clusters and figures use all) [default: all
+    /// with --json, 50 as text]
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Score the pairs against known duplicates: a CSV with ext_id_a,ext_id_b
+    /// (the duplicates_truth.csv that `rolo gen` writes)
+    #[arg(long, value_name = "FILE")]
+    pub truth: Option<PathBuf>,
+}
+
+fn parse_probability(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("'{s}' is not a probability between 0 and 1")),
+    }
+}
+
+pub fn run(ctx: &Ctx, cmd: DedupCmd) -> Result<()> {
+    match cmd {
+        DedupCmd::Scan(a) => scan(ctx, a),
+    }
+}
+
+/// Reviewers' "not a duplicate" decisions. This is the one place they plug
+/// in: when `Store::dismissed_pairs()` lands (store/merge.rs), return its
+/// pairs here. Until then nothing is dismissed.
+fn dismissed_pairs(_store: &Store) -> Result<DismissedPairs> {
+    Ok(DismissedPairs::new())
+}
+
+/// Reads a truth file: a header, then ext_id pairs.
+fn read_truth(path: &Path) -> Result<Vec<(String, String)>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| user_error(format!("cannot read truth file {}: {e}", path.display())))?;
+    let mut rows = Vec::new();
+    for (i, row) in rdr.records().enumerate() {
+        let row = row
+            .map_err(|e| user_error(format!("truth file {} row {}: {e}", path.display(), i + 2)))?;
+        match (row.get(0), row.get(1)) {
+            (Some(a), Some(b)) if !a.trim().is_empty() && !b.trim().is_empty() => {
+                rows.push((a.trim().to_owned(), b.trim().to_owned()));
+            }
+            _ => {
+                return Err(user_error(format!(
+                    "truth file {} row {}: expected two ext_ids (ext_id_a,ext_id_b)",
+                    path.display(),
+                    i + 2
+                )));
+            }
+        }
+    }
+    Ok(rows)
+}
+
+fn scan(ctx: &Ctx, a: ScanArgs) -> Result<()> {
+    let truth = a.truth.as_deref().map(read_truth).transpose()?;
+    // A scan reads every record once: sled's smaller cache (the import's)
+    // keeps a million of them from filling 512 MiB of cache.
+    let store = ctx.open_for_import()?;
+    let t = std::time::Instant::now();
+    let records = dedup::read_records(&store).context("reading the customers")?;
+    let read_ms = t.elapsed().as_millis() as u64;
+    let present: Option<HashSet<String>> = truth.as_ref().map(|_| {
+        records
+            .iter()
+            .filter_map(|r| r.ext_id().map(str::to_owned))
+            .collect()
+    });
+    let dismissed = dismissed_pairs(&store)?;
+    let opts = ScanOptions {
+        threshold: a.threshold,
+        ..ScanOptions::default()
+    };
+    let result = dedup::scan(records, &dismissed, &opts);
+    let evaluation = match (&truth, &present) {
+        (Some(rows), Some(present)) => Some(evaluate(&result, rows, present)),
+        _ => None,
+    };
+    let limit = a
+        .limit
+        .unwrap_or(if ctx.out.is_json() { usize::MAX } else { 50 });
+    if ctx.out.is_json() {
+        ctx.out.json(&to_json(
+            &result,
+            a.threshold,
+            limit,
+            evaluation.as_ref(),
+            read_ms,
+        ))?;
+    } else {
+        print_text(
+            ctx,
+            &store,
+            &result,
+            a.threshold,
+            limit,
+            evaluation.as_ref(),
+        )?;
+    }
+    Ok(())
+}
+
+fn evaluate(scan: &Scan, rows: &[(String, String)], present: &HashSet<String>) -> Evaluation {
+    let truth = Truth::new(rows.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+    let present: HashSet<&str> = present.iter().map(String::as_str).collect();
+    let pairs: Vec<(&str, &str)> = scan
+        .pairs
+        .iter()
+        .filter_map(|p| Some((p.a_ext_id.as_deref()?, p.b_ext_id.as_deref()?)))
+        .collect();
+    // Clusters are ids; their ext_ids come from the pairs that formed them.
+    let mut ext: std::collections::HashMap<u64, &str> = std::collections::HashMap::new();
+    for p in &scan.pairs {
+        if let Some(e) = p.a_ext_id.as_deref() {
+            ext.insert(p.a.0, e);
+        }
+        if let Some(e) = p.b_ext_id.as_deref() {
+            ext.insert(p.b.0, e);
+        }
+    }
+    let clusters: Vec<Vec<&str>> = scan
+        .clusters
+        .iter()
+        .map(|c| c.iter().filter_map(|id| ext.get(&id.0).copied()).collect())
+        .collect();
+    truth.evaluate(&pairs, &clusters, &present)
+}
+
+fn pair_json(p: &Pair) -> Value {
+    let mut fields = Map::new();
+    let mut levels = Map::new();
+    for f in &p.fields {
+        fields.insert(f.field.as_str().into(), json!(round(f.weight)));
+        levels.insert(f.field.as_str().into(), json!(f.level.as_str()));
+    }
+    json!({
+        "a": p.a.0,
+        "b": p.b.0,
+        "a_ext_id": p.a_ext_id,
+        "b_ext_id": p.b_ext_id,
+        "score": p.score,
+        "match_weight": round(p.weight),
+        "fields": fields,
+        "levels": levels,
+        "keys": p.keys.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+    })
+}
+
+fn round(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
+}
+
+fn to_json(
+    scan: &Scan,
+    threshold: f64,
+    limit: usize,
+    evaluation: Option<&Evaluation>,
+    read_ms: u64,
+) -> Value {
+    let model = &scan.model;
+    let mut fields = Map::new();
+    for (f, levels) in model.params() {
+        fields.insert(f.as_str().into(), json!(levels));
+    }
+    let mut out = json!({
+        "customers": scan.customers,
+        "candidates": scan.candidates,
+        "threshold": threshold,
+        "pairs_total": scan.pairs.len(),
+        "pairs": scan.pairs.iter().take(limit).map(pair_json).collect::<Vec<_>>(),
+        "clusters": scan.clusters.iter()
+            .map(|c| c.iter().map(|id| id.0).collect::<Vec<_>>())
+            .collect::<Vec<_>>(),
+        "blocks": scan.blocks,
+        "model": {
+            "prior": model.prior,
+            "prior_weight": round(model.prior_weight()),
+            "candidate_match_rate": model.candidate_match_rate,
+            "em_iterations": model.em_iterations,
+            "u_pairs": model.u_pairs,
+            "sessions": model.sessions,
+            "fields": fields,
+        },
+        "timings_ms": scan.timings,
+    });
+    if let Some(obj) = out.as_object_mut() {
+        if let Some(t) = obj.get_mut("timings_ms").and_then(Value::as_object_mut) {
+            t.insert("read_ms".into(), json!(read_ms));
+        }
+        if let Some(e) = evaluation {
+            obj.insert("evaluation".into(), json!(e));
+        }
+    }
+    out
+}
+
+/// `s` cut or padded to `width` terminal columns (CJK characters take two).
+fn pad(s: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut out = String::new();
+    let mut used = 0;
+    let total: usize = s.chars().map(|c| c.width().unwrap_or(0)).sum();
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if total > width && used + w > width - 1 {
+            out.push('…');
+            used += 1;
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
+    out
+}
+
+fn print_text(
+    ctx: &Ctx,
+    store: &Store,
+    scan: &Scan,
+    threshold: f64,
+    limit: usize,
+    evaluation: Option<&Evaluation>,
+) -> Result<()> {
+    ctx.out.line(&format!(
+        "{} customers, {} candidate pairs: {} pairs at or above {threshold}, {} clusters",
+        scan.customers,
+        scan.candidates,
+        scan.pairs.len(),
+        scan.clusters.len()
+    ))?;
+    if scan.blocks.capped > 0 {
+        ctx.out.line(&format!(
+            "{} blocks over the cap of {} were split ({} parts skipped)",
+            scan.blocks.capped, scan.blocks.cap, scan.blocks.skipped
+        ))?;
+    }
+    let name = |id: crate::model::CustomerId| -> Result<String> {
+        Ok(store
+            .customer(id)?
+            .map(|c| c.display_name().into_owned())
+            .unwrap_or_default())
+    };
+    for p in scan.pairs.iter().take(limit) {
+        let mut why: Vec<&dedup::FieldScore> =
+            p.fields.iter().filter(|f| f.weight != 0.0).collect();
+        why.sort_by(|x, y| y.weight.abs().total_cmp(&x.weight.abs()));
+        let why: Vec<String> = why
+            .iter()
+            .take(4)
+            .map(|f| format!("{} {} {:+.1}", f.field.as_str(), f.level.as_str(), f.weight))
+            .collect();
+        ctx.out.line(&format!(
+            "{:.4}  {:>8} {} {:>8} {}  {}",
+            p.score,
+            p.a.0,
+            pad(&name(p.a)?, 16),
+            p.b.0,
+            pad(&name(p.b)?, 16),
+            why.join(", ")
+        ))?;
+    }
+    if scan.pairs.len() > limit {
+        ctx.out.line(&format!(
+            "... {} more (--limit N)",
+            scan.pairs.len() - limit
+        ))?;
+    }
+    if let Some(e) = evaluation {
+        for (what, f) in [("pairs", &e.pairs), ("clusters", &e.clusters)] {
+            ctx.out.line(&format!(
+                "{what}: precision {:.4}, recall {:.4}, F1 {:.4} ({} true pairs, {} found right, {} wrong, {} missed)",
+                f.precision,
+                f.recall,
+                f.f1,
+                e.truth_pairs,
+                f.true_positives,
+                f.false_positives,
+                f.false_negatives
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pad;
+    use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn names_are_padded_by_display_width() {
+        for s in [
+            "张伟",
+            "John Smith",
+            "欧阳娜娜欧阳娜娜欧阳娜娜",
+            "Bartholomew Fitzgerald-Smythe",
+            "",
+        ] {
+            let p = pad(s, 16);
+            assert_eq!(p.width(), 16, "{s:?} -> {p:?}");
+        }
+        assert_eq!(pad("张伟", 16), format!("张伟{}", " ".repeat(12)));
+        assert!(
+            pad("欧阳娜娜欧阳娜娜欧阳娜娜", 16)
+                .trim_end()
+                .ends_with('…')
+        );
+    }
+}

@@ -1,0 +1,669 @@
+//! Field-by-field comparison of two records into agreement levels.
+//!
+//! Each compared field lands on one level (DESIGN.md §4's "per-field
+//! contribution" is the match weight of that level): `exact`, then weaker
+//! agreements, then `different`; `missing` when either side has no value
+//! (it then contributes nothing, as in Fellegi-Sunter with nulls). The
+//! levels of all fields of a pair pack into one `u32` pattern (3 bits per
+//! field), which is what the model counts and EM iterates over.
+
+use strsim::normalized_levenshtein;
+
+use super::prepare::{Record, hash, seed};
+
+/// The fields duplicate detection compares, by their canonical names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CompareField {
+    Name,
+    Email,
+    Phone,
+    ExtId,
+    BirthDate,
+    Street,
+    Company,
+    City,
+    Postcode,
+}
+
+/// How many fields are compared.
+pub const FIELDS: usize = 9;
+
+impl CompareField {
+    /// Every compared field, in pattern order.
+    pub const ALL: [CompareField; FIELDS] = [
+        CompareField::Name,
+        CompareField::Email,
+        CompareField::Phone,
+        CompareField::ExtId,
+        CompareField::BirthDate,
+        CompareField::Street,
+        CompareField::Company,
+        CompareField::City,
+        CompareField::Postcode,
+    ];
+
+    /// The canonical field name (DESIGN.md §3).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompareField::Name => "name",
+            CompareField::Email => "email",
+            CompareField::Phone => "phone",
+            CompareField::ExtId => "ext_id",
+            CompareField::BirthDate => "birth_date",
+            CompareField::Street => "street",
+            CompareField::Company => "company",
+            CompareField::City => "city",
+            CompareField::Postcode => "postcode",
+        }
+    }
+
+    /// The field's position in a pattern.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The levels this field can take, strongest first (`missing` aside).
+    /// A level's code in a pattern is 1 + its position here; 0 is missing.
+    pub fn levels(self) -> &'static [Level] {
+        use Level::*;
+        match self {
+            CompareField::Name => &[Exact, SameReading, Close, Similar, Different],
+            CompareField::Email
+            | CompareField::Phone
+            | CompareField::BirthDate
+            | CompareField::Street
+            | CompareField::Company => &[Exact, Close, Different],
+            CompareField::ExtId | CompareField::City | CompareField::Postcode => {
+                &[Exact, Different]
+            }
+        }
+    }
+
+    /// The code of `level` for this field (0 for missing).
+    pub fn code(self, level: Level) -> u8 {
+        match self.levels().iter().position(|l| *l == level) {
+            Some(i) => i as u8 + 1,
+            None => 0,
+        }
+    }
+
+    /// The level of `code` for this field.
+    pub fn level(self, code: u8) -> Level {
+        match code {
+            0 => Level::Missing,
+            c => self
+                .levels()
+                .get(usize::from(c) - 1)
+                .copied()
+                .unwrap_or(Level::Missing),
+        }
+    }
+}
+
+/// How far two values of one field agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Level {
+    /// Equal after folding (names: same letters, or same words in another
+    /// order; lists: any value in common).
+    Exact,
+    /// Names only: the same pinyin reading in other characters (traditional
+    /// and simplified forms, same-sounding variants, or pinyin against Han).
+    SameReading,
+    /// Nearly equal: names Jaro-Winkler ≥ 0.92; emails the same local part
+    /// at another provider; phones the same last 8 digits; dates with day
+    /// and month swapped or one digit off; streets one a prefix of the
+    /// other or normalized edit similarity ≥ 0.8; companies token-set
+    /// (Dice) similarity ≥ 0.75 or Jaro-Winkler ≥ 0.92.
+    Close,
+    /// Names only: Jaro-Winkler ≥ 0.80.
+    Similar,
+    /// Both present, not alike.
+    Different,
+    /// Either side has no value: no evidence either way.
+    Missing,
+}
+
+impl Level {
+    /// The name used in JSON and the docs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Exact => "exact",
+            Level::SameReading => "same_reading",
+            Level::Close => "close",
+            Level::Similar => "similar",
+            Level::Different => "different",
+            Level::Missing => "missing",
+        }
+    }
+}
+
+/// The level codes of a pair, one per field in [`CompareField::ALL`] order.
+pub type Codes = [u8; FIELDS];
+
+/// Packs level codes into a pattern.
+pub fn pack(codes: &Codes) -> u32 {
+    codes
+        .iter()
+        .enumerate()
+        .fold(0, |p, (i, &c)| p | (u32::from(c) << (3 * i)))
+}
+
+/// The level code of `field` in a pattern.
+pub fn code_of(pattern: u32, field: usize) -> u8 {
+    ((pattern >> (3 * field)) & 7) as u8
+}
+
+/// The values whose frequency adjusts an exact agreement (see
+/// `model::Frequencies`): 0 where the field is not an exact agreement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Agreed {
+    pub name: u64,
+    pub email: u64,
+    pub company: u64,
+}
+
+/// Compares two records field by field.
+pub fn compare(a: &Record, b: &Record) -> (Codes, Agreed) {
+    let mut agreed = Agreed::default();
+    let mut codes = [0u8; FIELDS];
+    let mut set = |f: CompareField, l: Level| codes[f.index()] = f.code(l);
+
+    let name = name_level(a, b, &mut agreed);
+    set(CompareField::Name, name);
+    let names_agree = matches!(name, Level::Exact | Level::SameReading);
+    set(
+        CompareField::Email,
+        email_level(a, b, names_agree, &mut agreed),
+    );
+    set(CompareField::Phone, phone_level(&a.phones, &b.phones));
+    set(
+        CompareField::ExtId,
+        match (&a.ext_id, &b.ext_id) {
+            (Some(x), Some(y)) if x == y => Level::Exact,
+            (Some(_), Some(_)) => Level::Different,
+            _ => Level::Missing,
+        },
+    );
+    set(CompareField::BirthDate, date_level(a.birth, b.birth));
+    set(
+        CompareField::Street,
+        match (&a.street, &b.street) {
+            (Some(x), Some(y)) => street_level(x, y),
+            _ => Level::Missing,
+        },
+    );
+    set(
+        CompareField::Company,
+        match (&a.company, &b.company) {
+            (Some(x), Some(y)) => {
+                let l = company_level(x, y);
+                if l == Level::Exact {
+                    agreed.company = hash(seed::COMPANY, x.as_bytes());
+                }
+                l
+            }
+            _ => Level::Missing,
+        },
+    );
+    let postcode = hash_level(a.postcode, b.postcode);
+    // An equal postcode already says the city: counting both would count
+    // one fact twice (the model assumes fields independent).
+    set(
+        CompareField::City,
+        if postcode == Level::Exact {
+            Level::Missing
+        } else {
+            hash_level(a.city, b.city)
+        },
+    );
+    set(CompareField::Postcode, postcode);
+    (codes, agreed)
+}
+
+fn hash_level(a: u64, b: u64) -> Level {
+    match (a, b) {
+        (0, _) | (_, 0) => Level::Missing,
+        (x, y) if x == y => Level::Exact,
+        _ => Level::Different,
+    }
+}
+
+fn name_level(a: &Record, b: &Record, agreed: &mut Agreed) -> Level {
+    let (Some(x), Some(y)) = (&a.name, &b.name) else {
+        return Level::Missing;
+    };
+    if x.exact == y.exact {
+        agreed.name = x.exact;
+        return Level::Exact;
+    }
+    if x.key == y.key {
+        if x.has_han || y.has_han {
+            return Level::SameReading;
+        }
+        agreed.name = x.exact.min(y.exact);
+        return Level::Exact;
+    }
+    let mut jw = jaro_winkler(&x.spelled, &y.spelled);
+    if jw < 0.92 && (x.key.contains(' ') || y.key.contains(' ')) {
+        jw = jw.max(jaro_winkler(&x.key, &y.key));
+    }
+    if jw >= 0.92 {
+        Level::Close
+    } else if jw >= 0.80 {
+        Level::Similar
+    } else {
+        Level::Different
+    }
+}
+
+/// Emails: any address in common; else the same local part at another
+/// provider, unless the names agree and the local part is only the name
+/// spelled out (then it repeats the name's evidence: missing); else
+/// different.
+fn email_level(a: &Record, b: &Record, names_agree: bool, agreed: &mut Agreed) -> Level {
+    if a.emails.is_empty() || b.emails.is_empty() {
+        return Level::Missing;
+    }
+    let mut close = false;
+    let mut echo = false;
+    for &(full, local) in a.emails.iter() {
+        for &(full2, local2) in b.emails.iter() {
+            if full == full2 {
+                agreed.email = full;
+                return Level::Exact;
+            }
+            // The lowest bit of a local part's hash is its name-derived flag.
+            if local | 1 == local2 | 1 {
+                if names_agree && local & local2 & 1 == 1 {
+                    echo = true;
+                } else {
+                    close = true;
+                }
+            }
+        }
+    }
+    if close {
+        Level::Close
+    } else if echo {
+        Level::Missing
+    } else {
+        Level::Different
+    }
+}
+
+/// Phones: any number in common, else any with the same last 8 digits
+/// (a country code or trunk prefix read differently), else different.
+pub(crate) fn phone_level(a: &[u64], b: &[u64]) -> Level {
+    if a.is_empty() || b.is_empty() {
+        return Level::Missing;
+    }
+    let mut close = false;
+    for &x in a {
+        for &y in b {
+            if x == y {
+                return Level::Exact;
+            }
+            close |= x % 100_000_000 == y % 100_000_000;
+        }
+    }
+    if close {
+        Level::Close
+    } else {
+        Level::Different
+    }
+}
+
+/// Dates as yyyymmdd: equal; day and month swapped, or one digit off;
+/// else different.
+pub(crate) fn date_level(a: u32, b: u32) -> Level {
+    if a == 0 || b == 0 {
+        return Level::Missing;
+    }
+    if a == b {
+        return Level::Exact;
+    }
+    let (ya, ma, da) = (a / 10_000, a / 100 % 100, a % 100);
+    let (yb, mb, db) = (b / 10_000, b / 100 % 100, b % 100);
+    if ya == yb && ma == db && da == mb {
+        return Level::Close;
+    }
+    let (mut x, mut y, mut diff) = (a, b, 0);
+    for _ in 0..8 {
+        diff += u32::from(x % 10 != y % 10);
+        x /= 10;
+        y /= 10;
+    }
+    if diff == 1 {
+        Level::Close
+    } else {
+        Level::Different
+    }
+}
+
+/// Streets (folded): equal; one the other's word prefix (a flat or room
+/// number dropped) or normalized Levenshtein similarity ≥ 0.8; else different.
+pub(crate) fn street_level(a: &str, b: &str) -> Level {
+    if a == b {
+        return Level::Exact;
+    }
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let is_prefix =
+        long.starts_with(short) && long[short.len()..].starts_with(' ') && short.contains(' ');
+    if is_prefix || (bag_similar(a, b, 0.2) && normalized_levenshtein(a, b) >= 0.8) {
+        Level::Close
+    } else {
+        Level::Different
+    }
+}
+
+/// Whether the bag distance of two strings (a lower bound of their edit
+/// distance) is at most `share` of the longer one's length: a cheap test
+/// that spares most edit distances that could not reach the threshold.
+fn bag_similar(a: &str, b: &str, share: f64) -> bool {
+    let mut counts = [0i32; 64];
+    let (mut la, mut lb) = (0usize, 0usize);
+    for c in a.chars() {
+        counts[(c as usize) & 63] += 1;
+        la += 1;
+    }
+    for c in b.chars() {
+        counts[(c as usize) & 63] -= 1;
+        lb += 1;
+    }
+    let plus: i32 = counts.iter().filter(|&&n| n > 0).sum();
+    let minus: i32 = -counts.iter().filter(|&&n| n < 0).sum::<i32>();
+    let bag = plus.max(minus) as f64;
+    bag <= share * la.max(lb) as f64
+}
+
+/// Jaro-Winkler similarity (prefix scale 0.1, up to 4 characters, boost
+/// above 0.7), exactly `strsim::jaro_winkler`, without allocating for ASCII text of up to 64
+/// bytes (names after folding): it runs for every candidate pair.
+pub(crate) fn jaro_winkler(a: &str, b: &str) -> f64 {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    if !a.is_ascii() || !b.is_ascii() || x.len() > 64 || y.len() > 64 {
+        return strsim::jaro_winkler(a, b);
+    }
+    if x.is_empty() && y.is_empty() {
+        return 1.0;
+    }
+    if x.is_empty() || y.is_empty() {
+        return 0.0;
+    }
+    let window = (x.len().max(y.len()) / 2).saturating_sub(1);
+    let mut used_y = 0u64;
+    let mut used_x = 0u64;
+    let mut matches = 0usize;
+    for (i, &c) in x.iter().enumerate() {
+        let lo = i.saturating_sub(window);
+        let hi = (i + window + 1).min(y.len());
+        for (j, &d) in y.iter().enumerate().take(hi).skip(lo) {
+            if used_y & (1 << j) == 0 && d == c {
+                used_y |= 1 << j;
+                used_x |= 1 << i;
+                matches += 1;
+                break;
+            }
+        }
+    }
+    if matches == 0 {
+        return 0.0;
+    }
+    let mut transpositions = 0usize;
+    let mut j = 0usize;
+    for (i, &c) in x.iter().enumerate() {
+        if used_x & (1 << i) != 0 {
+            while used_y & (1 << j) == 0 {
+                j += 1;
+            }
+            if c != y[j] {
+                transpositions += 1;
+            }
+            j += 1;
+        }
+    }
+    let m = matches as f64;
+    let jaro =
+        (m / x.len() as f64 + m / y.len() as f64 + (m - (transpositions / 2) as f64) / m) / 3.0;
+    if jaro <= 0.7 {
+        return jaro;
+    }
+    let prefix = x.iter().zip(y).take(4).take_while(|(p, q)| p == q).count();
+    jaro + prefix as f64 * 0.1 * (1.0 - jaro)
+}
+
+/// Companies (folded, legal form gone): equal; token-set Dice similarity
+/// ≥ 0.75 (Latin words, or character pairs of Han text) or Jaro-Winkler
+/// ≥ 0.92; else different.
+pub(crate) fn company_level(a: &str, b: &str) -> Level {
+    if a == b {
+        return Level::Exact;
+    }
+    if dice(&tokens(a), &tokens(b)) >= 0.75
+        || (a.chars().next() == b.chars().next() && jaro_winkler(a, b) >= 0.92)
+    {
+        Level::Close
+    } else {
+        Level::Different
+    }
+}
+
+/// The tokens of a folded company: its words, with each Han word split
+/// into overlapping character pairs (Chinese has no spaces).
+fn tokens(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for w in s.split(' ') {
+        let chars: Vec<char> = w.chars().collect();
+        if chars.len() > 2 && chars.iter().any(|c| super::prepare::is_han(*c)) {
+            out.extend(chars.windows(2).map(|p| p.iter().collect::<String>()));
+        } else if !w.is_empty() {
+            out.push(w.to_owned());
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Dice similarity of two sorted, deduplicated token sets.
+fn dice(a: &[String], b: &[String]) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let common = a.iter().filter(|t| b.binary_search(t).is_ok()).count();
+    2.0 * common as f64 / (a.len() + b.len()) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Customer;
+
+    fn rec(f: impl FnOnce(&mut Customer)) -> Record {
+        let mut c = Customer::default();
+        f(&mut c);
+        Record::new(&c)
+    }
+
+    fn level(field: CompareField, a: &Record, b: &Record) -> Level {
+        field.level(compare(a, b).0[field.index()])
+    }
+
+    fn named(n: &str) -> Record {
+        rec(|c| c.name = n.into())
+    }
+
+    #[test]
+    fn name_levels() {
+        use Level::*;
+        let f = CompareField::Name;
+        for (a, b, want) in [
+            ("张伟", "张 伟", Exact),
+            ("Wei Zhang", "Zhang, Wei", Exact),
+            ("John Smith", "JOHN SMITH", Exact),
+            ("张伟", "張伟", SameReading),
+            ("张伟", "Zhang Wei", SameReading),
+            ("Catherine Smith", "Cathrine Smith", Close),
+            ("Jonathan Smith", "Jonathon Smyth", Close),
+            ("David Lee", "Davis Leigh", Similar),
+            ("John Smith", "Mary Jones", Different),
+            ("张伟", "李娜", Different),
+            ("张伟", "", Missing),
+        ] {
+            assert_eq!(level(f, &named(a), &named(b)), want, "{a} / {b}");
+        }
+    }
+
+    #[test]
+    fn jaro_winkler_agrees_with_strsim() {
+        for (a, b) in [
+            ("martha", "marhta"),
+            ("dwayne", "duane"),
+            ("dixon", "dicksonx"),
+            ("johnsmith", "jonsmythe"),
+            ("zhangwei", "zhangwen"),
+            ("a", "b"),
+            ("", "x"),
+            ("", ""),
+            ("abc", "abc"),
+            ("张伟", "张伟明"),
+        ] {
+            let want = strsim::jaro_winkler(a, b);
+            let got = jaro_winkler(a, b);
+            assert!((want - got).abs() < 1e-12, "{a}/{b}: {got} vs {want}");
+        }
+        assert!(bag_similar("12 baker st", "21 baker st", 0.2));
+        assert!(!bag_similar("12 baker st", "7 elm rd", 0.2));
+    }
+
+    #[test]
+    fn email_levels() {
+        let e = |s: &str| rec(|c| c.emails = vec![s.into()]);
+        let f = CompareField::Email;
+        let a = e("j.smith@gmail.com");
+        assert_eq!(level(f, &a, &e("jsmith+shop@gmail.com")), Level::Exact);
+        assert_eq!(level(f, &a, &e("jsmith@yahoo.com")), Level::Close);
+        // Namesakes at two providers with the name as local part: no
+        // evidence beyond the name.
+        let named = |n: &str, s: &str| {
+            rec(|c| {
+                c.name = n.into();
+                c.emails = vec![s.into()];
+            })
+        };
+        let (x, y) = (
+            named("Wei Zhang", "zhang.wei@qq.com"),
+            named("张伟", "zhangwei@163.com"),
+        );
+        assert_eq!(level(f, &x, &y), Level::Missing);
+        let (x, y) = (
+            named("Wei Zhang", "zwh1988@qq.com"),
+            named("张伟", "zwh1988@163.com"),
+        );
+        assert_eq!(level(f, &x, &y), Level::Close);
+        let (x, y) = (
+            named("Wei Zhang", "zhangwei@qq.com"),
+            named("Li Na", "zhangwei@163.com"),
+        );
+        assert_eq!(level(f, &x, &y), Level::Close);
+        assert_eq!(level(f, &a, &e("mary@gmail.com")), Level::Different);
+        assert_eq!(level(f, &a, &rec(|_| {})), Level::Missing);
+        let both = rec(|c| c.emails = vec!["x@y.com".into(), "jsmith@gmail.com".into()]);
+        assert_eq!(level(f, &a, &both), Level::Exact, "any of the list");
+    }
+
+    #[test]
+    fn phone_levels() {
+        assert_eq!(
+            phone_level(&[8613800138000], &[8613800138000]),
+            Level::Exact
+        );
+        assert_eq!(phone_level(&[8613800138000], &[13800138000]), Level::Close);
+        assert_eq!(
+            phone_level(&[1, 8613800138000], &[8613800138000]),
+            Level::Exact
+        );
+        assert_eq!(
+            phone_level(&[8613800138000], &[8613900139000]),
+            Level::Different
+        );
+        assert_eq!(phone_level(&[], &[8613900139000]), Level::Missing);
+    }
+
+    #[test]
+    fn date_levels() {
+        assert_eq!(date_level(19900304, 19900304), Level::Exact);
+        assert_eq!(date_level(19900304, 19900403), Level::Close);
+        assert_eq!(date_level(19900304, 19910304), Level::Close);
+        assert_eq!(date_level(19900304, 19900305), Level::Close);
+        assert_eq!(date_level(19900304, 19850612), Level::Different);
+        assert_eq!(date_level(0, 19850612), Level::Missing);
+    }
+
+    #[test]
+    fn street_and_company_levels() {
+        let s = |x: &str| super::super::prepare::fold_street(x).unwrap_or_default();
+        assert_eq!(
+            street_level(&s("12 Baker Street"), &s("12 Baker St")),
+            Level::Exact
+        );
+        assert_eq!(
+            street_level(&s("中山路123号"), &s("中山路123号A座1203室")),
+            Level::Close
+        );
+        assert_eq!(
+            street_level(&s("12 Baker St"), &s("21 Baker St")),
+            Level::Close
+        );
+        assert_eq!(
+            street_level(&s("12 Baker St"), &s("7 Elm Road")),
+            Level::Different
+        );
+        let c = |x: &str| super::super::prepare::fold_company(x).unwrap_or_default();
+        assert_eq!(
+            company_level(&c("Acme Steel Inc"), &c("ACME Steel")),
+            Level::Exact
+        );
+        assert_eq!(
+            company_level(&c("Acme Steel Works Ltd"), &c("Acme Steel")),
+            Level::Close
+        );
+        assert_eq!(
+            company_level(&c("上海华信科技有限公司"), &c("上海华信科技发展有限公司")),
+            Level::Close
+        );
+        assert_eq!(
+            company_level(&c("上海华信科技有限公司"), &c("北京远大物流有限公司")),
+            Level::Different
+        );
+    }
+
+    #[test]
+    fn city_postcode_and_patterns() {
+        let a = rec(|c| {
+            c.city = Some("上海市".into());
+            c.postcode = Some("200001".into());
+        });
+        let b = rec(|c| {
+            c.city = Some("上海".into());
+            c.postcode = Some("200002".into());
+        });
+        assert_eq!(level(CompareField::City, &a, &b), Level::Exact);
+        assert_eq!(level(CompareField::Postcode, &a, &b), Level::Different);
+        let c = rec(|c| {
+            c.city = Some("上海".into());
+            c.postcode = Some("200001".into());
+        });
+        assert_eq!(level(CompareField::Postcode, &a, &c), Level::Exact);
+        assert_eq!(
+            level(CompareField::City, &a, &c),
+            Level::Missing,
+            "said by the postcode"
+        );
+        let (codes, _) = compare(&a, &b);
+        let p = pack(&codes);
+        for f in CompareField::ALL {
+            assert_eq!(code_of(p, f.index()), codes[f.index()]);
+        }
+    }
+}

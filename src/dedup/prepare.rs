@@ -1,0 +1,685 @@
+//! What a customer looks like to duplicate detection: every field folded
+//! once into the form comparisons and blocking keys use, so that the hot
+//! loop over millions of candidate pairs only compares integers and short
+//! ASCII strings.
+//!
+//! The folding is where "the same value written differently" becomes equal:
+//! Han characters become their pinyin (so traditional, simplified and
+//! same-reading variants meet, and a name typed in pinyin meets the same name
+//! in characters), name tokens are sorted (so "Zhang, Wei" meets "Wei
+//! Zhang"), Gmail addresses lose dots and `+tags`, company names lose their
+//! legal form (有限公司, Ltd, GmbH ...), street types are abbreviated, and a
+//! trailing 市 leaves city names. Values that are only compared for equality
+//! are kept as 64-bit hashes.
+
+use std::hash::BuildHasher;
+
+use chrono::Datelike;
+use pinyin::ToPinyin;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+use crate::model::{Customer, CustomerId};
+
+/// A 64-bit hash of `bytes` under a fixed seed (the same in every run, so
+/// scans are deterministic). Never 0: 0 means "no value".
+pub(crate) fn hash(seed: u64, bytes: &[u8]) -> u64 {
+    let h = foldhash::fast::FixedState::with_seed(seed).hash_one(bytes);
+    h.max(1)
+}
+
+/// Hash seeds, one per kind of value, so that equal text in two fields does
+/// not collide.
+pub(crate) mod seed {
+    pub const NAME_EXACT: u64 = 11;
+    pub const NAME_KEY: u64 = 12;
+    pub const PHONETIC: u64 = 13;
+    pub const EMAIL: u64 = 14;
+    pub const LOCAL: u64 = 15;
+    pub const CITY: u64 = 16;
+    pub const POSTCODE: u64 = 17;
+    pub const COMPANY: u64 = 18;
+    pub const EXT_ID: u64 = 19;
+    pub const ADDRESS: u64 = 20;
+}
+
+/// A customer's name, folded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Name {
+    /// Hash of the lower-cased letters, digits and Han characters in order
+    /// (spaces and punctuation dropped): "张 伟" and "张伟" are equal,
+    /// "張伟" is not.
+    pub exact: u64,
+    /// The tokens (pinyin syllables for Han characters, Latin words with
+    /// diacritics removed; initials and titles dropped), sorted, joined by
+    /// spaces: "wei zhang" for 张伟, 張偉, "Zhang Wei" and "Wei, Zhang".
+    pub key: Box<str>,
+    /// The same tokens in written order, without spaces ("zhangwei",
+    /// "johnsmith"): what Jaro-Winkler compares, since sorting would move
+    /// a typo in the first letter far away.
+    pub spelled: Box<str>,
+    /// Hash of the sorted phonetic codes of the tokens (Soundex for Latin
+    /// words, pinyin with z/zh, c/ch, s/sh, n/ng, l/n merged for syllables).
+    pub phonetic: u64,
+    /// Whether the written name has Han characters.
+    pub has_han: bool,
+}
+
+/// One customer as duplicate detection sees it.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub(crate) id: CustomerId,
+    pub(crate) ext_id: Option<Box<str>>,
+    pub(crate) name: Option<Name>,
+    /// Per email: (hash of the canonical address, hash of its canonical
+    /// local part). The local part's lowest bit says whether it is spelled
+    /// from the name alone (see [`is_name_derived`]).
+    pub(crate) emails: Box<[(u64, u64)]>,
+    /// E.164 numbers as integers (the digits after '+').
+    pub(crate) phones: Box<[u64]>,
+    /// The birth date as yyyymmdd, 0 when unknown.
+    pub(crate) birth: u32,
+    pub(crate) street: Option<Box<str>>,
+    /// The company without its legal form, folded.
+    pub(crate) company: Option<Box<str>>,
+    pub(crate) city: u64,
+    pub(crate) postcode: u64,
+}
+
+impl Record {
+    /// Folds a customer for comparison.
+    pub fn new(c: &Customer) -> Record {
+        fn text(s: &Option<String>) -> Option<&str> {
+            s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        }
+        let name = fold_name(&c.name);
+        let mut emails: Vec<(u64, u64)> = c
+            .emails
+            .iter()
+            .filter_map(|e| canonical_email(e))
+            .map(|(full, local)| {
+                let derived = name
+                    .as_ref()
+                    .is_some_and(|n| is_name_derived(&local, &n.key));
+                (
+                    hash(seed::EMAIL, full.as_bytes()),
+                    (hash(seed::LOCAL, local.as_bytes()) & !1) | u64::from(derived),
+                )
+            })
+            .collect();
+        emails.dedup();
+        let mut phones: Vec<u64> = c.phones.iter().filter_map(|p| phone_number(p)).collect();
+        phones.dedup();
+        Record {
+            id: c.id,
+            ext_id: text(&c.ext_id).map(Box::from),
+            name,
+            emails: emails.into_boxed_slice(),
+            phones: phones.into_boxed_slice(),
+            birth: c.birth_date.map_or(0, |d| {
+                d.year().clamp(0, 9999) as u32 * 10_000 + d.month() * 100 + d.day()
+            }),
+            street: text(&c.street).and_then(fold_street),
+            company: text(&c.company).and_then(fold_company),
+            city: text(&c.city).map_or(0, |s| hash(seed::CITY, fold_city(s).as_bytes())),
+            postcode: text(&c.postcode).map_or(0, |s| {
+                let folded: String = s
+                    .chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .flat_map(char::to_uppercase)
+                    .collect();
+                if folded.is_empty() {
+                    0
+                } else {
+                    hash(seed::POSTCODE, folded.as_bytes())
+                }
+            }),
+        }
+    }
+
+    /// The customer's id.
+    pub fn id(&self) -> CustomerId {
+        self.id
+    }
+
+    /// The customer's ext_id, if any.
+    pub fn ext_id(&self) -> Option<&str> {
+        self.ext_id.as_deref()
+    }
+}
+
+/// Whether `c` is a Han character (the CJK blocks that carry pinyin).
+pub(crate) fn is_han(c: char) -> bool {
+    matches!(c,
+        '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{3134F}')
+}
+
+/// Titles that say nothing about who someone is.
+const TITLES: &[&str] = &["mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam"];
+
+/// Pushes `c` lower-cased and without diacritics ("é" -> "e").
+fn push_folded_latin(out: &mut String, c: char) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+        return;
+    }
+    for l in c.to_lowercase() {
+        for d in std::iter::once(l).nfd() {
+            if !is_combining_mark(d) {
+                out.push(d);
+            }
+        }
+    }
+}
+
+/// Folds a name (see [`Name`]); `None` when it has no letters.
+pub(crate) fn fold_name(name: &str) -> Option<Name> {
+    let mut exact = String::with_capacity(name.len());
+    let mut tokens: Vec<String> = Vec::with_capacity(4);
+    let mut from_han: Vec<bool> = Vec::with_capacity(4);
+    let mut word = String::new();
+    let mut has_han = false;
+    let flush = |word: &mut String, tokens: &mut Vec<String>, from_han: &mut Vec<bool>| {
+        if !word.is_empty() {
+            tokens.push(std::mem::take(word));
+            from_han.push(false);
+        }
+    };
+    for c in name.chars() {
+        if is_han(c) {
+            has_han = true;
+            exact.push(c);
+            flush(&mut word, &mut tokens, &mut from_han);
+            match c.to_pinyin() {
+                Some(p) => tokens.push(p.plain().replace('ü', "v")),
+                None => tokens.push(c.to_string()),
+            }
+            from_han.push(true);
+        } else if c.is_alphanumeric() {
+            push_folded_latin(&mut exact, c);
+            push_folded_latin(&mut word, c);
+        } else if c == '\'' || c == '\u{2019}' {
+            // O'Brien and OBrien are one word.
+        } else {
+            flush(&mut word, &mut tokens, &mut from_han);
+        }
+    }
+    flush(&mut word, &mut tokens, &mut from_han);
+    if exact.is_empty() {
+        return None;
+    }
+    let mut kept: Vec<&str> = tokens
+        .iter()
+        .zip(&from_han)
+        .filter(|(t, han)| **han || (t.chars().count() > 1 && !TITLES.contains(&t.as_str())))
+        .map(|(t, _)| t.as_str())
+        .collect();
+    if kept.is_empty() {
+        kept = tokens.iter().map(String::as_str).collect();
+    }
+    let spelled: String = kept.concat();
+    let mut phon: Vec<String> = kept
+        .iter()
+        .zip(from_han.iter())
+        .map(|(t, han)| {
+            if *han || is_pinyin_syllable(t) {
+                fuzzy_pinyin(t)
+            } else {
+                soundex(t)
+            }
+        })
+        .collect();
+    phon.sort_unstable();
+    let phonetic = hash(seed::PHONETIC, phon.join(" ").as_bytes());
+    kept.sort_unstable();
+    let key = kept.join(" ");
+    Some(Name {
+        exact: hash(seed::NAME_EXACT, exact.as_bytes()),
+        key: key.into_boxed_str(),
+        spelled: spelled.into_boxed_str(),
+        phonetic,
+        has_han,
+    })
+}
+
+/// Whether a Latin token is (most likely) one pinyin syllable, so that
+/// "Zhang Wei" gets the same phonetic key as 张伟.
+fn is_pinyin_syllable(t: &str) -> bool {
+    const INITIALS: [&str; 23] = [
+        "zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x",
+        "r", "z", "c", "s", "y", "w",
+    ];
+    const FINALS: [&str; 35] = [
+        "a", "o", "e", "i", "u", "v", "ai", "ei", "ui", "ao", "ou", "iu", "ie", "ve", "er", "an",
+        "en", "in", "un", "vn", "ang", "eng", "ing", "ong", "ia", "iao", "ian", "iang", "iong",
+        "ua", "uo", "uai", "uan", "uang", "ue",
+    ];
+    if !t.is_ascii() || t.len() > 6 {
+        return false;
+    }
+    let rest = INITIALS.iter().find_map(|i| t.strip_prefix(i)).unwrap_or(t);
+    FINALS.contains(&rest)
+}
+
+/// A pinyin syllable with the distinctions southern speakers and hurried
+/// typists blur merged: zh/z, ch/c, sh/s, final ng/n, initial n/l.
+fn fuzzy_pinyin(s: &str) -> String {
+    let s = s
+        .strip_prefix("zh")
+        .map(|r| format!("z{r}"))
+        .or_else(|| s.strip_prefix("ch").map(|r| format!("c{r}")))
+        .or_else(|| s.strip_prefix("sh").map(|r| format!("s{r}")))
+        .or_else(|| s.strip_prefix('n').map(|r| format!("l{r}")))
+        .unwrap_or_else(|| s.to_owned());
+    match s.strip_suffix("ng") {
+        Some(r) => format!("{r}n"),
+        None => s,
+    }
+}
+
+/// American Soundex of a Latin word ("robert" -> "R163"); a word with no
+/// ASCII letter is its own code.
+pub(crate) fn soundex(word: &str) -> String {
+    fn code(c: u8) -> u8 {
+        match c {
+            b'b' | b'f' | b'p' | b'v' => b'1',
+            b'c' | b'g' | b'j' | b'k' | b'q' | b's' | b'x' | b'z' => b'2',
+            b'd' | b't' => b'3',
+            b'l' => b'4',
+            b'm' | b'n' => b'5',
+            b'r' => b'6',
+            b'h' | b'w' => b'h',
+            _ => b'0',
+        }
+    }
+    let letters: Vec<u8> = word
+        .bytes()
+        .filter(u8::is_ascii_alphabetic)
+        .map(|b| b.to_ascii_lowercase())
+        .collect();
+    let Some(&first) = letters.first() else {
+        return word.to_owned();
+    };
+    let mut out = vec![first.to_ascii_uppercase()];
+    let mut last = code(first);
+    for &b in &letters[1..] {
+        let c = code(b);
+        if c == b'h' {
+            // h and w do not separate equal codes.
+            continue;
+        }
+        if c != b'0' && c != last {
+            out.push(c);
+            if out.len() == 4 {
+                break;
+            }
+        }
+        last = c;
+    }
+    while out.len() < 4 {
+        out.push(b'0');
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Providers that ignore dots in the local part.
+const DOTLESS: &[&str] = &["gmail.com", "googlemail.com"];
+
+/// The canonical address and local part: lower-cased; a `+tag` dropped
+/// (every major provider delivers `a+x@` to `a@`); for Gmail, dots dropped
+/// and googlemail.com read as gmail.com. `None` for text without '@'.
+pub(crate) fn canonical_email(email: &str) -> Option<(String, String)> {
+    let email = email.trim().to_lowercase();
+    let (local, domain) = email.rsplit_once('@')?;
+    if local.is_empty() || domain.is_empty() {
+        return None;
+    }
+    let local = local.split('+').next().unwrap_or(local);
+    let (local, domain) = if DOTLESS.contains(&domain) {
+        (local.replace('.', ""), "gmail.com")
+    } else {
+        (local.to_owned(), domain)
+    };
+    if local.is_empty() {
+        return None;
+    }
+    let full = format!("{local}@{domain}");
+    // Dots are the usual variation (and Gmail ignores them); '_' and '-'
+    // tell different people apart ("c_smith" and "csmith").
+    let bare_local = local.replace('.', "");
+    Some((full, bare_local))
+}
+
+/// Whether an email's local part says nothing beyond the name: its letters
+/// (digits and separators ignored) are the name's tokens in some order, or
+/// one token's initial and another token ("zhangwei", "wei.zhang88",
+/// "jsmith"). Two namesakes easily share such a local part at different
+/// providers, so it is no evidence of its own once the names agree.
+pub(crate) fn is_name_derived(local: &str, name_key: &str) -> bool {
+    let letters: String = local.chars().filter(char::is_ascii_alphabetic).collect();
+    if letters.is_empty() {
+        return false;
+    }
+    let tokens: Vec<&str> = name_key.split(' ').filter(|t| !t.is_empty()).collect();
+    if tokens.is_empty() || tokens.len() > 4 {
+        return false;
+    }
+    if letters == tokens.concat() {
+        return true;
+    }
+    let n = tokens.len();
+    for i in 0..n {
+        for j in 0..n {
+            if i == j {
+                continue;
+            }
+            let (a, b) = (tokens[i], tokens[j]);
+            if letters.len() == a.len() + b.len() && letters.starts_with(a) && letters.ends_with(b)
+            {
+                return true;
+            }
+            if letters.len() == 1 + b.len()
+                && letters.as_bytes()[0] == a.as_bytes()[0]
+                && letters.ends_with(b)
+            {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// An E.164 number's digits as an integer; `None` for anything else.
+pub(crate) fn phone_number(phone: &str) -> Option<u64> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 6 || digits.len() > 15 {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// A city folded: lower-case, a trailing 市 or " city" dropped.
+pub(crate) fn fold_city(city: &str) -> String {
+    let lower = city.trim().to_lowercase();
+    let s = lower
+        .strip_suffix('市')
+        .or_else(|| lower.strip_suffix(" city"))
+        .unwrap_or(&lower);
+    s.trim().to_owned()
+}
+
+/// Street words and their common abbreviations.
+const STREET_WORDS: &[(&str, &str)] = &[
+    ("street", "st"),
+    ("avenue", "ave"),
+    ("av", "ave"),
+    ("road", "rd"),
+    ("lane", "ln"),
+    ("drive", "dr"),
+    ("boulevard", "blvd"),
+    ("court", "ct"),
+    ("place", "pl"),
+    ("terrace", "tce"),
+    ("crescent", "cres"),
+    ("highway", "hwy"),
+    ("parkway", "pkwy"),
+    ("square", "sq"),
+    ("apartment", "apt"),
+    ("unit", "u"),
+    ("north", "n"),
+    ("south", "s"),
+    ("east", "e"),
+    ("west", "w"),
+];
+
+/// Splits text into lower-case words: runs of letters and digits, with
+/// every run of Han characters kept as one word.
+fn words(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut w = String::new();
+    let mut w_han = false;
+    for c in s.chars() {
+        let han = is_han(c);
+        if c.is_alphanumeric() {
+            if !w.is_empty() && han != w_han {
+                out.push(std::mem::take(&mut w));
+            }
+            w_han = han;
+            push_folded_latin(&mut w, c);
+        } else if !w.is_empty() {
+            out.push(std::mem::take(&mut w));
+        }
+    }
+    if !w.is_empty() {
+        out.push(w);
+    }
+    out
+}
+
+/// A street folded: lower-case words, street types abbreviated.
+pub(crate) fn fold_street(street: &str) -> Option<Box<str>> {
+    let ws: Vec<String> = words(street)
+        .into_iter()
+        .map(|w| {
+            STREET_WORDS
+                .iter()
+                .find(|(full, _)| *full == w)
+                .map_or(w, |(_, abbr)| (*abbr).to_owned())
+        })
+        .collect();
+    (!ws.is_empty()).then(|| ws.join(" ").into_boxed_str())
+}
+
+/// Legal forms, longest first; Chinese ones are stripped as suffixes of a
+/// Han run, Latin ones as trailing words.
+const CN_LEGAL: &[&str] = &[
+    "股份有限公司",
+    "有限责任公司",
+    "集团有限公司",
+    "有限公司",
+    "分公司",
+    "公司",
+];
+const LATIN_LEGAL: &[&str] = &[
+    "ltd",
+    "limited",
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "llc",
+    "llp",
+    "lp",
+    "plc",
+    "gmbh",
+    "ag",
+    "co",
+    "company",
+    "pty",
+    "sa",
+    "sarl",
+    "bv",
+    "nv",
+    "oy",
+    "ab",
+    "kk",
+    "srl",
+    "spa",
+];
+
+/// A company folded: lower-case words without the legal form ("Acme Pty
+/// Ltd" and "ACME" are "acme"; 北京华信科技有限公司 is 北京华信科技).
+pub(crate) fn fold_company(company: &str) -> Option<Box<str>> {
+    // 有限責任公司 is the traditional form of 有限责任公司.
+    let company = company.replace('責', "责");
+    let mut ws = words(&company);
+    // "L.L.C." splits into one-letter words: join a trailing run of them.
+    let letters = ws
+        .iter()
+        .rev()
+        .take_while(|w| w.len() == 1 && w.is_ascii())
+        .count();
+    if letters > 1 && letters < ws.len() {
+        let run: String = ws.split_off(ws.len() - letters).concat();
+        ws.push(run);
+    }
+    while let Some(last) = ws.last() {
+        if ws.len() > 1 && LATIN_LEGAL.contains(&last.as_str()) {
+            ws.pop();
+            continue;
+        }
+        let han = last.chars().next().is_some_and(is_han);
+        let rest = CN_LEGAL.iter().find_map(|l| last.strip_suffix(l));
+        match rest {
+            Some("") if han && ws.len() > 1 => {
+                ws.pop();
+            }
+            Some(rest) if han && !rest.is_empty() => {
+                let rest = rest.to_owned();
+                if let Some(l) = ws.last_mut() {
+                    *l = rest;
+                }
+            }
+            _ => break,
+        }
+    }
+    (!ws.is_empty()).then(|| ws.join(" ").into_boxed_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(s: &str) -> Name {
+        fold_name(s).unwrap_or_else(|| panic!("{s} has a name"))
+    }
+
+    #[test]
+    fn han_variants_and_pinyin_share_the_name_key() {
+        let base = name("张伟");
+        for other in [
+            "張伟",
+            "张偉",
+            "張偉",
+            "张 伟",
+            "Zhang Wei",
+            "WEI, Zhang",
+            "zhang wei",
+        ] {
+            assert_eq!(name(other).key, base.key, "{other}");
+            assert_eq!(name(other).phonetic, base.phonetic, "{other}");
+        }
+        assert_eq!(&*base.key, "wei zhang");
+        assert_eq!(name("张 伟").exact, base.exact);
+        assert_ne!(name("張伟").exact, base.exact);
+        assert!(base.has_han && !name("Zhang Wei").has_han);
+    }
+
+    #[test]
+    fn latin_names_fold_order_case_initials_and_diacritics() {
+        let base = name("John Smith");
+        for other in [
+            "Smith, John",
+            "JOHN SMITH",
+            "John A. Smith",
+            "Mr John Smith",
+        ] {
+            assert_eq!(name(other).key, base.key, "{other}");
+        }
+        assert_eq!(name("José Núñez").key, name("Jose Nunez").key);
+        assert_eq!(&*name("Mary-Jane O'Brien").key, "jane mary obrien");
+        assert_eq!(&*base.spelled, "johnsmith");
+        assert_eq!(fold_name(" .. "), None);
+    }
+
+    #[test]
+    fn phonetic_key_survives_typos() {
+        let base = name("Catherine Smith").phonetic;
+        assert_eq!(name("Cathrine Smith").phonetic, base);
+        assert_eq!(name("Catherine Smiith").phonetic, base);
+        assert_eq!(name("Smith Catherine").phonetic, base);
+        assert_ne!(name("Robert Smith").phonetic, base);
+        assert_eq!(soundex("robert"), "R163");
+        assert_eq!(soundex("rupert"), "R163");
+        assert_eq!(soundex("ashcraft"), "A261");
+        assert_eq!(soundex("tymczak"), "T522");
+        assert_eq!(name("陈晨").phonetic, name("程岑").phonetic);
+    }
+
+    #[test]
+    fn emails_are_canonical() {
+        let c = |s: &str| canonical_email(s).map(|(f, _)| f);
+        assert_eq!(
+            c("J.Smith+news@GoogleMail.com").as_deref(),
+            Some("jsmith@gmail.com")
+        );
+        assert_eq!(c("j.smith+x@163.com").as_deref(), Some("j.smith@163.com"));
+        assert_eq!(c("nobody"), None);
+        assert_eq!(
+            canonical_email("zhang.wei@qq.com")
+                .map(|(_, l)| l)
+                .as_deref(),
+            Some("zhangwei")
+        );
+    }
+
+    #[test]
+    fn local_parts_spelled_from_the_name() {
+        for local in ["zhangwei", "wei.zhang88", "zhang_wei", "wzhang", "zwei"] {
+            assert!(is_name_derived(local, "wei zhang"), "{local}");
+        }
+        for local in ["zwh1988", "bigfish", "12345", "weiz"] {
+            assert!(!is_name_derived(local, "wei zhang"), "{local}");
+        }
+    }
+
+    #[test]
+    fn companies_lose_their_legal_form() {
+        let f = |s: &str| fold_company(s).map(String::from);
+        assert_eq!(f("北京华信科技有限公司").as_deref(), Some("北京华信科技"));
+        assert_eq!(
+            f("北京华信科技股份有限公司").as_deref(),
+            Some("北京华信科技")
+        );
+        assert_eq!(f("北京华信科技").as_deref(), Some("北京华信科技"));
+        assert_eq!(f("Acme Steel Pty Ltd").as_deref(), Some("acme steel"));
+        assert_eq!(f("ACME Steel, Inc.").as_deref(), Some("acme steel"));
+        assert_eq!(f("Acme Steel GmbH").as_deref(), Some("acme steel"));
+        assert_eq!(f("Acme Steel L.L.C.").as_deref(), Some("acme steel"));
+        assert_eq!(f("Acme Steel Co.").as_deref(), Some("acme steel"));
+        assert_eq!(f("Ltd").as_deref(), Some("ltd"));
+    }
+
+    #[test]
+    fn streets_and_cities_fold() {
+        assert_eq!(
+            fold_street("12 Baker Street").as_deref(),
+            fold_street("12 baker st.").as_deref()
+        );
+        assert_eq!(fold_street("中山路123号").as_deref(), Some("中山路 123 号"));
+        assert_eq!(fold_city("上海市"), fold_city("上海"));
+        assert_eq!(fold_city("New York City"), "new york");
+    }
+
+    #[test]
+    fn record_folds_every_field() {
+        let c = Customer {
+            name: "張伟".into(),
+            emails: vec!["Zhang.Wei@gmail.com".into(), "zhangwei@gmail.com".into()],
+            phones: vec!["+8613800138000".into()],
+            birth_date: chrono::NaiveDate::from_ymd_opt(1990, 3, 4),
+            postcode: Some("sw1a 1aa".into()),
+            ..Customer::default()
+        };
+        let r = Record::new(&c);
+        assert_eq!(r.emails.len(), 1, "canonical duplicates collapse");
+        assert_eq!(&*r.phones, &[8613800138000]);
+        assert_eq!(r.birth, 19900304);
+        assert_ne!(r.postcode, 0);
+        assert_eq!(r.city, 0);
+        assert!(r.company.is_none());
+    }
+}
