@@ -2827,6 +2827,11 @@ fn audit_log_reads_in_pages() {
     press(&mut a, "G");
     settle(&mut a);
     let v = a.audit.as_ref().unwrap();
+    assert_eq!(
+        v.asked,
+        4 * FIRST_PAGE,
+        "G asks for one more step, not the whole log"
+    );
     assert_eq!((v.events.len(), v.complete), (total, true));
     assert_eq!(
         v.cursor,

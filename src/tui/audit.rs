@@ -73,14 +73,17 @@ impl AuditView {
         self.move_by(0, rows);
     }
 
-    /// How many events to ask for so that the cursor moved by `delta`
-    /// has a page below it; `None` when what is read suffices.
+    /// How many events to ask for when the cursor moves by `delta`:
+    /// four times as many as last time once it nears the end of what is
+    /// read; `None` when what is read suffices. A jump to the end (`G`)
+    /// asks for the next step only, not for the whole log.
     pub fn wants_more(&self, delta: isize, rows: usize) -> Option<usize> {
         if self.complete || self.loading.is_some() {
             return None;
         }
-        let wanted = (self.cursor as isize).saturating_add(delta).max(0) as usize + rows;
-        (wanted >= self.events.len()).then(|| (self.asked * 4).max(wanted + rows))
+        let to = (self.cursor as isize).saturating_add(delta).max(0) as usize;
+        let wanted = to.min(self.events.len()) + rows;
+        (wanted >= self.events.len()).then(|| (self.asked * 4).max(FIRST_PAGE))
     }
 
     /// Moves the cursor by `delta` events (clamped) with `rows` on screen.
@@ -243,8 +246,10 @@ mod tests {
         v.fill(events.clone(), 30, 10);
         assert!(!v.complete, "a full page may have more behind it");
         assert_eq!(v.wants_more(1, 10), None);
-        assert_eq!(v.wants_more(25, 10), Some(120));
-        v.fill(events[..12].to_vec(), 120, 10);
+        assert_eq!(v.wants_more(25, 10), Some(FIRST_PAGE));
+        v.asked = 1_000;
+        assert_eq!(v.wants_more(isize::MAX / 2, 10), Some(4_000), "G: one step");
+        v.fill(events[..12].to_vec(), FIRST_PAGE, 10);
         assert!(v.complete);
         assert_eq!(v.wants_more(100, 10), None);
         v.move_by(100, 10);
