@@ -270,3 +270,70 @@ fn an_empty_database_has_no_pairs() {
     assert_eq!(r["pairs"], Value::Array(vec![]));
     assert_eq!(r["clusters"], Value::Array(vec![]));
 }
+
+/// The review loop from the command line: a pair found by the scan is
+/// dismissed and never reported again (also after a re-import and a
+/// restart); a merge of another pair hides it from the scan and the
+/// search, and unmerge brings both records back as they were.
+#[test]
+fn dismiss_merge_and_unmerge_from_the_cli() {
+    let env = common::Env::new();
+    let people = "ext_id,name,email,phone,city\n\
+D-1,Zhang Wei,zhang.wei@example.cn,13800138001,上海\n\
+D-2,张伟,zhang.wei@example.cn,13800138001,上海\n\
+D-3,Maria Garcia,maria.garcia@example.es,+34 612 345 678,Madrid\n\
+D-4,María García,maria.garcia@example.es,+34612345678,Madrid\n\
+D-5,Li Na,li.na@example.cn,13900139000,北京\n";
+    let file = env.write("people.csv", people);
+    env.import("customers", &file);
+    let ids = env.export_by_ext_id();
+    let id = |e: &str| ids[e]["id"].as_u64().unwrap();
+    let pairs = |env: &common::Env| -> Vec<(u64, u64)> {
+        let scan = env.json(&["dedup", "scan"]);
+        scan["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let (a, b) = (p["a"].as_u64().unwrap(), p["b"].as_u64().unwrap());
+                (a.min(b), a.max(b))
+            })
+            .collect()
+    };
+    let zhang = (id("D-1").min(id("D-2")), id("D-1").max(id("D-2")));
+    let maria = (id("D-3").min(id("D-4")), id("D-3").max(id("D-4")));
+    let found = pairs(&env);
+    assert!(
+        found.contains(&zhang) && found.contains(&maria),
+        "{found:?}"
+    );
+
+    env.json(&[
+        "dedup",
+        "dismiss",
+        &zhang.1.to_string(),
+        &zhang.0.to_string(),
+    ]);
+    assert!(!pairs(&env).contains(&zhang));
+    env.import("customers", &file);
+    assert!(
+        !pairs(&env).contains(&zhang),
+        "a re-import does not bring it back"
+    );
+
+    let before = env.export_by_ext_id();
+    let m = env.json(&["dedup", "merge", &maria.0.to_string(), &maria.1.to_string()]);
+    let seq = m["merge"].as_u64().unwrap();
+    assert!(!pairs(&env).contains(&maria));
+    let hits = env.json(&["search", "maria garcia"]);
+    assert_eq!(hits["total"], 1);
+    env.json(&["dedup", "unmerge", &seq.to_string()]);
+    let after = env.export_by_ext_id();
+    for e in ["D-3", "D-4"] {
+        assert_eq!(before[e]["email"], after[e]["email"], "{e}");
+        assert_eq!(before[e]["name"], after[e]["name"], "{e}");
+    }
+    assert!(pairs(&env).contains(&maria));
+    let err = env.user_error(&["dedup", "unmerge", &seq.to_string()]);
+    assert!(err.contains("unmerge") || err.contains("merge"), "{err}");
+}

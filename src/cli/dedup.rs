@@ -11,12 +11,26 @@ use serde_json::{Map, Value, json};
 
 use super::{Ctx, user_error};
 use crate::dedup::{self, DismissedPairs, Evaluation, Pair, Scan, ScanOptions, Truth};
-use crate::store::Store;
+use crate::model::CustomerId;
+use crate::store::{MergePlan, Store};
 
 #[derive(Debug, Subcommand)]
 pub enum DedupCmd {
     /// Find probable duplicates: pairs scored field by field, and clusters
     Scan(ScanArgs),
+    /// Merge OTHER records into SURVIVOR (one undoable step: see unmerge)
+    Merge {
+        survivor: u64,
+        #[arg(required = true, num_args = 1..)]
+        others: Vec<u64>,
+    },
+    /// Take a merge back: every record, order, note and tag as before
+    Unmerge {
+        /// The merge's number (printed by merge; `rolo audit --op merge` lists them)
+        id: u64,
+    },
+    /// Mark a pair as not duplicates: never reported again
+    Dismiss { a: u64, b: u64 },
 }
 
 #[derive(Debug, Args)]
@@ -44,14 +58,84 @@ fn parse_probability(s: &str) -> Result<f64, String> {
 pub fn run(ctx: &Ctx, cmd: DedupCmd) -> Result<()> {
     match cmd {
         DedupCmd::Scan(a) => scan(ctx, a),
+        DedupCmd::Merge { survivor, others } => merge(ctx, survivor, &others),
+        DedupCmd::Unmerge { id } => unmerge(ctx, id),
+        DedupCmd::Dismiss { a, b } => dismiss(ctx, a, b),
     }
 }
 
-/// Reviewers' "not a duplicate" decisions. This is the one place they plug
-/// in: when `Store::dismissed_pairs()` lands (store/merge.rs), return its
-/// pairs here. Until then nothing is dismissed.
-fn dismissed_pairs(_store: &Store) -> Result<DismissedPairs> {
-    Ok(DismissedPairs::new())
+/// Reviewers' "not a duplicate" decisions (`rolo dedup dismiss`), kept by
+/// the store across restarts and re-imports: never reported again.
+fn dismissed_pairs(store: &Store) -> Result<DismissedPairs> {
+    Ok(store
+        .dismissed_pairs()?
+        .into_iter()
+        .map(|(a, b)| (CustomerId(a), CustomerId(b)))
+        .collect())
+}
+
+/// `rolo dedup merge SURVIVOR OTHER...`: one atomic, audited merge.
+fn merge(ctx: &Ctx, survivor: u64, others: &[u64]) -> Result<()> {
+    let store = ctx.open()?;
+    let plan = MergePlan {
+        survivor: CustomerId(survivor),
+        others: others.iter().map(|o| CustomerId(*o)).collect(),
+        picks: Vec::new(),
+    };
+    let out = store.merge(&plan)?;
+    ctx.out.json(&json!({
+        "merge": out.seq,
+        "survivor": out.survivor.0,
+        "merged": others,
+        "orders_moved": out.orders_moved,
+        "notes_moved": out.notes_moved,
+    }))?;
+    ctx.out.line(&format!(
+        "merged {} into customer {survivor} (merge #{}; {} orders and {} notes moved); `rolo dedup unmerge {}` takes it back",
+        others.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+        out.seq,
+        out.orders_moved,
+        out.notes_moved,
+        out.seq
+    ))
+}
+
+/// `rolo dedup unmerge ID`: restores every record as before merge ID.
+fn unmerge(ctx: &Ctx, merge_seq: u64) -> Result<()> {
+    let store = ctx.open()?;
+    let out = store.unmerge(merge_seq)?;
+    let restored: Vec<u64> = out.restored.iter().map(|c| c.0).collect();
+    ctx.out.json(&json!({
+        "unmerge": out.seq,
+        "merge": out.merge_seq,
+        "survivor": out.survivor.0,
+        "restored": restored,
+    }))?;
+    ctx.out.line(&format!(
+        "unmerged #{}: customers {} are separate again",
+        out.merge_seq,
+        restored
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
+/// `rolo dedup dismiss A B`: "not a duplicate", never reported again.
+fn dismiss(ctx: &Ctx, a: u64, b: u64) -> Result<()> {
+    let store = ctx.open()?;
+    for id in [a, b] {
+        store.require_customer(CustomerId(id))?;
+    }
+    let new = store.dismiss_pair(CustomerId(a), CustomerId(b))?;
+    ctx.out
+        .json(&json!({"a": a.min(b), "b": a.max(b), "dismissed": true, "new": new}))?;
+    ctx.out.line(&if new {
+        format!("customers {a} and {b} are not duplicates: the pair will not be reported again")
+    } else {
+        format!("customers {a} and {b} were already dismissed")
+    })
 }
 
 /// Reads a truth file: a header, then ext_id pairs.
