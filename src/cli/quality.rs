@@ -36,7 +36,7 @@ pub fn run(ctx: &Ctx, a: QualityArgs) -> Result<()> {
     if let Value::Object(map) = &mut doc {
         map.insert(
             "duplicates_note".into(),
-            json!("rolo does not detect duplicates yet, so none wait for review"),
+            json!("not counted here (a duplicate scan reads every record): `rolo dedup scan` lists the pairs; a review queue comes with the Duplicates pane"),
         );
         map.insert(
             "previous".into(),
@@ -140,7 +140,7 @@ fn print_text(
         changes.map(|c| c.no_tag_no_order),
     )?;
     ctx.out.line(&format!(
-        "{:<28} {:>8}   (rolo does not detect duplicates yet)",
+        "{:<28} {:>8}   (not counted here: `rolo dedup scan` lists them)",
         "duplicates pending review", "n/a"
     ))?;
     if saved {
