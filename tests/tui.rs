@@ -2242,7 +2242,7 @@ fn store_at(dir: &std::path::Path, at: &str) -> Store {
 /// Overall: the mean over the 8 fields in use, (3 × 100 + 3 × 50 + 16.7 +
 /// 0) / 8 = 58.3. Invalid anywhere: Q2, Q3, Q4 = 3 (50.0%); orders
 /// before signup: Q4 = 1 (16.7%); stale: Q1, Q2, Q3 = 3 (50.0%); neither
-/// tag nor order: Q2, Q6 = 2 (33.3%); duplicates: not available.
+/// tag nor order: Q2, Q6 = 2 (33.3%); duplicates: not counted (n/a).
 fn quality_fixture() -> Fixture {
     quality_fixture_with(true)
 }

@@ -29,7 +29,8 @@ pub enum Headline {
     Stale,
     /// Neither a tag nor an order.
     NoTagNoOrder,
-    /// Duplicates waiting for review (not available until dedup lands).
+    /// Duplicates waiting for review: not counted by the report (a scan
+    /// reads and compares every record; `rolo dedup scan` lists the pairs).
     Duplicates,
 }
 
@@ -54,7 +55,7 @@ impl Headline {
     }
 
     /// The report's figure for the row (`None` for duplicates, which the
-    /// library does not detect yet).
+    /// report does not count).
     pub fn figure(self, r: &Report) -> Option<&Figure> {
         match self {
             Headline::Invalid => Some(&r.invalid),
@@ -179,7 +180,7 @@ impl QualityView {
         };
         match self.current() {
             Item::Headline(Headline::Duplicates) => Err(
-                "duplicates pending: not available, rolo does not detect duplicates yet".to_owned(),
+                "duplicates are not counted here: rolo dedup scan lists the pairs".to_owned(),
             ),
             Item::Headline(h) => h
                 .figure(r)

@@ -1,6 +1,6 @@
 //! The Quality pane: the headline figures (invalid values, orders before
 //! signup, stale records, customers with neither a tag nor an order,
-//! duplicates pending) with their queries, then every canonical field's
+//! duplicates pending: not counted, as in `rolo quality`) with their queries, then every canonical field's
 //! completeness, missing and invalid counts and score with a bar, and the
 //! overall score; each with how it moved since the baseline. The search
 //! line above carries the overall score, the as-of date and the baseline's
@@ -312,7 +312,7 @@ fn headline_line(
         });
         spans.push(Span::raw(format!(" {}  ", " ".repeat(CHANGE))));
         spans.push(Span::styled(
-            "no duplicate detection yet".to_owned(),
+            "rolo dedup scan lists them".to_owned(),
             theme.dim(),
         ));
         return fitted(spans, width);
