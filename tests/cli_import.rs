@@ -1137,7 +1137,7 @@ fn exit_codes_and_error_messages() {
     assert!(err.contains("read-only"), "{err}");
     assert_eq!(env.total(""), 1, "a read-only import changed data");
 
-    let err = one_line_error(&env.run(&["erase", "1"]));
+    let err = one_line_error(&env.run(&["backup", "x.bak"]));
     assert!(err.contains("planned"), "{err}");
 
     let err = one_line_error(&env.run(&["frobnicate"]));
