@@ -63,11 +63,7 @@ fn fit(ctx: &Ctx, until: Option<NaiveDate>, unit: UnitArg) -> Result<()> {
     };
     let store = ctx.open()?;
     let rows = predict::fit_rows(&store, until, unit)?;
-    let last_day = store
-        .all_stats()
-        .filter_map(|r| r.ok().and_then(|(_, s)| s.last_order))
-        .max();
-    let out = predict::fit(&rows, until, unit, last_day, store.now()).map_err(|e| {
+    let out = predict::fit(&rows, until, unit, store.now()).map_err(|e| {
         user_error(format!(
             "cannot fit the model on the orders up to {until}: {e}"
         ))

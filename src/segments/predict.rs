@@ -33,6 +33,8 @@ pub struct FitRow {
     /// Distinct purchase days after `until`, up to the last order (the
     /// holdout period's actual repeat purchases).
     pub holdout_days: u32,
+    /// The customer's last purchase, calibration or holdout.
+    pub last_order: NaiveDate,
 }
 
 /// The calibration data of every live customer whose first order is on or
@@ -43,7 +45,10 @@ pub fn fit_rows(store: &Store, until: NaiveDate, unit: Unit) -> Result<Vec<FitRo
         let mut out = Vec::new();
         for item in store.live_with_stats_in(ids) {
             let (c, stats) = item?;
-            let Some(first) = stats.and_then(|s| s.first_order) else {
+            let (Some(first), Some(last_order)) = (
+                stats.and_then(|s| s.first_order),
+                stats.and_then(|s| s.last_order),
+            ) else {
                 continue;
             };
             if first > until {
@@ -75,6 +80,7 @@ pub fn fit_rows(store: &Store, until: NaiveDate, unit: Unit) -> Result<Vec<FitRo
                 summary,
                 mean_repeat,
                 holdout_days,
+                last_order,
             });
         }
         Ok(out)
@@ -112,14 +118,14 @@ pub struct HoldoutRow {
 
 /// Fits BG/NBD on `rows` (and Gamma-Gamma on the repeat buyers' mean
 /// spend, when it can be fitted), and checks the fit on the period from
-/// `until` to `last_day` when that period has purchases.
+/// `until` to the customers' last purchase when that period has purchases.
 pub fn fit(
     rows: &[FitRow],
     until: NaiveDate,
     unit: Unit,
-    last_day: Option<NaiveDate>,
     fitted_at: chrono::DateTime<chrono::Utc>,
 ) -> std::result::Result<FitOutcome, FitError> {
+    let last_day = rows.iter().map(|r| r.last_order).max();
     let summaries: Vec<Summary> = rows.iter().map(|r| r.summary).collect();
     let bg = clv::fit_bgnbd(&summaries)?;
     let spend: Vec<(u32, f64)> = rows
