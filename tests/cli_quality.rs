@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Env, stderr};
+use common::{Env, figure_count as count, quality_field as field, stderr};
 use rolo::model::CustomerId;
 use rolo::store::{OpenOptions, Store};
 use serde_json::Value;
@@ -40,19 +40,6 @@ fn quality(env: &Env, extra: &[&str]) -> Value {
     let mut args = vec!["quality", "--as-of", AS_OF];
     args.extend_from_slice(extra);
     env.json(&args)
-}
-
-fn field<'a>(r: &'a Value, name: &str) -> &'a Value {
-    r["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["field"] == name)
-        .unwrap_or_else(|| panic!("no field {name} in {r}"))
-}
-
-fn count(f: &Value) -> u64 {
-    f["count"].as_u64().unwrap()
 }
 
 /// `rolo search Q --as-of DATE` total.

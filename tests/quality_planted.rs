@@ -4,8 +4,7 @@
 
 mod common;
 
-use common::Env;
-use serde_json::Value;
+use common::{Env, figure_count as count, quality_field as field};
 
 const AS_OF: &str = "2024-06-30";
 
@@ -125,19 +124,6 @@ fn generate(env: &Env, n: usize, seed: u64) -> Truth {
     env.import("orders", &env.write("o.csv", orders));
     // The future birth date counts as filled (stored) and invalid.
     t
-}
-
-fn field<'a>(r: &'a Value, name: &str) -> &'a Value {
-    r["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["field"] == name)
-        .unwrap_or_else(|| panic!("no field {name} in {r}"))
-}
-
-fn count(v: &Value) -> u64 {
-    v["count"].as_u64().unwrap()
 }
 
 #[test]

@@ -165,7 +165,7 @@ fn oracle(
     out
 }
 
-fn order_csv(lines: &[Line], tag: usize) -> String {
+fn order_csv(lines: &[Line]) -> String {
     let mut s = String::from("order_id,customer,order_date,amount\n");
     // Order ids are unique within a file; a later file may reuse one (an update).
     let mut seen = BTreeSet::new();
@@ -174,7 +174,6 @@ fn order_csv(lines: &[Line], tag: usize) -> String {
             continue;
         }
         let date = base_day() + Duration::days(*day);
-        let _ = tag;
         s.push_str(&format!(
             "O{id},C{who},{date},{}.{:02}\n",
             cents / 100,
@@ -214,7 +213,7 @@ proptest! {
         let mut truth: BTreeMap<u8, (usize, NaiveDate, i64)> = BTreeMap::new();
         let as_of = base_day() + Duration::days(as_of_day);
         for (n, batch) in batches.iter().enumerate() {
-            let csv = order_csv(batch, n);
+            let csv = order_csv(batch);
             import(&store, tmp.path(), &format!("orders{n}.csv"), RecordKind::Orders, &csv);
             let mut seen = BTreeSet::new();
             for (who, id, day, cents) in batch {

@@ -488,3 +488,18 @@ pub fn reopen(db: &Path) -> rolo::store::Store {
     }
     rolo::store::Store::open(db, &opts).unwrap()
 }
+
+/// One field's entry of a `rolo quality --json` report.
+pub fn quality_field<'a>(r: &'a Value, name: &str) -> &'a Value {
+    r["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == name)
+        .unwrap_or_else(|| panic!("no field {name} in {r}"))
+}
+
+/// The `count` of a quality figure.
+pub fn figure_count(f: &Value) -> u64 {
+    f["count"].as_u64().unwrap()
+}
