@@ -51,6 +51,7 @@ fn check_names_corruption_and_repair_rebuilds_it() {
     env.import("customers", &c);
     env.import("orders", &o);
     assert_eq!(problems(&env), Vec::<String>::new());
+    env.json(&["tag", "add", "real", "--id", "3"]);
     let before = env.export();
     let stats_of = |v: &[serde_json::Value], ext: &str| {
         v.iter()
@@ -60,11 +61,16 @@ fn check_names_corruption_and_repair_rebuilds_it() {
 
     {
         let raw = open_raw(&env.db);
-        // 1. An index entry for a tag nobody carries, naming customer 3.
-        let mut ghost = b"tghost".to_vec();
-        ghost.push(0);
-        ghost.extend_from_slice(&3u64.to_be_bytes());
-        raw.insert(ghost, Vec::<u8>::new()).unwrap();
+        // 1. An index entry for a tag nobody carries, naming customer 3:
+        //    the tag index chunk of 'real' (ids 0..4095) copied to 'ghost'.
+        let chunk_key = |tag: &str| {
+            let mut k = format!("t{tag}").into_bytes();
+            k.push(0);
+            k.extend_from_slice(&0u64.to_be_bytes());
+            k
+        };
+        let real = raw.get(chunk_key("real")).unwrap().expect("tag chunk");
+        raw.insert(chunk_key("ghost"), real).unwrap();
         // 2. Customer 2's stored figures replaced by customer 1's: a valid
         //    record with wrong figures (3 orders instead of 1).
         let one = raw.get(key(b's', 1)).unwrap().expect("stats of customer 1");

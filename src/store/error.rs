@@ -119,20 +119,14 @@ impl StoreError {
 
 /// Renders a key readably for error messages: prefix letter then hex.
 pub(crate) fn show_key(key: &[u8]) -> String {
-    // Multimap keys (`t`: tag, 0, customer id) read as what they mean.
-    if let (Some(b't'), Some(id), Some(sep)) = (
-        key.first(),
-        super::keys::trailing_id(key),
-        key.len().checked_sub(9).filter(|s| *s >= 1),
-    ) {
-        if let Some(tag) = key
-            .get(1..sep)
-            .filter(|_| key.get(sep) == Some(&0))
-            .and_then(|t| std::str::from_utf8(t).ok())
-        {
+    // Tag chunk keys (`t`: tag, 0, chunk number) read as what they mean.
+    if let Some((tag, n)) = super::tag_index::parse_tag_chunk_key(key) {
+        if let Ok(tag) = std::str::from_utf8(tag) {
+            let first = n.saturating_mul(super::TAG_CHUNK_IDS);
             return format!(
-                "tag '{}' of customer {id}",
-                crate::model::display::printable(tag)
+                "tag '{}' index of customers {first}..{}",
+                crate::model::display::printable(tag),
+                first.saturating_add(super::TAG_CHUNK_IDS - 1)
             );
         }
     }
@@ -157,6 +151,6 @@ mod tests {
         let mut k = b"tvip".to_vec();
         k.push(0);
         k.extend_from_slice(&7u64.to_be_bytes());
-        assert_eq!(show_key(&k), "tag 'vip' of customer 7");
+        assert_eq!(show_key(&k), "tag 'vip' index of customers 28672..32767");
     }
 }

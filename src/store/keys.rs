@@ -14,7 +14,7 @@
 //! | `O` | chunk seq | order-id chunk: (order id, customer) placed by one unit |
 //! | `n` | customer id, instant, seq | note |
 //! | `k` | chunk number | identity chunk: ext_id, emails, phones per customer |
-//! | `t` | tag, 0, customer id | (empty) |
+//! | `t` | tag, 0, chunk number (id / 4096) | tag chunk: the live members with ids in that range (format 4; before, one empty key per tag and customer) |
 //! | `T` | tag name | tag info: colour, description, rule query |
 //! | `b` | audit seq | tag change: who gained and lost which tags, for undo |
 //! | `a` | audit seq | audit event |

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::identity::{self, IdentityChunk, IdentityMap};
 use super::orders::order_hash;
 use super::read::decode_at;
-use super::unit::expected_index_entries;
+use super::tag_index::{self, ExpectedTags, TagChunk, parse_tag_chunk_key};
 use super::{MergeRecord, OrderBook, OrderIdChunk, Result, SearchChunk, Store, chunk_of, keys};
 use crate::model::searchable::haystack;
 use crate::model::{Customer, CustomerId, Order, Stats};
@@ -80,7 +80,7 @@ impl Store {
                 problems.push(p);
             }
         };
-        let mut expected: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        let mut expected = ExpectedTags::default();
         let mut chunks: BTreeMap<u64, SearchChunk> = BTreeMap::new();
         let mut id_chunks: BTreeMap<u64, IdentityChunk> = BTreeMap::new();
         let mut live = 0u64;
@@ -115,7 +115,7 @@ impl Store {
             if let Some(into) = c.merged_into {
                 merged.push((c.id, into));
             }
-            expected.extend(expected_index_entries(&c));
+            expected.add(&c);
             let ids = identity::keys_of(&c);
             if !ids.is_empty() {
                 id_chunks
@@ -144,24 +144,53 @@ impl Store {
         for n in id_chunks.keys() {
             note(format!("identity chunk {n} is missing"));
         }
-        for prefix in [keys::EXT_ID, keys::EMAIL, keys::PHONE, keys::TAG] {
+        // Format 1's per-value lookup keys: none may be left.
+        for prefix in [keys::EXT_ID, keys::EMAIL, keys::PHONE] {
             for item in self.db.scan_prefix([prefix]) {
-                let (k, v) = item?;
-                match expected.remove(k.as_ref()) {
-                    Some(want) if want == v.as_ref() => {}
-                    Some(_) => note(format!(
-                        "index entry {} points to the wrong customer",
-                        super::error::show_key(&k)
-                    )),
-                    None => note(format!(
-                        "index entry {} has no matching live record",
-                        super::error::show_key(&k)
-                    )),
-                }
+                let (k, _) = item?;
+                note(format!(
+                    "index entry {} has no matching live record",
+                    super::error::show_key(&k)
+                ));
             }
         }
-        for k in expected.keys() {
-            note(format!("missing index entry {}", super::error::show_key(k)));
+        for item in self.db.scan_prefix([keys::TAG]) {
+            let (k, v) = item?;
+            let Some((name, n)) = parse_tag_chunk_key(&k) else {
+                note(format!(
+                    "tag index key {} is malformed",
+                    super::error::show_key(&k)
+                ));
+                continue;
+            };
+            let stored = match decode_at::<TagChunk>(&k, &v) {
+                Ok(c) if c.is_well_formed(n) => c,
+                Ok(_) => {
+                    note(format!(
+                        "{} lists ids out of order or out of its range",
+                        super::error::show_key(&k)
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    note(e.to_string());
+                    continue;
+                }
+            };
+            let want = expected.take(&k).unwrap_or_default();
+            let tag = String::from_utf8_lossy(name);
+            for p in tag_index::chunk_problems(&tag, &stored, &want) {
+                note(p);
+            }
+        }
+        for (k, want) in expected.into_rest() {
+            let tag = parse_tag_chunk_key(&k).map_or_else(
+                || String::new(),
+                |(name, _)| String::from_utf8_lossy(name).into_owned(),
+            );
+            for p in tag_index::chunk_problems(&tag, &TagChunk::default(), &want) {
+                note(p);
+            }
         }
         for item in self.db.scan_prefix([keys::SEARCH]) {
             let (k, v) = item?;

@@ -25,6 +25,7 @@ mod read;
 mod revert;
 mod search_chunk;
 mod segments;
+mod tag_index;
 mod tags;
 mod unit;
 
@@ -46,6 +47,7 @@ pub use quality::{FieldFigures, QUALITY_OP, QualityFigures};
 pub use revert::RevertSummary;
 pub use search_chunk::{CHUNK_IDS, SearchChunk, chunk_of};
 pub use segments::{ClvModel, SavedSegment, SnapshotChunk, SnapshotEntry};
+pub use tag_index::{TAG_CHUNK_IDS, TagChunk};
 pub use tags::{RULE_REFRESH_OP, TagChange, TagOutcome, TagSummary};
 pub use unit::Unit;
 
@@ -55,7 +57,7 @@ use std::sync::{Mutex, MutexGuard};
 
 /// The format version this build writes. Opening an older database migrates
 /// it; a newer one is refused.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// Result alias of this module.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

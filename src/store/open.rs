@@ -137,6 +137,9 @@ impl Store {
     ///   per order id) into one order book per customer, with order-id
     ///   chunks for lookups (see `orders`); the books are folded, then
     ///   `reindex` drops the old order-id keys and writes the chunks.
+    /// - 3 -> 4: the tag index moved from one key per (tag, customer) to
+    ///   tag chunks (see `tag_index`); rebuilt from the old keys in one
+    ///   batch (before 3, `reindex` builds them from the records).
     ///
     /// The marker is bumped only after the steps completed, so an
     /// interrupted migration runs again on the next open.
@@ -152,6 +155,9 @@ impl Store {
             let folded = self.fold_legacy_orders()?;
             tracing::info!("folded {folded} orders into order books");
             self.reindex(&mut |_| {})?;
+        } else if from == 3 {
+            let chunks = self.chunk_tag_index()?;
+            tracing::info!("tag index rewritten as {chunks} tag chunks");
         }
         self.db
             .insert(keys::meta("format"), &FORMAT_VERSION.to_be_bytes())?;

@@ -4,7 +4,7 @@ use serde::de::DeserializeOwned;
 
 use super::codec::{self, Record};
 use super::error::show_key;
-use super::{IdKey, ImportLog, OrderBook, Result, SearchChunk, Store, StoreError, keys};
+use super::{IdKey, ImportLog, OrderBook, Result, SearchChunk, Store, StoreError, TagChunk, keys};
 use crate::model::{AuditEvent, Customer, CustomerId, Note, Order, Stats};
 
 /// Decodes one stored value, naming the key when it is damaged.
@@ -243,14 +243,10 @@ impl Store {
 
     /// The live customers carrying `tag`, lowest id first.
     pub fn find_tag(&self, tag: &str) -> Result<Vec<CustomerId>> {
-        self.multi_lookup(keys::TAG, tag)
-    }
-
-    fn multi_lookup(&self, prefix: u8, value: &str) -> Result<Vec<CustomerId>> {
         let mut out = Vec::new();
-        for item in self.db.scan_prefix(keys::multi_prefix(prefix, value)) {
-            let (k, _) = item?;
-            out.extend(keys::trailing_id(&k));
+        for item in self.scan::<TagChunk>(&keys::multi_prefix(keys::TAG, tag)) {
+            let (_, chunk) = item?;
+            out.extend(chunk.ids().iter().map(|&id| CustomerId(id)));
         }
         Ok(out)
     }

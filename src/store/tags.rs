@@ -26,7 +26,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Result, Store, StoreError, Unit, keys};
+use super::tag_index::parse_tag_chunk_key;
+use super::{Result, Store, StoreError, TagChunk, Unit, keys};
 use crate::model::{AuditEvent, CustomerId, TagInfo, tag_name_problem};
 
 /// The audit operations of tag changes that undo takes back.
@@ -160,8 +161,10 @@ fn apply(unit: &mut Unit<'_>, change: &TagChange, strict: bool) -> Result<TagCha
     }
     let mut gained: Vec<Vec<u64>> = vec![Vec::new(); change.gained.len()];
     let mut lost: Vec<Vec<u64>> = vec![Vec::new(); change.lost.len()];
-    for (id, edits) in per {
-        let Some(old) = unit.customer(CustomerId(id))? else {
+    let ids: Vec<CustomerId> = per.keys().map(|&id| CustomerId(id)).collect();
+    let records = unit.customers_of(&ids)?;
+    for ((id, edits), old) in per.into_iter().zip(records) {
+        let Some(old) = old else {
             if strict {
                 return Err(StoreError::NotFound(CustomerId(id)));
             }
@@ -237,24 +240,26 @@ impl Store {
     pub fn tags(&self) -> Result<Vec<TagSummary>> {
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
         let mut last: Option<(Vec<u8>, u64)> = None;
-        for item in self.db.scan_prefix([keys::TAG]) {
-            let (k, _) = item?;
-            let Some(name) = k.len().checked_sub(9).and_then(|end| k.get(1..end)) else {
+        for item in self.scan::<TagChunk>(&[keys::TAG]) {
+            let (k, chunk) = item?;
+            let Some((name, _)) = parse_tag_chunk_key(&k) else {
                 continue;
             };
+            let n = chunk.len() as u64;
             match &mut last {
-                Some((n, c)) if n.as_slice() == name => *c += 1,
+                Some((prev, c)) if prev.as_slice() == name => *c += n,
                 _ => {
-                    if let Some((n, c)) = last.take() {
-                        counts.insert(String::from_utf8_lossy(&n).into_owned(), c);
+                    if let Some((prev, c)) = last.take() {
+                        counts.insert(String::from_utf8_lossy(&prev).into_owned(), c);
                     }
-                    last = Some((name.to_vec(), 1));
+                    last = Some((name.to_vec(), n));
                 }
             }
         }
-        if let Some((n, c)) = last {
-            counts.insert(String::from_utf8_lossy(&n).into_owned(), c);
+        if let Some((prev, c)) = last {
+            counts.insert(String::from_utf8_lossy(&prev).into_owned(), c);
         }
+        counts.retain(|_, c| *c > 0);
         let mut infos: BTreeMap<String, TagInfo> = self
             .tag_infos()?
             .into_iter()

@@ -17,6 +17,7 @@ use super::codec::{self, Record};
 use super::identity::{self, IdKey, IdentityChunk};
 use super::orders::{OrderBook, OrderIdChunk, order_hash};
 use super::read::decode_at;
+use super::tag_index::{TagChunk, tag_chunk_key, tag_chunk_of, tag_moves};
 use super::{ImportLog, Result, SearchChunk, Store, UndoBatch, chunk_of, keys};
 use crate::model::searchable::haystack;
 use crate::model::{AuditEvent, Customer, CustomerId, FieldChange, Note, Order};
@@ -42,6 +43,8 @@ pub struct Unit<'s> {
     placed: OrderIdChunk,
     placed_map: foldhash::HashMap<u64, Vec<u64>>,
     dirty_stats: BTreeSet<CustomerId>,
+    /// Tag chunks this unit read or changed, by key (see `tag_index`).
+    tag_chunks: BTreeMap<Vec<u8>, TagChunk>,
     live_delta: i64,
     now: DateTime<Utc>,
 }
@@ -62,6 +65,7 @@ impl<'s> Unit<'s> {
             placed: OrderIdChunk::default(),
             placed_map: Default::default(),
             dirty_stats: BTreeSet::new(),
+            tag_chunks: BTreeMap::new(),
             live_delta: 0,
             now: store.now(),
         }
@@ -150,6 +154,38 @@ impl<'s> Unit<'s> {
         self.get_record(&keys::customer(id))
     }
 
+    /// Many customers as this unit sees them, in the order of `ids`. Large
+    /// sets are read on every core: reading and decoding is most of a bulk
+    /// change's work before its batch.
+    pub fn customers_of(&self, ids: &[CustomerId]) -> Result<Vec<Option<Customer>>> {
+        const PER_THREAD_MIN: usize = 4096;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let parts = cores.min(ids.len() / PER_THREAD_MIN).max(1);
+        if parts == 1 {
+            return ids.iter().map(|&id| self.customer(id)).collect();
+        }
+        let step = ids.len().div_ceil(parts);
+        let read = |part: &[CustomerId]| -> Result<Vec<Option<Customer>>> {
+            part.iter().map(|&id| self.customer(id)).collect()
+        };
+        let read = &read;
+        let results: Vec<Result<Vec<Option<Customer>>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = ids
+                .chunks(step)
+                .map(|part| scope.spawn(move || read(part)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        let mut out = Vec::with_capacity(ids.len());
+        for part in results {
+            out.extend(part?);
+        }
+        Ok(out)
+    }
+
     /// The customer holding `ext_id` (live or merged), as this unit sees it.
     pub fn find_ext_id(&self, ext_id: &str) -> Result<Option<CustomerId>> {
         Ok(self.lookup(IdKey::Ext(ext_id))?.first().copied())
@@ -228,18 +264,7 @@ impl<'s> Unit<'s> {
 
     fn write_customer(&mut self, old: Option<&Customer>, c: &Customer) -> Result<()> {
         let key = keys::customer(c.id);
-        let old_entries = old.map(index_entries).unwrap_or_default();
-        let new_entries = index_entries(c);
-        for k in old_entries.keys() {
-            if !new_entries.contains_key(k) {
-                self.del(k.clone());
-            }
-        }
-        for (k, v) in new_entries {
-            if old_entries.get(&k) != Some(&v) {
-                self.put(k, v);
-            }
-        }
+        self.move_tags(c.id, old, Some(c))?;
         let old_keys = old.map(identity::keys_of).unwrap_or_default();
         self.set_identity(c.id, old_keys, identity::keys_of(c))?;
         let was_live = old.is_some_and(Customer::is_live);
@@ -256,6 +281,34 @@ impl<'s> Unit<'s> {
         }
         self.put_record(key, c);
         Ok(())
+    }
+
+    /// Brings the tag index in step with a customer going from `old` to
+    /// `new` (either absent: created, dropped).
+    fn move_tags(
+        &mut self,
+        id: CustomerId,
+        old: Option<&Customer>,
+        new: Option<&Customer>,
+    ) -> Result<()> {
+        let (lost, gained) = tag_moves(old, new);
+        let n = tag_chunk_of(id);
+        for t in lost {
+            self.tag_chunk(t, n)?.remove(id);
+        }
+        for t in gained {
+            self.tag_chunk(t, n)?.insert(id);
+        }
+        Ok(())
+    }
+
+    fn tag_chunk(&mut self, tag: &str, n: u64) -> Result<&mut TagChunk> {
+        let key = tag_chunk_key(tag, n);
+        if !self.tag_chunks.contains_key(&key) {
+            let loaded = self.get_record(&key)?.unwrap_or_default();
+            self.tag_chunks.insert(key.clone(), loaded);
+        }
+        Ok(self.tag_chunks.entry(key).or_default())
     }
 
     fn chunk(&mut self, n: u64) -> Result<&mut SearchChunk> {
@@ -299,9 +352,7 @@ impl<'s> Unit<'s> {
         let Some(old) = self.get_record::<Customer>(&key)? else {
             return Ok(None);
         };
-        for (k, _) in index_entries(&old) {
-            self.del(k);
-        }
+        self.move_tags(id, Some(&old), None)?;
         self.set_identity(id, identity::keys_of(&old), Vec::new())?;
         if old.is_live() {
             self.live_delta -= 1;
@@ -560,9 +611,7 @@ impl<'s> Unit<'s> {
     /// Writes every derived key of `c` unconditionally (for `reindex`, after
     /// the derived keys were dropped).
     pub(crate) fn index_fresh(&mut self, c: &Customer) -> Result<()> {
-        for (k, v) in index_entries(c) {
-            self.put(k, v);
-        }
+        self.move_tags(c.id, None, Some(c))?;
         self.set_identity(c.id, Vec::new(), identity::keys_of(c))?;
         if c.is_live() {
             self.live_delta += 1;
@@ -628,6 +677,13 @@ impl<'s> Unit<'s> {
                 self.put_record(key, &chunk);
             }
         }
+        for (key, chunk) in std::mem::take(&mut self.tag_chunks) {
+            if chunk.is_empty() {
+                self.del(key);
+            } else {
+                self.put_record(key, &chunk);
+            }
+        }
         for (n, chunk) in std::mem::take(&mut self.id_chunks) {
             let key = keys::id_key(keys::IDENTITY, n);
             if chunk.entries.is_empty() {
@@ -676,19 +732,6 @@ impl<'s> Unit<'s> {
     }
 }
 
-/// The sled index entries a customer implies: one per tag of a live
-/// customer (identity keys live in identity chunks, see `identity`).
-fn index_entries(c: &Customer) -> BTreeMap<Vec<u8>, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    if !c.is_live() {
-        return out;
-    }
-    for t in &c.tags {
-        out.insert(keys::multi(keys::TAG, t, c.id), Vec::new());
-    }
-    out
-}
-
 /// Whether anything the haystack is built from differs.
 fn haystack_inputs_differ(a: &Customer, b: &Customer) -> bool {
     a.name != b.name
@@ -698,9 +741,4 @@ fn haystack_inputs_differ(a: &Customer, b: &Customer) -> bool {
         || a.phones != b.phones
         || a.company != b.company
         || a.ext_id != b.ext_id
-}
-
-/// The index entries of a customer, for `check` and `reindex`.
-pub(crate) fn expected_index_entries(c: &Customer) -> BTreeMap<Vec<u8>, Vec<u8>> {
-    index_entries(c)
 }
