@@ -31,14 +31,15 @@ fn open(dir: &std::path::Path) -> Store {
 }
 
 /// Every key and value but the audit log (`a`), the history links into it
-/// (`h`), the merge records (`M`) and the counters that only grow
-/// (`m` + `next_...`).
+/// (`h`), the merge records (`M`), the counters that only grow
+/// (`m` + `next_...`) and the rule markers (`R`: which customers the next
+/// rule refresh looks at; a merge and its unmerge both mark theirs).
 fn dump(store: &Store) -> BTreeMap<Vec<u8>, Vec<u8>> {
     store
         .raw_entries()
         .map(Result::unwrap)
         .filter(|(k, _)| match k.first() {
-            Some(b'a' | b'h' | b'M') => false,
+            Some(b'a' | b'h' | b'M' | b'R') => false,
             Some(b'm') => !k.starts_with(b"mnext_"),
             _ => true,
         })

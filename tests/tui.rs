@@ -1298,6 +1298,31 @@ fn tag_key_refuses_a_rule_tag_with_the_reason() {
     assert_eq!(tagged(&f, "shanghai"), 1);
 }
 
+/// A rule tag follows each change made in the workbench at once, for the
+/// changed customers only: tagging a customer by hand makes it gain a rule
+/// tag whose query names that tag, and the undo takes both back.
+#[test]
+fn rule_tags_follow_changes_made_in_the_workbench() {
+    let f = fixture();
+    let ctx = rolo::search::EvalContext::new(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+    let p = rolo::search::rules::preview(&f.store, "followers", "tag:vip", &ctx).unwrap();
+    rolo::search::rules::set_rule(&f.store, &p).unwrap();
+    assert_eq!(tagged(&f, "followers"), 0);
+    let mut a = app(&f, 24);
+    press(&mut a, " tvip");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(tagged(&f, "vip"), 1);
+    assert_eq!(
+        f.store.find_tag("followers").unwrap(),
+        f.store.find_tag("vip").unwrap(),
+        "the rule tag followed the tagging"
+    );
+    assert!(!rolo::search::rules::is_stale(&f.store, &ctx).unwrap());
+    press(&mut a, "u");
+    assert_eq!(tagged(&f, "vip"), 0);
+    assert_eq!(tagged(&f, "followers"), 0, "and the undo");
+}
+
 fn id(n: u64) -> rolo::model::CustomerId {
     rolo::model::CustomerId(n)
 }

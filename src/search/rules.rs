@@ -7,16 +7,21 @@
 //! store keeps the members on the records; this module computes them and
 //! hands them over ([`Store::set_tag_rule`], [`Store::refresh_rule_tags`]).
 //!
-//! Rules are re-evaluated over the whole database, not per change: after
-//! `rule set`, on `rolo tag rule refresh`, and whenever a front end opens
-//! the database and [`refresh_if_stale`] finds that something was logged
-//! since the last refresh or the as-of date moved (time-based rules such as
-//! `last_order<90d`). One pass costs a scan of the customers, about the
-//! cost of an export.
+//! Membership follows every change of a customer, re-evaluating only the
+//! customers that changed: while rule tags exist, each unit of work marks
+//! the customers it touched (record, orders, tags, merge, trash) in the
+//! same batch (`store::rule_marks`), and [`refresh_if_stale`] (which front
+//! ends call when they open the database, and the workbench after each
+//! change) evaluates the rules for the marked customers only. A full pass,
+//! a scan of every customer about the cost of an export, runs after
+//! `rule set`, on `rolo tag rule refresh`, when the as-of date moved
+//! (time-based rules such as `last_order<90d`), after a change too big to
+//! mark customer by customer, and, for rules with segment terms (whose
+//! breakpoints depend on every customer), after anything was logged.
 
 use crate::model::{CustomerId, days};
 use crate::segments;
-use crate::store::{Result, SearchChunk, Store, TagOutcome};
+use crate::store::{Result, RuleDirt, SearchChunk, Store, TagOutcome};
 
 use super::{EvalContext, ParseError, Query, matches, parse};
 
@@ -31,6 +36,8 @@ pub struct RulePreview {
     pub gained: Vec<u64>,
     /// Ids that would lose it, ascending.
     pub lost: Vec<u64>,
+    /// The date the rule was evaluated for.
+    pub as_of: chrono::NaiveDate,
 }
 
 /// Why a rule could not be previewed.
@@ -153,18 +160,24 @@ pub fn preview(
         members,
         gained,
         lost,
+        as_of: ctx.as_of,
     })
 }
 
-/// Stores the previewed rule and applies its membership (one undoable unit).
+/// Stores the previewed rule and applies its membership (one undoable
+/// unit). When the other rule tags were current, they still are.
 pub fn set_rule(store: &Store, p: &RulePreview) -> Result<TagOutcome> {
-    store.set_tag_rule(&p.tag, &p.rule, &p.members)
+    let ctx = EvalContext::new(p.as_of);
+    let fresh = !is_stale(store, &ctx)?;
+    let out = store.set_tag_rule(&p.tag, &p.rule, &p.members)?;
+    if fresh {
+        store.mark_rules_fresh(days::from_date(p.as_of))?;
+    }
+    Ok(out)
 }
 
-/// Re-evaluates every rule tag and brings its members up to date (one
-/// unit). A stored rule that no longer parses is left as it is and named
-/// in the returned list.
-pub fn refresh(store: &Store, ctx: &EvalContext) -> Result<(TagOutcome, Vec<String>)> {
+/// The stored rules that parse, and the names of those that do not.
+fn parsed_rules(store: &Store) -> Result<(Vec<(String, Query)>, Vec<String>)> {
     let mut parsed = Vec::new();
     let mut broken = Vec::new();
     for info in store.tag_rules()? {
@@ -177,6 +190,15 @@ pub fn refresh(store: &Store, ctx: &EvalContext) -> Result<(TagOutcome, Vec<Stri
             }
         }
     }
+    Ok((parsed, broken))
+}
+
+/// Re-evaluates every rule tag over every customer and brings its members
+/// up to date (one unit). A stored rule that no longer parses is left as
+/// it is and named in the returned list.
+pub fn refresh(store: &Store, ctx: &EvalContext) -> Result<(TagOutcome, Vec<String>)> {
+    let seen = store.rule_dirt()?;
+    let (parsed, broken) = parsed_rules(store)?;
     // Rules with segment terms see the segment figures as of the same day.
     let lookup = if parsed.iter().any(|(_, q)| segments::needs_figures(q)) {
         let settings = segments::Settings::load().unwrap_or_else(|e| {
@@ -193,26 +215,107 @@ pub fn refresh(store: &Store, ctx: &EvalContext) -> Result<(TagOutcome, Vec<Stri
     for (name, q) in parsed {
         updates.push((name, members(store, &q, ctx)?));
     }
-    let out = store.refresh_rule_tags(&updates, days::from_date(ctx.as_of))?;
+    let out = store.refresh_rule_tags(&updates, None, &seen, days::from_date(ctx.as_of))?;
     Ok((out, broken))
 }
 
-/// Whether something was logged, or the as-of date moved, since the last
-/// refresh, while rule tags exist.
-pub fn is_stale(store: &Store, ctx: &EvalContext) -> Result<bool> {
-    let now = (store.audit_counter()?, days::from_date(ctx.as_of));
-    if store.rules_mark()? == Some(now) {
-        return Ok(false);
-    }
-    Ok(!store.tag_rules()?.is_empty())
+/// What a refresh has to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Staleness {
+    /// Nothing changed since the last refresh.
+    Fresh,
+    /// Only these customers changed (with their markers).
+    Some(RuleDirt),
+    /// Every customer must be looked at again.
+    All,
 }
 
-/// Refreshes the rule tags when [`is_stale`] says they may be out of date;
-/// what front ends call after opening the database. Read-only stores are
-/// left alone.
+/// What changed since the last refresh, while rule tags exist (see the
+/// module docs).
+pub fn staleness(store: &Store, ctx: &EvalContext) -> Result<Staleness> {
+    if !store.has_rule_tags()? {
+        return Ok(Staleness::Fresh);
+    }
+    let dirt = store.rule_dirt()?;
+    let today = days::from_date(ctx.as_of);
+    let Some((seq, day)) = store.rules_mark()? else {
+        return Ok(Staleness::All);
+    };
+    if day != today || dirt.all.is_some() {
+        return Ok(Staleness::All);
+    }
+    let changed = seq != store.audit_counter()? || !dirt.ids.is_empty();
+    if changed {
+        // Segment terms depend on every customer's figures.
+        let (parsed, _) = parsed_rules(store)?;
+        if parsed.iter().any(|(_, q)| segments::needs_figures(q)) {
+            return Ok(Staleness::All);
+        }
+    }
+    if dirt.ids.is_empty() {
+        return Ok(Staleness::Fresh);
+    }
+    Ok(Staleness::Some(dirt))
+}
+
+/// Whether [`refresh_if_stale`] would change anything.
+pub fn is_stale(store: &Store, ctx: &EvalContext) -> Result<bool> {
+    Ok(staleness(store, ctx)? != Staleness::Fresh)
+}
+
+/// Re-evaluates the rules for the customers `dirt` names only.
+fn refresh_some(store: &Store, ctx: &EvalContext, dirt: &RuleDirt) -> Result<TagOutcome> {
+    let (parsed, _) = parsed_rules(store)?;
+    let mut ids: Vec<CustomerId> = dirt.ids.iter().map(|(id, _)| *id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut updates: Vec<(String, Vec<CustomerId>)> = parsed
+        .iter()
+        .map(|(name, _)| (name.clone(), Vec::new()))
+        .collect();
+    let needs_text = parsed.iter().any(|(_, q)| uses_text(q));
+    let mut chunk: Option<(u64, SearchChunk)> = None;
+    for &id in &ids {
+        let Some(c) = store.customer(id)? else {
+            continue;
+        };
+        if !c.is_live() {
+            continue;
+        }
+        let s = store.stats(id)?;
+        let hay = if needs_text {
+            let n = crate::store::chunk_of(id);
+            if chunk.as_ref().is_none_or(|(m, _)| *m != n) {
+                chunk = Some((n, store.search_chunk(n)?));
+            }
+            chunk
+                .as_ref()
+                .and_then(|(_, ch)| ch.get(id))
+                .unwrap_or("")
+                .to_owned()
+        } else {
+            String::new()
+        };
+        for ((_, q), (_, members)) in parsed.iter().zip(updates.iter_mut()) {
+            if matches(q, &c, Some(&s), &hay, ctx) {
+                members.push(id);
+            }
+        }
+    }
+    store.refresh_rule_tags(&updates, Some(&ids), dirt, days::from_date(ctx.as_of))
+}
+
+/// Brings the rule tags up to date with what changed since the last
+/// refresh ([`staleness`]): nothing, the changed customers, or everyone.
+/// What front ends call after opening the database and the workbench after
+/// each change. Read-only stores are left alone.
 pub fn refresh_if_stale(store: &Store, ctx: &EvalContext) -> Result<Option<TagOutcome>> {
-    if store.is_read_only() || !is_stale(store, ctx)? {
+    if store.is_read_only() {
         return Ok(None);
     }
-    refresh(store, ctx).map(|(out, _)| Some(out))
+    match staleness(store, ctx)? {
+        Staleness::Fresh => Ok(None),
+        Staleness::Some(dirt) => refresh_some(store, ctx, &dirt).map(Some),
+        Staleness::All => refresh(store, ctx).map(|(out, _)| Some(out)),
+    }
 }

@@ -27,6 +27,7 @@
 //! | `E` | customer id | erasure tombstone: when and by whom a customer's personal data was erased |
 //! | `M` | audit seq of the merge | merge record: before-images and what moved, for unmerge |
 //! | `D` | lower id, higher id | (empty): a pair dismissed as "not a duplicate" |
+//! | `R` | customer id | stamp: rule tags must look at this customer again (`rule_marks`) |
 
 use crate::model::CustomerId;
 
@@ -53,6 +54,7 @@ pub const SNAPSHOT: u8 = b'S';
 pub const ERASED: u8 = b'E';
 pub const MERGE: u8 = b'M';
 pub const DISMISSED: u8 = b'D';
+pub const RULE_DIRTY: u8 = b'R';
 
 /// The prefixes of the derived keys (rebuilt by `reindex`). `x`, `e` and `p`
 /// were format 1's identity indexes; reindex drops any left over, and the

@@ -23,6 +23,7 @@ mod orders;
 mod quality;
 mod read;
 mod revert;
+mod rule_marks;
 mod search_chunk;
 mod segments;
 mod tag_index;
@@ -45,6 +46,7 @@ pub use open::{DEFAULT_CACHE_BYTES, IMPORT_CACHE_BYTES, OpenOptions};
 pub use orders::{OrderBook, OrderIdChunk};
 pub use quality::{FieldFigures, QUALITY_OP, QualityFigures};
 pub use revert::RevertSummary;
+pub use rule_marks::{MARK_ALL_ABOVE, RuleDirt};
 pub use search_chunk::{CHUNK_IDS, SearchChunk, chunk_of};
 pub use segments::{ClvModel, SavedSegment, SnapshotChunk, SnapshotEntry};
 pub use tag_index::{TAG_CHUNK_IDS, TagChunk};
@@ -76,6 +78,10 @@ pub struct Store {
     identity: Mutex<Option<identity::IdentityMap>>,
     /// Order-id hashes to customers, built from the order-id chunks on first use.
     order_ids: Mutex<Option<identity::IdentityMap>>,
+    /// Whether any tag has a rule, once known (see `rule_marks`).
+    rule_tags: Mutex<Option<bool>>,
+    /// Rule markers written by this process since the last refresh.
+    rule_marks_written: std::sync::atomic::AtomicU64,
 }
 
 impl Store {

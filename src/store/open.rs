@@ -79,6 +79,8 @@ impl Store {
             user: os_user(),
             identity: Mutex::new(None),
             order_ids: Mutex::new(None),
+            rule_tags: Mutex::new(None),
+            rule_marks_written: Default::default(),
         };
         if store.check_format(existed)? {
             // A migration that rewrote most keys leaves sled's emptied

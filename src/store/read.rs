@@ -263,6 +263,13 @@ impl Store {
         self.get_record(&keys::id_key(keys::IMPORT, id))
     }
 
+    /// Search chunk `n` (ids `n * CHUNK_IDS ..`), empty when it has none.
+    pub fn search_chunk(&self, n: u64) -> Result<SearchChunk> {
+        Ok(self
+            .get_record(&keys::id_key(keys::SEARCH, n))?
+            .unwrap_or_default())
+    }
+
     /// Every search chunk, in id order: what the search engine loads.
     pub fn search_chunks(&self) -> impl Iterator<Item = Result<SearchChunk>> + use<> {
         self.scan::<SearchChunk>(&[keys::SEARCH])

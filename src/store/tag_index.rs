@@ -206,6 +206,9 @@ impl super::Store {
         // The marker moves in the same batch, so the rewrite never runs
         // twice.
         batch.insert(keys::meta("format"), &4u32.to_be_bytes());
+        // Changes made before format 4 left no rule markers: the next
+        // refresh of rule tags must be a full one.
+        batch.remove(keys::meta(super::tags::RULES_MARK));
         self.db.apply_batch(batch)?;
         Ok(n)
     }

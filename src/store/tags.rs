@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use super::tag_index::parse_tag_chunk_key;
 use super::{Result, Store, StoreError, TagChunk, Unit, keys};
-use crate::model::{AuditEvent, CustomerId, TagInfo, tag_name_problem};
+use crate::model::{AuditEvent, Customer, CustomerId, TagInfo, tag_name_problem};
 
 /// The audit operations of tag changes that undo takes back.
 pub(super) const TAG_OPS: [&str; 8] = [
@@ -47,7 +47,7 @@ pub(super) const TAG_OPS: [&str; 8] = [
 pub const RULE_REFRESH_OP: &str = "tag_rule_refresh";
 
 /// The meta key of [`Store::rules_mark`].
-const RULES_MARK: &str = "rules_fresh";
+pub(super) const RULES_MARK: &str = "rules_fresh";
 
 /// What one tag operation changed, stored for undo and redo.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -147,6 +147,28 @@ fn ids_of(ids: &[CustomerId]) -> Vec<u64> {
 /// something (the effective change, which is what undo must take back).
 /// `strict` refuses ids that do not exist; undo and redo skip them (a
 /// customer purged since).
+fn put_rules_mark(unit: &mut Unit<'_>, seq: u64, as_of_day: i32) {
+    let mut mark = seq.to_be_bytes().to_vec();
+    mark.extend_from_slice(&as_of_day.to_be_bytes());
+    unit.put(keys::meta(RULES_MARK), mark);
+}
+
+/// The ids in `want` but not in `have`, and in `have` but not in `want`
+/// (both ascending).
+fn diff(want: &[u64], have: &[u64]) -> (Vec<u64>, Vec<u64>) {
+    let gained = want
+        .iter()
+        .filter(|id| have.binary_search(id).is_err())
+        .copied()
+        .collect();
+    let lost = have
+        .iter()
+        .filter(|id| want.binary_search(id).is_err())
+        .copied()
+        .collect();
+    (gained, lost)
+}
+
 fn apply(unit: &mut Unit<'_>, change: &TagChange, strict: bool) -> Result<TagChange> {
     let mut per: BTreeMap<u64, Vec<(usize, bool)>> = BTreeMap::new();
     for (i, (_, ids)) in change.gained.iter().enumerate() {
@@ -549,6 +571,8 @@ impl Store {
     ) -> Result<TagOutcome> {
         check_name(tag)?;
         let mut unit = self.begin()?;
+        // The members are the rule's own evaluation: nothing to mark.
+        unit.quiet_rules = true;
         let before: Option<TagInfo> = unit.get_record(&keys::tag_info(tag))?;
         let mut after = before.clone().unwrap_or_else(|| self.new_info(tag));
         after.rule = Some(rule.to_owned());
@@ -584,19 +608,7 @@ impl Store {
         tag: &str,
         members: &[CustomerId],
     ) -> Result<(Vec<u64>, Vec<u64>)> {
-        let want = ids_of(members);
-        let have = ids_of(&self.find_tag(tag)?);
-        let gained = want
-            .iter()
-            .filter(|id| have.binary_search(id).is_err())
-            .copied()
-            .collect();
-        let lost = have
-            .iter()
-            .filter(|id| want.binary_search(id).is_err())
-            .copied()
-            .collect();
-        Ok((gained, lost))
+        Ok(diff(&ids_of(members), &ids_of(&self.find_tag(tag)?)))
     }
 
     /// Drops the rule of a rule tag: it becomes a manual tag and keeps its
@@ -637,33 +649,76 @@ impl Store {
         }))
     }
 
+    /// Records that rule tags are current as of now (the audit counter)
+    /// for `as_of_day` (see [`Store::rules_mark`]): for a front end that
+    /// knows nothing else changed, e.g. after setting a rule while the
+    /// others were fresh.
+    pub fn mark_rules_fresh(&self, as_of_day: i32) -> Result<()> {
+        let mut unit = self.begin()?;
+        let seq = self.audit_counter()?;
+        put_rules_mark(&mut unit, seq, as_of_day);
+        unit.commit()
+    }
+
     /// The audit counter: the sequence number of the newest event.
     pub fn audit_counter(&self) -> Result<u64> {
         self.counter("next_audit")
     }
 
     /// Brings rule tags up to date: for each (tag, members) pair, the tag's
-    /// live members become exactly `members`. One unit with one
-    /// (not undoable) audit event; nothing but the refresh mark (see
-    /// [`Store::rules_mark`], `as_of_day` is the date evaluated for) is
-    /// written when nothing changes. Pairs naming a tag that is no longer a
-    /// rule tag are skipped.
+    /// live members become exactly `members` or, when `checked` is given,
+    /// its members among the `checked` customers do (`members` then lists
+    /// only checked ones). One unit with one (not undoable) audit event
+    /// that also clears the rule markers `seen` (see `rule_marks`); nothing
+    /// but the markers and the refresh mark (see [`Store::rules_mark`],
+    /// `as_of_day` is the date evaluated for) is written when nothing
+    /// changes. Pairs naming a tag that is no longer a rule tag are skipped.
     pub fn refresh_rule_tags(
         &self,
         rules: &[(String, Vec<CustomerId>)],
+        checked: Option<&[CustomerId]>,
+        seen: &super::RuleDirt,
         as_of_day: i32,
     ) -> Result<TagOutcome> {
         let mut unit = self.begin()?;
+        unit.quiet_rules = true;
+        // A partial refresh compares with the checked customers' own tags.
+        let carried = match checked {
+            None => None,
+            Some(ids) => Some(
+                unit.customers_of(ids)?
+                    .into_iter()
+                    .flatten()
+                    .filter(Customer::is_live)
+                    .collect::<Vec<Customer>>(),
+            ),
+        };
         let mut change = TagChange::default();
         for (tag, members) in rules {
             let info: Option<TagInfo> = unit.get_record(&keys::tag_info(tag))?;
             if !info.as_ref().is_some_and(TagInfo::is_rule) {
                 continue;
             }
-            let (gained, lost) = self.membership_diff(tag, members)?;
+            let (gained, lost) = match &carried {
+                None => self.membership_diff(tag, members)?,
+                Some(records) => {
+                    let have: Vec<u64> = records
+                        .iter()
+                        .filter(|c| c.tags.iter().any(|t| t == tag))
+                        .map(|c| c.id.0)
+                        .collect();
+                    let live: Vec<u64> = records.iter().map(|c| c.id.0).collect();
+                    let want: Vec<u64> = ids_of(members)
+                        .into_iter()
+                        .filter(|id| live.binary_search(id).is_ok())
+                        .collect();
+                    diff(&want, &have)
+                }
+            };
             change.gained.push((tag.clone(), gained));
             change.lost.push((tag.clone(), lost));
         }
+        unit.clear_rule_marks(seen)?;
         let out = self.commit_change(
             &mut unit,
             RULE_REFRESH_OP,
@@ -677,10 +732,10 @@ impl Store {
             Some(seq) => seq,
             None => self.audit_counter()?,
         };
-        let mut mark = seq.to_be_bytes().to_vec();
-        mark.extend_from_slice(&as_of_day.to_be_bytes());
-        unit.put(keys::meta(RULES_MARK), mark);
+        put_rules_mark(&mut unit, seq, as_of_day);
         unit.commit()?;
+        self.rule_marks_written
+            .store(0, std::sync::atomic::Ordering::Relaxed);
         Ok(out)
     }
 

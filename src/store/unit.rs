@@ -25,7 +25,7 @@ use crate::model::{AuditEvent, Customer, CustomerId, FieldChange, Note, Order};
 /// Pending changes, committed as one sled batch. Dropping a unit without
 /// committing discards everything it held.
 pub struct Unit<'s> {
-    store: &'s Store,
+    pub(super) store: &'s Store,
     _guard: MutexGuard<'s, ()>,
     overlay: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     chunks: BTreeMap<u64, SearchChunk>,
@@ -45,6 +45,11 @@ pub struct Unit<'s> {
     dirty_stats: BTreeSet<CustomerId>,
     /// Tag chunks this unit read or changed, by key (see `tag_index`).
     tag_chunks: BTreeMap<Vec<u8>, TagChunk>,
+    /// Customers whose record this unit wrote or dropped (with those in
+    /// `dirty_stats`: the ones rule tags must look at again).
+    touched: BTreeSet<CustomerId>,
+    /// Set by rule refreshes: their own tag changes mark nobody.
+    pub(super) quiet_rules: bool,
     live_delta: i64,
     now: DateTime<Utc>,
 }
@@ -66,6 +71,8 @@ impl<'s> Unit<'s> {
             placed_map: Default::default(),
             dirty_stats: BTreeSet::new(),
             tag_chunks: BTreeMap::new(),
+            touched: BTreeSet::new(),
+            quiet_rules: false,
             live_delta: 0,
             now: store.now(),
         }
@@ -126,7 +133,7 @@ impl<'s> Unit<'s> {
         Ok(out)
     }
 
-    fn next_counter(&mut self, name: &str) -> Result<u64> {
+    pub(super) fn next_counter(&mut self, name: &str) -> Result<u64> {
         let key = keys::meta(name);
         let current = self
             .get(&key)?
@@ -264,6 +271,7 @@ impl<'s> Unit<'s> {
 
     fn write_customer(&mut self, old: Option<&Customer>, c: &Customer) -> Result<()> {
         let key = keys::customer(c.id);
+        self.touched.insert(c.id);
         self.move_tags(c.id, old, Some(c))?;
         let old_keys = old.map(identity::keys_of).unwrap_or_default();
         self.set_identity(c.id, old_keys, identity::keys_of(c))?;
@@ -352,6 +360,7 @@ impl<'s> Unit<'s> {
         let Some(old) = self.get_record::<Customer>(&key)? else {
             return Ok(None);
         };
+        self.touched.insert(id);
         self.move_tags(id, Some(&old), None)?;
         self.set_identity(id, identity::keys_of(&old), Vec::new())?;
         if old.is_live() {
@@ -661,6 +670,11 @@ impl<'s> Unit<'s> {
                 _ => self.del(key),
             }
         }
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.extend(self.dirty_stats.iter().copied());
+        if !self.quiet_rules {
+            self.mark_for_rules(&touched)?;
+        }
         for id in std::mem::take(&mut self.dirty_stats) {
             self.recompute_stats(id)?;
         }
@@ -702,6 +716,11 @@ impl<'s> Unit<'s> {
             self.put(key, next.to_be_bytes().to_vec());
         }
         let mut batch = sled::Batch::default();
+        let infos_changed = self
+            .overlay
+            .range(vec![keys::TAG_INFO]..vec![keys::TAG_INFO + 1])
+            .next()
+            .is_some();
         for (k, v) in std::mem::take(&mut self.overlay) {
             match v {
                 Some(v) => batch.insert(k, v),
@@ -709,6 +728,9 @@ impl<'s> Unit<'s> {
             }
         }
         self.store.db.apply_batch(batch)?;
+        if infos_changed {
+            self.store.forget_rule_tags();
+        }
         // The map follows only what is on disk. If it is not loaded, it will
         // be built from the chunks just written when first needed.
         if let Some(map) = self

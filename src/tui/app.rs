@@ -29,6 +29,7 @@ use super::trash::TrashView;
 use super::worker::{Done, Job, Worker};
 use crate::model::{Customer, CustomerId, Stats};
 use crate::search::engine::{Index, Narrowing};
+use crate::search::rules::{self, Staleness};
 use crate::search::{EvalContext, Query, parse};
 use crate::segments::{self, Lookup, Settings};
 use crate::store::{AuditFilter, Store};
@@ -2284,6 +2285,7 @@ impl App {
     /// sorted list only drops the customers that left it.
     fn after_change(&mut self, touched: &[CustomerId]) {
         self.data += 1;
+        self.follow_rules();
         if self.index.is_some() {
             match Index::load(&self.store) {
                 Ok(ix) => {
@@ -2346,6 +2348,30 @@ impl App {
             self.request_audit(n);
         }
         self.reload_detail();
+    }
+
+    /// Brings rule tags up to date after a change: the customers it marked
+    /// at once (a few reads), a change too big to mark one by one (a whole
+    /// pass at a million customers takes seconds) in the background.
+    fn follow_rules(&mut self) {
+        let ctx = crate::search::EvalContext::new(self.as_of);
+        match rules::staleness(&self.store, &ctx) {
+            Ok(Staleness::Fresh) => {}
+            Ok(Staleness::Some(_)) => {
+                if let Err(e) = rules::refresh_if_stale(&self.store, &ctx) {
+                    self.status = Some(format!("rule tags: {e}"));
+                }
+            }
+            Ok(Staleness::All) => {
+                let store = Arc::clone(&self.store);
+                std::thread::spawn(move || {
+                    if let Err(e) = rules::refresh_if_stale(&store, &ctx) {
+                        tracing::warn!("refreshing rule tags: {e}");
+                    }
+                });
+            }
+            Err(e) => self.status = Some(format!("rule tags: {e}")),
+        }
     }
 
     /// Reads the rows on screen (and only those) from the store.
