@@ -176,8 +176,11 @@ pub fn set_rule(store: &Store, p: &RulePreview) -> Result<TagOutcome> {
     Ok(out)
 }
 
+/// Rule tags with their parsed queries.
+type Rules = Vec<(String, Query)>;
+
 /// The stored rules that parse, and the names of those that do not.
-fn parsed_rules(store: &Store) -> Result<(Vec<(String, Query)>, Vec<String>)> {
+fn parsed_rules(store: &Store) -> Result<(Rules, Vec<String>)> {
     let mut parsed = Vec::new();
     let mut broken = Vec::new();
     for info in store.tag_rules()? {

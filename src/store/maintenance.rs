@@ -184,10 +184,9 @@ impl Store {
             }
         }
         for (k, want) in expected.into_rest() {
-            let tag = parse_tag_chunk_key(&k).map_or_else(
-                || String::new(),
-                |(name, _)| String::from_utf8_lossy(name).into_owned(),
-            );
+            let tag = parse_tag_chunk_key(&k).map_or_else(String::new, |(name, _)| {
+                String::from_utf8_lossy(name).into_owned()
+            });
             for p in tag_index::chunk_problems(&tag, &TagChunk::default(), &want) {
                 note(p);
             }
