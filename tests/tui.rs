@@ -1192,7 +1192,10 @@ fn duplicates_pane_shows_the_queue_best_first() {
     insta::assert_snapshot!("duplicates_three_80x24", screen(&a, 80, 24).backend());
     press(&mut a, "M");
     let s = text(&screen(&a, 160, 48));
-    assert!(!s.contains("maria.garcia@example.es") && s.contains("m***@example.es"), "{s}");
+    assert!(
+        !s.contains("maria.garcia@example.es") && s.contains("m***@example.es"),
+        "{s}"
+    );
     press(&mut a, "M");
     // Pages and s go round the queue.
     press(&mut a, "ss");
@@ -1226,7 +1229,11 @@ fn duplicates_pick_merge_and_unmerge_from_the_keyboard() {
     };
     let before: Vec<_> = maria.iter().map(|id| read(*id)).collect();
     let shown = |a: &App| a.duplicates.shown.clone().unwrap();
-    assert_eq!(shown(&a).choices.survivor, CustomerId(4), "most complete, then most orders");
+    assert_eq!(
+        shown(&a).choices.survivor,
+        CustomerId(4),
+        "most complete, then most orders"
+    );
 
     to_row(&mut a, Field::Name);
     press(&mut a, "3");
@@ -1241,7 +1248,11 @@ fn duplicates_pick_merge_and_unmerge_from_the_keyboard() {
     // The first row chooses the survivor; its ext_id cannot be replaced.
     press(&mut a, "gh");
     assert_eq!(shown(&a).choices.survivor, CustomerId(3));
-    assert_eq!(shown(&a).choices.source(Field::Name).0, CustomerId(5), "picks stay");
+    assert_eq!(
+        shown(&a).choices.source(Field::Name).0,
+        CustomerId(5),
+        "picks stay"
+    );
     to_row(&mut a, Field::ExtId);
     press(&mut a, "2");
     assert!(status(&a).contains("ext_id D-3 stays"), "{}", status(&a));
@@ -1270,12 +1281,22 @@ fn duplicates_pick_merge_and_unmerge_from_the_keyboard() {
     assert!(status_shown(&a), "{}", text(&screen(&a, 80, 24)));
     let survivor = f.store.customer(CustomerId(3)).unwrap().unwrap();
     for (field, want) in &preview {
-        assert_eq!(&survivor.value(*field), want, "{field}: the merged column showed it");
+        assert_eq!(
+            &survivor.value(*field),
+            want,
+            "{field}: the merged column showed it"
+        );
     }
     assert_eq!(survivor.name, "M. Garcia");
-    assert_eq!(survivor.birth_date.map(|d| d.to_string()).as_deref(), Some("1990-07-01"));
+    assert_eq!(
+        survivor.birth_date.map(|d| d.to_string()).as_deref(),
+        Some("1990-07-01")
+    );
     for id in [CustomerId(4), CustomerId(5)] {
-        assert_eq!(f.store.customer(id).unwrap().unwrap().merged_into, Some(CustomerId(3)));
+        assert_eq!(
+            f.store.customer(id).unwrap().unwrap().merged_into,
+            Some(CustomerId(3))
+        );
         assert!(f.store.orders_of(id).unwrap().is_empty());
     }
     let orders: Vec<String> = f
@@ -1295,14 +1316,13 @@ fn duplicates_pick_merge_and_unmerge_from_the_keyboard() {
     settle(&mut a);
     let user = f.store.user().to_owned();
     let s = text(&screen(&a, 80, 24)).replace(&format!("by {user}:"), "by ‹user›:");
-    assert!(s.contains("merges · 1 in effect") && s.contains("#4, #5"), "{s}");
+    assert!(
+        s.contains("merges · 1 in effect") && s.contains("#4, #5"),
+        "{s}"
+    );
     insta::assert_snapshot!("duplicates_merges_80x24", s);
     a.on_key(code(KeyCode::Enter));
-    assert!(
-        status(&a).starts_with("unmerged #"),
-        "{}",
-        status(&a)
-    );
+    assert!(status(&a).starts_with("unmerged #"), "{}", status(&a));
     assert!(status(&a).ends_with("back in the queue"), "{}", status(&a));
     for (id, was) in maria.iter().zip(&before) {
         assert_eq!(&read(*id), was, "customer {id} is as before the merge");
@@ -1314,7 +1334,10 @@ fn duplicates_pick_merge_and_unmerge_from_the_keyboard() {
     a.on_key(code(KeyCode::Esc));
     assert!(a.duplicates.merges.is_none());
     let s = text(&screen(&a, 80, 24));
-    assert!(s.contains("cluster 2/3 · 3 records"), "the cluster is back on screen:\n{s}");
+    assert!(
+        s.contains("cluster 2/3 · 3 records"),
+        "the cluster is back on screen:\n{s}"
+    );
 }
 
 /// `x` then `y` dismisses every pair of the cluster: it leaves the queue
@@ -1326,12 +1349,18 @@ fn duplicates_not_a_duplicate_survives_a_rescan() {
     let f = dup_fixture();
     let mut a = dup_app(&f, 24);
     press(&mut a, "x");
-    assert!(text(&screen(&a, 80, 24)).contains("#1, #2 not duplicates (never shown again)? y marks them"));
+    assert!(
+        text(&screen(&a, 80, 24))
+            .contains("#1, #2 not duplicates (never shown again)? y marks them")
+    );
     press(&mut a, "k");
     assert_eq!(status(&a), "nothing marked");
     assert_eq!(queue(&a).len(), 3);
     press(&mut a, "xy");
-    assert_eq!(status(&a), "#1 and #2 are not duplicates: never shown again");
+    assert_eq!(
+        status(&a),
+        "#1 and #2 are not duplicates: never shown again"
+    );
     assert_eq!(queue(&a), [vec![3, 4, 5], vec![8, 9]]);
     assert!(f.store.is_dismissed(CustomerId(2), CustomerId(1)).unwrap());
     press(&mut a, "r");
@@ -1339,10 +1368,17 @@ fn duplicates_not_a_duplicate_survives_a_rescan() {
     settle(&mut a);
     assert_eq!(queue(&a), [vec![3, 4, 5], vec![8, 9]], "not after a rescan");
     let mut b = dup_app(&f, 24);
-    assert_eq!(queue(&b), [vec![3, 4, 5], vec![8, 9]], "nor after a restart");
+    assert_eq!(
+        queue(&b),
+        [vec![3, 4, 5], vec![8, 9]],
+        "nor after a restart"
+    );
     // A three-record cluster: every pair.
     press(&mut b, "xy");
-    assert_eq!(status(&b), "#3, #4 and #5 are not duplicates: never shown again");
+    assert_eq!(
+        status(&b),
+        "#3, #4 and #5 are not duplicates: never shown again"
+    );
     assert_eq!(f.store.dismissed_pairs().unwrap().len(), 4);
 }
 
@@ -1355,13 +1391,23 @@ fn duplicates_a_record_left_out_is_not_merged() {
     let f = dup_fixture();
     let mut a = dup_app(&f, 24);
     press(&mut a, "-");
-    assert_eq!(status(&a), "a merge needs two records: x marks these not duplicates, s skips");
+    assert_eq!(
+        status(&a),
+        "a merge needs two records: x marks these not duplicates, s skips"
+    );
     press(&mut a, "s");
     press(&mut a, "G");
-    assert_eq!(a.duplicates.shown.as_ref().unwrap().current_row(), Row::Notes);
+    assert_eq!(
+        a.duplicates.shown.as_ref().unwrap().current_row(),
+        Row::Notes
+    );
     press(&mut a, "3");
     let s = a.duplicates.shown.clone().unwrap();
-    assert_eq!((s.col, s.choices.survivor), (2, CustomerId(4)), "nothing picked");
+    assert_eq!(
+        (s.col, s.choices.survivor),
+        (2, CustomerId(4)),
+        "nothing picked"
+    );
     press(&mut a, "-");
     assert_eq!(status(&a), "left #5 out of this merge (r rescans)");
     assert_eq!(queue(&a)[1], [3, 4]);
@@ -1370,7 +1416,11 @@ fn duplicates_a_record_left_out_is_not_merged() {
     let five = f.store.customer(CustomerId(5)).unwrap().unwrap();
     assert!(five.is_live(), "the record left out stays");
     assert_eq!(
-        f.store.customer(CustomerId(3)).unwrap().unwrap().merged_into,
+        f.store
+            .customer(CustomerId(3))
+            .unwrap()
+            .unwrap()
+            .merged_into,
         Some(CustomerId(4))
     );
 }
@@ -1419,10 +1469,19 @@ fn duplicates_help_lists_the_pane_keys() {
             );
         }
     }
-    for want in ["merge the cluster (asks)", "take record N's value", "leave the record out", "list merges to unmerge"] {
+    for want in [
+        "merge the cluster (asks)",
+        "take record N's value",
+        "leave the record out",
+        "list merges to unmerge",
+    ] {
         assert!(s.contains(want), "lacks {want:?}:\n{s}");
     }
-    for not in ["edit the customer", "Customers pane", "restore from the trash"] {
+    for not in [
+        "edit the customer",
+        "Customers pane",
+        "restore from the trash",
+    ] {
         assert!(!s.contains(not), "lists {not:?}:\n{s}");
     }
     insta::assert_snapshot!("help_duplicates_80x24", screen(&a, 80, 24).backend());

@@ -399,14 +399,22 @@ fn default_source(members: &[Member], survivor: CustomerId, field: Field) -> (Cu
         // The earliest; the survivor wins a tie, then member order.
         let earliest = members
             .iter()
-            .filter_map(|m| m.customer.created_at.map(|t| (t, m.id() != survivor, m.id())))
+            .filter_map(|m| {
+                m.customer
+                    .created_at
+                    .map(|t| (t, m.id() != survivor, m.id()))
+            })
             .min_by_key(|(t, not_survivor, _)| (*t, *not_survivor));
         return match earliest {
             Some((_, _, id)) if id != survivor => (id, Rule::Earliest),
             _ => (survivor, Rule::Survivor),
         };
     }
-    if members.iter().filter(|m| m.id() == survivor).any(|m| has(&m)) {
+    if members
+        .iter()
+        .filter(|m| m.id() == survivor)
+        .any(|m| has(&m))
+    {
         return (survivor, Rule::Survivor);
     }
     // Most recently updated first; member order breaks ties.

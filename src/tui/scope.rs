@@ -431,7 +431,10 @@ mod tests {
             assert!(!Scope::Duplicates.acts(a), "{a:?}");
         }
         for s in [Scope::List, Scope::Segments, Scope::Quality, Scope::Tags] {
-            assert!(!s.acts(Action::Merge) && !s.acts(Action::PickRecord), "{s:?}");
+            assert!(
+                !s.acts(Action::Merge) && !s.acts(Action::PickRecord),
+                "{s:?}"
+            );
         }
         assert!(Scope::Merges.acts(Action::Open) && !Scope::Merges.acts(Action::Merge));
         assert!(Scope::Merges.closes(Action::Clear) && Scope::Merges.closes(Action::Unmerge));

@@ -171,15 +171,8 @@ fn key_line(app: &App, width: usize, theme: &Theme) -> Line<'static> {
     let v = &app.duplicates;
     if let (Some(what), Some(s)) = (v.confirm, &v.shown) {
         let survivor = s.choices.survivor;
-        let name = s
-            .choices
-            .value(&s.members, Field::Name)
-            .unwrap_or_default();
-        let others: Vec<CustomerId> = s
-            .ids()
-            .into_iter()
-            .filter(|id| *id != survivor)
-            .collect();
+        let name = s.choices.value(&s.members, Field::Name).unwrap_or_default();
+        let others: Vec<CustomerId> = s.ids().into_iter().filter(|id| *id != survivor).collect();
         let q = match what {
             Confirm::Merge => format!(
                 "merge {} into #{survivor} {name}? y merges · any other key keeps them",
@@ -326,7 +319,11 @@ fn differs(s: &Shown, row: Row) -> bool {
             .iter()
             .map(|m| m.customer.value(f).unwrap_or_default())
             .collect(),
-        Row::Tags => s.members.iter().map(|m| m.customer.tags.join(",")).collect(),
+        Row::Tags => s
+            .members
+            .iter()
+            .map(|m| m.customer.tags.join(","))
+            .collect(),
         _ => return false,
     };
     values.windows(2).any(|w| w[0] != w[1])
