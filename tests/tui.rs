@@ -1255,7 +1255,8 @@ fn duplicates_pick_merge_and_unmerge_from_the_keyboard() {
     );
     to_row(&mut a, Field::ExtId);
     press(&mut a, "2");
-    assert!(status(&a).contains("ext_id D-3 stays"), "{}", status(&a));
+    assert_eq!(status(&a), "ext_id D-3 stays: make #4 the survivor");
+    assert!(status_shown(&a), "{}", text(&screen(&a, 80, 24)));
     assert_eq!(shown(&a).choices.source(Field::ExtId).0, CustomerId(3));
     press(&mut a, "7");
     assert_eq!(status(&a), "this cluster has 3 records: 1-3 pick");
@@ -1323,7 +1324,12 @@ fn duplicates_pick_merge_and_unmerge_from_the_keyboard() {
     insta::assert_snapshot!("duplicates_merges_80x24", s);
     a.on_key(code(KeyCode::Enter));
     assert!(status(&a).starts_with("unmerged #"), "{}", status(&a));
-    assert!(status(&a).ends_with("back in the queue"), "{}", status(&a));
+    assert!(
+        status(&a).ends_with("; the cluster is back"),
+        "{}",
+        status(&a)
+    );
+    assert!(status_shown(&a), "{}", text(&screen(&a, 80, 24)));
     for (id, was) in maria.iter().zip(&before) {
         assert_eq!(&read(*id), was, "customer {id} is as before the merge");
     }
@@ -1357,16 +1363,21 @@ fn duplicates_not_a_duplicate_survives_a_rescan() {
     assert_eq!(status(&a), "nothing marked");
     assert_eq!(queue(&a).len(), 3);
     press(&mut a, "xy");
-    assert_eq!(
-        status(&a),
-        "#1 and #2 are not duplicates: never shown again"
-    );
+    assert_eq!(status(&a), "marked #1 and #2 not duplicates");
+    assert!(status_shown(&a), "{}", text(&screen(&a, 80, 24)));
     assert_eq!(queue(&a), [vec![3, 4, 5], vec![8, 9]]);
     assert!(f.store.is_dismissed(CustomerId(2), CustomerId(1)).unwrap());
     press(&mut a, "r");
     assert!(text(&screen(&a, 80, 24)).contains("rescanning…"));
     settle(&mut a);
     assert_eq!(queue(&a), [vec![3, 4, 5], vec![8, 9]], "not after a rescan");
+    // A scan that comes in while `x` asks cancels the question.
+    press(&mut a, "rx");
+    assert_eq!(a.mode, Mode::Confirm);
+    settle(&mut a);
+    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(status(&a), "a new scan came in: nothing done");
+    assert_eq!(queue(&a).len(), 2);
     let mut b = dup_app(&f, 24);
     assert_eq!(
         queue(&b),
@@ -1375,10 +1386,7 @@ fn duplicates_not_a_duplicate_survives_a_rescan() {
     );
     // A three-record cluster: every pair.
     press(&mut b, "xy");
-    assert_eq!(
-        status(&b),
-        "#3, #4 and #5 are not duplicates: never shown again"
-    );
+    assert_eq!(status(&b), "marked #3, #4 and #5 not duplicates");
     assert_eq!(f.store.dismissed_pairs().unwrap().len(), 4);
 }
 
@@ -1391,10 +1399,8 @@ fn duplicates_a_record_left_out_is_not_merged() {
     let f = dup_fixture();
     let mut a = dup_app(&f, 24);
     press(&mut a, "-");
-    assert_eq!(
-        status(&a),
-        "a merge needs two records: x marks these not duplicates, s skips"
-    );
+    assert_eq!(status(&a), "a pair cannot lose one (x: not duplicates)");
+    assert!(status_shown(&a), "{}", text(&screen(&a, 80, 24)));
     press(&mut a, "s");
     press(&mut a, "G");
     assert_eq!(
@@ -1445,6 +1451,7 @@ fn duplicates_enter_opens_the_record_and_changes_show() {
         [vec![3, 4, 5], vec![8, 9]],
         "a trashed record leaves its cluster, a pair then the queue"
     );
+    assert_eq!(status(&a), "#1 and #2 left the queue (gone)");
     let s = text(&screen(&a, 80, 24));
     assert!(s.contains("changed since the scan: r rescans"), "{s}");
 }

@@ -465,6 +465,11 @@ impl App {
                 self.status = Some(e);
             }
         }
+        // A question about the old queue's cluster is not answered now.
+        if self.duplicates.confirm.take().is_some() {
+            self.mode = self.base_mode();
+            self.status = Some("a new scan came in: nothing done".into());
+        }
         self.show_cluster();
         true
     }
@@ -533,10 +538,8 @@ impl App {
             }
             if members.len() < 2 {
                 self.duplicates.take_current();
-                self.status = Some(format!(
-                    "{} left the queue: fewer than two of its records are still live",
-                    id_list(&ids)
-                ));
+                // Short: the status bar has about 38 columns at 80.
+                self.status = Some(format!("{} left the queue (gone)", id_list(&ids)));
                 continue;
             }
             let rules = match rule_tags(&self.store) {
@@ -669,10 +672,7 @@ impl App {
         };
         if shown.members.len() <= 2 {
             let x = self.dup_key(Action::NotDuplicate, "x");
-            let s = self.dup_key(Action::Skip, "s");
-            self.status = Some(format!(
-                "a merge needs two records: {x} marks these not duplicates, {s} skips"
-            ));
+            self.status = Some(format!("a pair cannot lose one ({x}: not duplicates)"));
             return;
         }
         let Some(id) = shown.highlighted().map(Member::id) else {
@@ -757,7 +757,7 @@ impl App {
         self.duplicates.shown = None;
         self.show_cluster();
         self.status = Some(format!(
-            "{} are not duplicates: never shown again",
+            "marked {} not duplicates",
             id_list(&cluster.members)
         ));
     }
@@ -807,12 +807,11 @@ impl App {
                 self.show_cluster();
                 ids.sort_unstable();
                 self.request_merges();
-                self.status = Some(format!(
-                    "unmerged #{}: {} are separate again{}",
-                    out.merge_seq,
-                    id_list(&ids),
-                    if back { "; back in the queue" } else { "" }
-                ));
+                self.status = Some(if back {
+                    format!("unmerged #{}; the cluster is back", out.merge_seq)
+                } else {
+                    format!("unmerged #{}: {} apart again", out.merge_seq, id_list(&ids))
+                });
             }
             Err(e) => self.status = Some(format!("unmerge failed: {e}")),
         }

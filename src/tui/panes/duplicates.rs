@@ -329,6 +329,16 @@ fn differs(s: &Shown, row: Row) -> bool {
     values.windows(2).any(|w| w[0] != w[1])
 }
 
+/// A contribution in bits with its sign, one decimal (`0.0` rather than
+/// `-0.0` for a tiny one).
+fn bits(w: f64) -> String {
+    if w.abs() < 0.05 {
+        "0.0".to_owned()
+    } else {
+        format!("{w:+.1}")
+    }
+}
+
 /// The scored comparison field of a canonical field, if it is one.
 fn compared(field: Field) -> Option<CompareField> {
     CompareField::ALL
@@ -408,7 +418,7 @@ fn table_lines(
         let bits = match (row, link) {
             (Row::Field(f), Some(p)) => part(p, f)
                 .filter(|(level, _)| *level != Level::Missing)
-                .map_or_else(String::new, |(_, w)| format!("{w:+.1}")),
+                .map_or_else(String::new, |(_, w)| bits(w)),
             _ => String::new(),
         };
         let mark = if differs(s, row) { "≠ " } else { "  " };
@@ -511,7 +521,7 @@ fn pair_line(s: &Shown, link: Option<&Pair>) -> String {
     );
     if let Row::Field(f) = s.current_row() {
         if let Some((level, w)) = part(p, f) {
-            text.push_str(&format!(" · {f} {} {w:+.1}", level.as_str()));
+            text.push_str(&format!(" · {f} {} {}", level.as_str(), bits(w)));
         }
     }
     text
