@@ -1270,7 +1270,7 @@ fn duplicates_pick_merge_and_unmerge_from_the_keyboard() {
     assert_eq!(a.mode, Mode::Confirm);
     let screen_text = text(&screen(&a, 80, 24));
     assert!(
-        screen_text.contains("merge #4, #5 into #3 M. Garcia? y merges"),
+        screen_text.contains("merge #4 and #5 into #3 M. Garcia? y merges"),
         "{screen_text}"
     );
     insta::assert_snapshot!("duplicates_confirm_80x24", screen(&a, 80, 24).backend());
@@ -1357,7 +1357,7 @@ fn duplicates_not_a_duplicate_survives_a_rescan() {
     press(&mut a, "x");
     assert!(
         text(&screen(&a, 80, 24))
-            .contains("#1, #2 not duplicates (never shown again)? y marks them")
+            .contains("#1 and #2 not duplicates (never shown again)? y marks them")
     );
     press(&mut a, "k");
     assert_eq!(status(&a), "nothing marked");

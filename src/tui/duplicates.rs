@@ -58,11 +58,6 @@ impl Row {
             Row::Notes => "notes",
         }
     }
-
-    /// Whether a record's value can be picked on this row.
-    pub fn is_pickable(self) -> bool {
-        matches!(self, Row::Survivor | Row::Field(_))
-    }
 }
 
 /// The rows of a cluster: the survivor, the fields some record fills (name,
@@ -368,7 +363,7 @@ pub fn digit_of(key: KeyEvent) -> Option<usize> {
 }
 
 /// "#3, #7 and #9".
-fn id_list(ids: &[CustomerId]) -> String {
+pub fn id_list(ids: &[CustomerId]) -> String {
     let names: Vec<String> = ids.iter().map(|id| format!("#{id}")).collect();
     match names.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),

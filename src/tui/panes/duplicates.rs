@@ -23,7 +23,7 @@ use crate::dedup::{CompareField, Level, Pair};
 use crate::model::{CustomerId, Field};
 use crate::tui::action::Action;
 use crate::tui::app::App;
-use crate::tui::duplicates::{Confirm, DuplicatesView, MergesView, Row, Shown};
+use crate::tui::duplicates::{Confirm, DuplicatesView, MergesView, Row, Shown, id_list};
 use crate::tui::keymap::Section;
 use crate::tui::panes::segments::money;
 use crate::tui::text::{display_name, fit, mask_email, mask_phone, thousands};
@@ -176,11 +176,11 @@ fn key_line(app: &App, width: usize, theme: &Theme) -> Line<'static> {
         let q = match what {
             Confirm::Merge => format!(
                 "merge {} into #{survivor} {name}? y merges · any other key keeps them",
-                ids(&others)
+                id_list(&others)
             ),
             Confirm::Dismiss => format!(
                 "{} not duplicates (never shown again)? y marks them · any other key keeps them",
-                ids(&s.ids())
+                id_list(&s.ids())
             ),
         };
         return Line::styled(fit(&q, width), theme.title());
@@ -209,14 +209,6 @@ fn key_line(app: &App, width: usize, theme: &Theme) -> Line<'static> {
         )
     };
     Line::styled(fit(&text, width), theme.dim())
-}
-
-/// "#3, #7" for a question.
-fn ids(ids: &[CustomerId]) -> String {
-    ids.iter()
-        .map(|id| format!("#{id}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// What the pane says instead of a cluster: scanning, what failed, or
