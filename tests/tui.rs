@@ -195,21 +195,27 @@ fn help_overlay_lists_every_key_80x24() {
     assert_eq!(a.mode, Mode::Normal, "any key closes help");
 }
 
+/// Number keys and Tab switch panes; in the Duplicates pane the number
+/// keys pick a record's value instead, so Tab and Shift-Tab leave it.
 #[test]
-fn other_panes_say_not_available_yet() {
+fn number_keys_and_tab_switch_panes() {
     let f = fixture();
     let mut a = app(&f, 24);
-    for (k, pane) in [('3', Pane::Duplicates), ('1', Pane::Customers)] {
-        press(&mut a, &k.to_string());
-        assert_eq!(a.pane, pane);
-        let s = text(&screen(&a, 80, 24));
-        if pane != Pane::Customers {
-            assert!(s.contains("not available yet"), "{s}");
-            let name = pane.title().to_lowercase();
-            insta::assert_snapshot!(format!("{name}_80x24"), screen(&a, 80, 24).backend());
-            insta::assert_snapshot!(format!("{name}_160x48"), screen(&a, 160, 48).backend());
-        }
-    }
+    press(&mut a, "3");
+    assert_eq!(a.pane, Pane::Duplicates);
+    settle(&mut a);
+    let s = text(&screen(&a, 80, 24));
+    assert!(
+        s.contains("no duplicates left to review among 6 customers"),
+        "{s}"
+    );
+    press(&mut a, "1");
+    assert_eq!(a.pane, Pane::Duplicates, "1 picks a value there");
+    assert_eq!(status(&a), "no duplicates to review; r scans again");
+    a.on_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
+    assert_eq!(a.pane, Pane::Tags);
+    press(&mut a, "1");
+    assert_eq!(a.pane, Pane::Customers);
     a.on_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
     assert_eq!(a.pane, Pane::Tags);
     a.on_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
@@ -941,34 +947,36 @@ fn status_shown(a: &App) -> bool {
     s.lines().nth(23).is_some_and(|l| l.contains(&status(a)))
 }
 
-/// Regression: on a pane not available yet, `j` moved and `d` trashed the
-/// hidden list's row (and `e`, `a`, Enter acted on it). Those keys now say
-/// the pane is not there yet, and nothing changes.
+/// Regression: on a pane without the list (Duplicates, when it was a
+/// placeholder), `j` moved and `d` trashed the hidden list's row (and
+/// `e`, `a`, Enter acted on it). Those keys now say they do nothing
+/// there (Enter, with no cluster, says why), and nothing changes.
 #[test]
-fn placeholder_panes_refuse_keys_that_would_act_on_the_hidden_list() {
+fn duplicates_pane_refuses_keys_that_would_act_on_the_hidden_list() {
     let f = fixture();
     let mut a = app(&f, 24);
     press(&mut a, "3");
+    settle(&mut a);
     for (k, name) in [
-        ("j", "j"),
         ("d", "d"),
         ("e", "e"),
         ("a", "a"),
         (" ", "space"),
         ("*", "*"),
-        ("s", "s"),
+        ("t", "t"),
+        ("S", "S"),
     ] {
         press(&mut a, k);
         assert_eq!(a.mode, Mode::Normal, "{k}");
         assert_eq!(
             status(&a),
-            format!("{name}: not here yet; 1 goes to Customers"),
+            format!("{name} does nothing here; ? lists the keys"),
         );
         assert!(status_shown(&a), "{}", text(&screen(&a, 80, 24)));
     }
     a.on_key(code(KeyCode::Enter));
     assert!(a.detail.is_none(), "enter opened a customer nobody sees");
-    assert!(status(&a).starts_with("enter: not here yet"));
+    assert_eq!(status(&a), "no duplicates to review; r scans again");
     assert_eq!(a.total, 6, "nothing was trashed");
     assert_eq!(a.cursor, 0);
     assert!(a.selected.is_empty() && a.sort.is_none());
@@ -977,7 +985,7 @@ fn placeholder_panes_refuse_keys_that_would_act_on_the_hidden_list() {
     a.on_key(code(KeyCode::Enter));
     assert_eq!(a.total, 6);
     assert!(
-        status(&a).starts_with(":trash_customer: not here yet"),
+        status(&a).starts_with(":trash_customer does nothing here"),
         "{}",
         status(&a)
     );
@@ -991,7 +999,8 @@ fn placeholder_panes_refuse_keys_that_would_act_on_the_hidden_list() {
 
 /// `?` explains the keys of where it is pressed: in the 360° view and the
 /// trash view it lists the keys that act there (esc closes the view), not
-/// the list's; on a pane not available yet, only leaving, help and undo.
+/// the list's; in the Duplicates pane, its own keys (the number keys
+/// pick there, so the pane keys are not offered).
 #[test]
 fn help_lists_the_keys_of_the_current_view() {
     let f = fixture();
@@ -1045,9 +1054,444 @@ fn help_lists_the_keys_of_the_current_view() {
     let s = text(&screen(&a, 80, 24));
     assert!(s.contains("keys: Duplicates pane"), "{s}");
     assert!(
-        s.contains("Customers pane") && !s.contains("edit the customer"),
+        s.contains("next pane") && s.contains("take record N's value"),
         "{s}"
     );
+    assert!(
+        !s.contains("Customers pane") && !s.contains("edit the customer"),
+        "{s}"
+    );
+}
+
+// ---- the Duplicates pane ----
+
+/// Nine customers with planted duplicates: 1 and 2 (Zhang Wei, 张伟), 3,
+/// 4 and 5 (Maria Garcia three times), 8 and 9 (Ann Lee with two emails);
+/// 6 and 7 are nobody's double. 1, 2, 4 and 5 have an order each, 4 a note.
+const DUP_CUSTOMERS: &str = "ext_id,name,email,phone,city,company,street,postcode,birth_date,注册日期
+D-1,Zhang Wei,zhang.wei@example.cn,13800138001,上海,云杉科技,浦东大道100号,200120,1985-04-12,2024-01-05
+D-2,张伟,zhang.wei@example.cn,13800138001,上海,云杉科技有限公司,,200120,,2024-03-01
+D-3,Maria Garcia,maria.garcia@example.es,+34 612 345 678,Madrid,,Calle Mayor 5,28013,1990-07-01,2023-05-01
+D-4,María García,maria.garcia@example.es,+34612345678,Madrid,Garcia SL,Calle Mayor 5,28013,,2024-02-01
+D-5,M. Garcia,maria.garcia@example.es,+34612345678,Madrid,Garcia SL,,28013,1990-07-01,2024-06-01
+D-6,Li Na,li.na@example.cn,13900139000,北京,,,,,2024-01-01
+D-7,Bob Smith,bob@example.co.uk,+44 20 7946 0018,London,Smith & Sons Ltd,,,,2024-06-01
+D-8,Ann Lee,ann@example.com,+1 415 555 0100,San Francisco,Acme Inc,,,,2024-02-01
+D-9,Ann Lee,ann.lee@example.com,+1 415 555 0100,San Francisco,Acme,,,,2024-07-01
+";
+
+fn dup_fixture() -> Fixture {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = store_at(tmp.path(), NOW);
+    for (name, text, kind, want) in [
+        ("c.csv", DUP_CUSTOMERS, RecordKind::Customers, 9),
+        (
+            "o.csv",
+            "order_id,customer,order_date,amount,currency\n\
+             O1,D-1,2026-01-15,128.50,CNY\nO2,D-2,2026-06-01,99.00,CNY\n\
+             O3,D-4,2025-02-01,20.00,EUR\nO4,D-5,2025-03-01,35.00,EUR\n",
+            RecordKind::Orders,
+            4,
+        ),
+        (
+            "n.csv",
+            "customer,at,kind,text\nD-4,2026-11-02 10:00:00,call,asked for a refund\n",
+            RecordKind::Notes,
+            1,
+        ),
+    ] {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let report = import_file(
+            &store,
+            &path,
+            &ImportOptions::new(kind),
+            &mut |_, _| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        assert_eq!(report.inserted, want, "{report:?}");
+    }
+    Fixture {
+        _tmp: tmp,
+        store: Arc::new(store),
+    }
+}
+
+/// `3`, then the scan's answer.
+fn dup_app(f: &Fixture, height: u16) -> App {
+    let mut a = app(f, height);
+    press(&mut a, "3");
+    assert_eq!(a.pane, Pane::Duplicates);
+    settle(&mut a);
+    assert!(a.duplicates.review.is_some(), "the scan did not answer");
+    a
+}
+
+/// The members of every cluster in the queue, in queue order.
+fn queue(a: &App) -> Vec<Vec<u64>> {
+    a.duplicates
+        .review
+        .as_ref()
+        .map(|r| {
+            r.clusters
+                .iter()
+                .map(|c| c.members.iter().map(|m| m.0).collect())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Moves the cursor to the row of `field`.
+fn to_row(a: &mut App, field: rolo::model::Field) {
+    use rolo::tui::duplicates::Row;
+    press(a, "g");
+    let rows = a.duplicates.shown.as_ref().unwrap().rows.clone();
+    let at = rows.iter().position(|r| *r == Row::Field(field)).unwrap();
+    press(a, &"j".repeat(at));
+}
+
+/// The scan runs in the background when the pane is first shown; the
+/// queue is its clusters, best score first, each side by side with the
+/// merged result, the rows whose records disagree marked, each row's
+/// pick marked, and why the highlighted record is there.
+#[test]
+fn duplicates_pane_shows_the_queue_best_first() {
+    let f = dup_fixture();
+    let mut a = app(&f, 24);
+    press(&mut a, "3");
+    let s = text(&screen(&a, 80, 24));
+    assert!(
+        s.contains("scanning 9 customers for duplicates…"),
+        "the pane says it scans, and the keys stay live:\n{s}"
+    );
+    settle(&mut a);
+    assert_eq!(queue(&a), [vec![1, 2], vec![3, 4, 5], vec![8, 9]]);
+    let s = text(&screen(&a, 80, 24));
+    for want in [
+        "cluster 1/3 · 2 records · best 0.99",
+        "≠ name",
+        "▸Zhang Wei",
+        "#1 ~ #2: score 0.99",
+        "keys email, phone, name",
+        "m merge",
+    ] {
+        assert!(s.contains(want), "lacks {want:?}:\n{s}");
+    }
+    no_control_characters(&s);
+    insta::assert_snapshot!("duplicates_80x24", screen(&a, 80, 24).backend());
+    insta::assert_snapshot!("duplicates_160x48", screen(&a, 160, 48).backend());
+    // The three Maria Garcias fit 80 columns; masking hides their emails.
+    press(&mut a, "s");
+    assert_eq!(a.duplicates.at, 1);
+    let s = text(&screen(&a, 80, 24));
+    assert!(
+        s.contains("cluster 2/3 · 3 records") && s.contains("3 #5 M. Garc"),
+        "{s}"
+    );
+    insta::assert_snapshot!("duplicates_three_80x24", screen(&a, 80, 24).backend());
+    press(&mut a, "M");
+    let s = text(&screen(&a, 160, 48));
+    assert!(
+        !s.contains("maria.garcia@example.es") && s.contains("m***@example.es"),
+        "{s}"
+    );
+    press(&mut a, "M");
+    // Pages and s go round the queue.
+    press(&mut a, "ss");
+    assert_eq!(a.duplicates.at, 0);
+    assert_eq!(status(&a), "back to the first cluster");
+    a.on_key(code(KeyCode::PageUp));
+    assert_eq!(a.duplicates.at, 2);
+}
+
+/// The review loop from the keyboard: a field takes another record's
+/// value (number key, h/l), another record survives, `m` asks and `y`
+/// merges as one store merge: the survivor has every value the merged
+/// column showed, the others are hidden, their orders and notes moved,
+/// the cluster leaves the queue. `U` lists the merge and Enter takes it
+/// back: every record, order and note exactly as before, and the cluster
+/// returns to the queue.
+#[test]
+fn duplicates_pick_merge_and_unmerge_from_the_keyboard() {
+    use rolo::model::{CustomerId, Field};
+    let f = dup_fixture();
+    let mut a = dup_app(&f, 24);
+    press(&mut a, "s");
+    let maria = [CustomerId(3), CustomerId(4), CustomerId(5)];
+    let read = |id: CustomerId| {
+        (
+            f.store.customer(id).unwrap().unwrap(),
+            f.store.orders_of(id).unwrap(),
+            f.store.notes_of(id).unwrap(),
+            f.store.stats(id).unwrap(),
+        )
+    };
+    let before: Vec<_> = maria.iter().map(|id| read(*id)).collect();
+    let shown = |a: &App| a.duplicates.shown.clone().unwrap();
+    assert_eq!(
+        shown(&a).choices.survivor,
+        CustomerId(4),
+        "most complete, then most orders"
+    );
+
+    to_row(&mut a, Field::Name);
+    press(&mut a, "3");
+    assert_eq!(shown(&a).choices.source(Field::Name).0, CustomerId(5));
+    assert_eq!(shown(&a).col, 2, "the highlight follows the pick");
+    to_row(&mut a, Field::BirthDate);
+    assert_eq!(shown(&a).choices.source(Field::BirthDate).0, CustomerId(3));
+    press(&mut a, "l");
+    assert_eq!(shown(&a).choices.source(Field::BirthDate).0, CustomerId(4));
+    press(&mut a, "l");
+    assert_eq!(shown(&a).choices.source(Field::BirthDate).0, CustomerId(5));
+    // The first row chooses the survivor; its ext_id cannot be replaced.
+    press(&mut a, "gh");
+    assert_eq!(shown(&a).choices.survivor, CustomerId(3));
+    assert_eq!(
+        shown(&a).choices.source(Field::Name).0,
+        CustomerId(5),
+        "picks stay"
+    );
+    to_row(&mut a, Field::ExtId);
+    press(&mut a, "2");
+    assert_eq!(status(&a), "ext_id D-3 stays: make #4 the survivor");
+    assert!(status_shown(&a), "{}", text(&screen(&a, 80, 24)));
+    assert_eq!(shown(&a).choices.source(Field::ExtId).0, CustomerId(3));
+    press(&mut a, "7");
+    assert_eq!(status(&a), "this cluster has 3 records: 1-3 pick");
+
+    let s = shown(&a);
+    let preview: Vec<(Field, Option<String>)> = Field::ALL
+        .iter()
+        .map(|f| (*f, s.choices.value(&s.members, *f)))
+        .collect();
+    press(&mut a, "m");
+    assert_eq!(a.mode, Mode::Confirm);
+    let screen_text = text(&screen(&a, 80, 24));
+    assert!(
+        screen_text.contains("merge #4 and #5 into #3 M. Garcia? y merges"),
+        "{screen_text}"
+    );
+    insta::assert_snapshot!("duplicates_confirm_80x24", screen(&a, 80, 24).backend());
+    press(&mut a, "n");
+    assert_eq!(status(&a), "nothing merged");
+    assert_eq!(a.total, 9);
+    press(&mut a, "my");
+    assert_eq!(status(&a), "merged 3 records into #3; U unmerges");
+    assert!(status_shown(&a), "{}", text(&screen(&a, 80, 24)));
+    let survivor = f.store.customer(CustomerId(3)).unwrap().unwrap();
+    for (field, want) in &preview {
+        assert_eq!(
+            &survivor.value(*field),
+            want,
+            "{field}: the merged column showed it"
+        );
+    }
+    assert_eq!(survivor.name, "M. Garcia");
+    assert_eq!(
+        survivor.birth_date.map(|d| d.to_string()).as_deref(),
+        Some("1990-07-01")
+    );
+    for id in [CustomerId(4), CustomerId(5)] {
+        assert_eq!(
+            f.store.customer(id).unwrap().unwrap().merged_into,
+            Some(CustomerId(3))
+        );
+        assert!(f.store.orders_of(id).unwrap().is_empty());
+    }
+    let orders: Vec<String> = f
+        .store
+        .orders_of(CustomerId(3))
+        .unwrap()
+        .into_iter()
+        .map(|o| o.order_id)
+        .collect();
+    assert_eq!(orders, ["O3", "O4"]);
+    assert_eq!(f.store.notes_of(CustomerId(3)).unwrap().len(), 1);
+    assert_eq!(queue(&a), [vec![1, 2], vec![8, 9]], "gone without a rescan");
+    assert_eq!(a.total, 7);
+    assert!(!text(&screen(&a, 80, 24)).contains("changed since the scan"));
+
+    press(&mut a, "U");
+    settle(&mut a);
+    let user = f.store.user().to_owned();
+    let s = text(&screen(&a, 80, 24)).replace(&format!("by {user}:"), "by ‹user›:");
+    assert!(
+        s.contains("merges · 1 in effect") && s.contains("#4, #5"),
+        "{s}"
+    );
+    insta::assert_snapshot!("duplicates_merges_80x24", s);
+    a.on_key(code(KeyCode::Enter));
+    assert!(status(&a).starts_with("unmerged #"), "{}", status(&a));
+    assert!(
+        status(&a).ends_with("; the cluster is back"),
+        "{}",
+        status(&a)
+    );
+    assert!(status_shown(&a), "{}", text(&screen(&a, 80, 24)));
+    for (id, was) in maria.iter().zip(&before) {
+        assert_eq!(&read(*id), was, "customer {id} is as before the merge");
+    }
+    assert_eq!(queue(&a), [vec![1, 2], vec![3, 4, 5], vec![8, 9]]);
+    assert_eq!(a.total, 9);
+    settle(&mut a);
+    assert!(text(&screen(&a, 80, 24)).contains("merges · 0 in effect"));
+    a.on_key(code(KeyCode::Esc));
+    assert!(a.duplicates.merges.is_none());
+    let s = text(&screen(&a, 80, 24));
+    assert!(
+        s.contains("cluster 2/3 · 3 records"),
+        "the cluster is back on screen:\n{s}"
+    );
+}
+
+/// `x` then `y` dismisses every pair of the cluster: it leaves the queue
+/// at once, and neither a rescan nor a restart shows it again. Any other
+/// answer keeps it.
+#[test]
+fn duplicates_not_a_duplicate_survives_a_rescan() {
+    use rolo::model::CustomerId;
+    let f = dup_fixture();
+    let mut a = dup_app(&f, 24);
+    press(&mut a, "x");
+    assert!(
+        text(&screen(&a, 80, 24))
+            .contains("#1 and #2 not duplicates (never shown again)? y marks them")
+    );
+    press(&mut a, "k");
+    assert_eq!(status(&a), "nothing marked");
+    assert_eq!(queue(&a).len(), 3);
+    press(&mut a, "xy");
+    assert_eq!(status(&a), "marked #1 and #2 not duplicates");
+    assert!(status_shown(&a), "{}", text(&screen(&a, 80, 24)));
+    assert_eq!(queue(&a), [vec![3, 4, 5], vec![8, 9]]);
+    assert!(f.store.is_dismissed(CustomerId(2), CustomerId(1)).unwrap());
+    press(&mut a, "r");
+    assert!(text(&screen(&a, 80, 24)).contains("rescanning…"));
+    settle(&mut a);
+    assert_eq!(queue(&a), [vec![3, 4, 5], vec![8, 9]], "not after a rescan");
+    // A scan that comes in while `x` asks cancels the question.
+    press(&mut a, "rx");
+    assert_eq!(a.mode, Mode::Confirm);
+    settle(&mut a);
+    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(status(&a), "a new scan came in: nothing done");
+    assert_eq!(queue(&a).len(), 2);
+    let mut b = dup_app(&f, 24);
+    assert_eq!(
+        queue(&b),
+        [vec![3, 4, 5], vec![8, 9]],
+        "nor after a restart"
+    );
+    // A three-record cluster: every pair.
+    press(&mut b, "xy");
+    assert_eq!(status(&b), "marked #3, #4 and #5 not duplicates");
+    assert_eq!(f.store.dismissed_pairs().unwrap().len(), 4);
+}
+
+/// `-` leaves the highlighted record out of the merge (on a row without a
+/// pick the highlight moves alone); a pair cannot lose one.
+#[test]
+fn duplicates_a_record_left_out_is_not_merged() {
+    use rolo::model::CustomerId;
+    use rolo::tui::duplicates::Row;
+    let f = dup_fixture();
+    let mut a = dup_app(&f, 24);
+    press(&mut a, "-");
+    assert_eq!(status(&a), "a pair cannot lose one (x: not duplicates)");
+    assert!(status_shown(&a), "{}", text(&screen(&a, 80, 24)));
+    press(&mut a, "s");
+    press(&mut a, "G");
+    assert_eq!(
+        a.duplicates.shown.as_ref().unwrap().current_row(),
+        Row::Notes
+    );
+    press(&mut a, "3");
+    let s = a.duplicates.shown.clone().unwrap();
+    assert_eq!(
+        (s.col, s.choices.survivor),
+        (2, CustomerId(4)),
+        "nothing picked"
+    );
+    press(&mut a, "-");
+    assert_eq!(status(&a), "left #5 out of this merge (r rescans)");
+    assert_eq!(queue(&a)[1], [3, 4]);
+    press(&mut a, "my");
+    assert_eq!(status(&a), "merged 2 records into #4; U unmerges");
+    let five = f.store.customer(CustomerId(5)).unwrap().unwrap();
+    assert!(five.is_live(), "the record left out stays");
+    assert_eq!(
+        f.store
+            .customer(CustomerId(3))
+            .unwrap()
+            .unwrap()
+            .merged_into,
+        Some(CustomerId(4))
+    );
+}
+
+/// Enter opens the highlighted record's 360° view; an edit made there
+/// shows in the cluster when the view closes. A change made elsewhere
+/// says the queue may be out of date.
+#[test]
+fn duplicates_enter_opens_the_record_and_changes_show() {
+    use rolo::model::CustomerId;
+    let f = dup_fixture();
+    let mut a = dup_app(&f, 24);
+    press(&mut a, "l");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Detail);
+    assert_eq!(a.detail.as_ref().unwrap().customer.id, CustomerId(2));
+    press(&mut a, "d");
+    a.on_key(code(KeyCode::Esc));
+    assert_eq!(a.pane, Pane::Duplicates);
+    assert_eq!(
+        queue(&a),
+        [vec![3, 4, 5], vec![8, 9]],
+        "a trashed record leaves its cluster, a pair then the queue"
+    );
+    assert_eq!(status(&a), "#1 and #2 left the queue (gone)");
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("changed since the scan: r rescans"), "{s}");
+}
+
+/// `?` in the pane lists its keys from the key map, each with what it
+/// does there; the list's keys are not offered.
+#[test]
+fn duplicates_help_lists_the_pane_keys() {
+    use rolo::tui::keymap::Section;
+    use rolo::tui::scope::Scope;
+    let f = dup_fixture();
+    let mut a = dup_app(&f, 24);
+    press(&mut a, "?");
+    let s = text(&screen(&a, 80, 24));
+    let scope = Scope::Duplicates;
+    for (keys, action) in KeyMap::default().help_in(Some(Section::Duplicates)) {
+        if scope.acts(action) {
+            let first = keys.split(' ').next().unwrap();
+            assert!(
+                s.contains(scope.describe(action)) && s.contains(first),
+                "help lacks {action:?} ({keys}):\n{s}"
+            );
+        }
+    }
+    for want in [
+        "merge the cluster (asks)",
+        "take record N's value",
+        "leave the record out",
+        "list merges to unmerge",
+    ] {
+        assert!(s.contains(want), "lacks {want:?}:\n{s}");
+    }
+    for not in [
+        "edit the customer",
+        "Customers pane",
+        "restore from the trash",
+    ] {
+        assert!(!s.contains(not), "lists {not:?}:\n{s}");
+    }
+    insta::assert_snapshot!("help_duplicates_80x24", screen(&a, 80, 24).backend());
 }
 
 /// In the 360° view a key that does nothing there says so (it was

@@ -28,6 +28,7 @@ mod compare;
 pub mod eval;
 mod model;
 mod prepare;
+pub mod review;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;

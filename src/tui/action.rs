@@ -104,11 +104,24 @@ pub enum Action {
     AuditFilter,
     /// Erase the current customer's personal data everywhere (asks first).
     Erase,
+    /// Duplicates pane: the current field takes the value of the record
+    /// whose number (1-9) was pressed; on the first row, that record survives.
+    PickRecord,
+    /// Duplicates pane: leave the highlighted record out of this merge.
+    DropMember,
+    /// Duplicates pane: merge the cluster with the picked values (asks first).
+    Merge,
+    /// Duplicates pane: mark the cluster's records as not duplicates (asks first).
+    NotDuplicate,
+    /// Duplicates pane: leave the cluster for later and show the next.
+    Skip,
+    /// Duplicates pane: list the merges, to take one back.
+    Unmerge,
 }
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 46] = [
+    pub const ALL: [Action; 52] = [
         Action::Down,
         Action::Up,
         Action::Open,
@@ -133,6 +146,12 @@ impl Action {
         Action::PrevColumn,
         Action::SaveBaseline,
         Action::StaleDays,
+        Action::PickRecord,
+        Action::DropMember,
+        Action::Merge,
+        Action::NotDuplicate,
+        Action::Skip,
+        Action::Unmerge,
         Action::Audit,
         Action::AuditFilter,
         Action::Edit,
@@ -207,6 +226,12 @@ impl Action {
             Action::Audit => "the audit log",
             Action::AuditFilter => "filter the audit log",
             Action::Erase => "erase the customer's data",
+            Action::PickRecord => "take record N's value",
+            Action::DropMember => "leave the record out",
+            Action::Merge => "merge the cluster (asks)",
+            Action::NotDuplicate => "not duplicates (asks)",
+            Action::Skip => "skip to the next cluster",
+            Action::Unmerge => "list merges to unmerge",
         }
     }
 
@@ -219,10 +244,15 @@ impl Action {
             | Action::PrevSegmentation
             | Action::Movement
             | Action::Snapshot => &[Section::Segments],
-            Action::Recompute => &[Section::Segments, Section::Quality],
-            Action::SaveBaseline | Action::StaleDays | Action::NextColumn | Action::PrevColumn => {
-                &[Section::Quality]
-            }
+            Action::Recompute => &[Section::Segments, Section::Quality, Section::Duplicates],
+            Action::SaveBaseline | Action::StaleDays => &[Section::Quality],
+            Action::NextColumn | Action::PrevColumn => &[Section::Quality, Section::Duplicates],
+            Action::PickRecord
+            | Action::DropMember
+            | Action::Merge
+            | Action::NotDuplicate
+            | Action::Skip
+            | Action::Unmerge => &[Section::Duplicates],
             Action::AuditFilter => &[Section::Audit],
             _ => &[],
         }
@@ -283,6 +313,12 @@ impl Action {
             Action::Audit => "audit",
             Action::AuditFilter => "audit_filter",
             Action::Erase => "erase",
+            Action::PickRecord => "pick_record",
+            Action::DropMember => "drop_member",
+            Action::Merge => "merge",
+            Action::NotDuplicate => "not_duplicate",
+            Action::Skip => "skip",
+            Action::Unmerge => "unmerge",
         }
     }
 }

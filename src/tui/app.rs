@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use super::action::Action;
 use super::audit::{AuditView, FIRST_PAGE, filter_line, parse_filter};
+use super::duplicates::{DuplicatesView, digit_of};
 use super::keymap::{KeyMap, Section};
 use super::note_form::NoteForm;
 use super::palette::{Command, Palette, PaletteOutcome};
@@ -222,6 +223,8 @@ pub struct App {
     pub segment_settings: Settings,
     /// The Quality pane.
     pub quality: QualityView,
+    /// The Duplicates pane (its queue, the cluster on screen, the merges).
+    pub duplicates: DuplicatesView,
     /// The audit log view, while open.
     pub audit: Option<AuditView>,
     /// The one-line question being answered, if any.
@@ -248,7 +251,7 @@ pub struct App {
     narrowing: Option<Narrowing>,
     /// How many hits the current search fetched.
     fetched: usize,
-    worker: Worker,
+    pub(super) worker: Worker,
     /// The last job number handed out.
     job: u64,
     /// Counts changes, so the worker knows when its cached keys are stale.
@@ -301,6 +304,7 @@ impl App {
             segments: SegmentsView::default(),
             segment_settings: Settings::default(),
             quality: QualityView::default(),
+            duplicates: DuplicatesView::default(),
             audit: None,
             prompt: None,
             defer_bulk_above: None,
@@ -439,6 +443,7 @@ impl App {
             || self.segments.is_busy()
             || self.segments.snapshotting.is_some()
             || self.quality.computing.is_some()
+            || self.duplicates.is_busy()
             || self.audit.as_ref().is_some_and(|v| v.loading.is_some())
             || self
                 .segments
@@ -620,6 +625,20 @@ impl App {
                     }
                 }
             }
+            Done::Duplicates {
+                ticket,
+                data,
+                result,
+            } => {
+                if !self.apply_duplicates(ticket, data, result) {
+                    return false;
+                }
+            }
+            Done::Merges { ticket, result } => {
+                if !self.apply_merges(ticket, result) {
+                    return false;
+                }
+            }
         }
         self.refresh_visible();
         true
@@ -689,7 +708,7 @@ impl App {
         true
     }
 
-    fn next_job(&mut self) -> u64 {
+    pub(super) fn next_job(&mut self) -> u64 {
         self.job += 1;
         self.job
     }
@@ -778,6 +797,10 @@ impl App {
                 self.move_in_view(delta, false);
                 true
             }
+            Mode::Normal if self.pane == Pane::Duplicates => {
+                self.scroll_duplicates(delta);
+                true
+            }
             Mode::Trash => {
                 let page = self.page;
                 if let Some(t) = self.trash.as_mut() {
@@ -827,6 +850,9 @@ impl App {
             Mode::Normal | Mode::Detail | Mode::Trash | Mode::Audit => {
                 match self.keymap.action_in(key, self.scope().section()) {
                     Some(a) => {
+                        if a == Action::PickRecord {
+                            self.duplicates.digit = digit_of(key);
+                        }
                         let what =
                             super::keymap::key_name(key).unwrap_or_else(|| a.name().to_owned());
                         self.dispatch(a, &what);
@@ -858,6 +884,12 @@ impl App {
             }
         } else if self.pane == Pane::Quality {
             Scope::Quality
+        } else if self.pane == Pane::Duplicates {
+            if self.duplicates.merges.is_some() {
+                Scope::Merges
+            } else {
+                Scope::Duplicates
+            }
         } else {
             Scope::Placeholder(self.pane)
         }
@@ -873,6 +905,7 @@ impl App {
             match scope {
                 Scope::Detail => self.detail = None,
                 Scope::Movement => self.segments.movement = None,
+                Scope::Merges => self.duplicates.merges = None,
                 Scope::Audit => match self.audit.as_mut() {
                     // Esc closes the event's changes first, then the log.
                     Some(v) if v.open && action == Action::Clear => v.open = false,
@@ -881,6 +914,8 @@ impl App {
                 _ => self.close_views(),
             }
             self.mode = self.base_mode();
+            // What a closed view changed shows in the pane under it.
+            self.sync_duplicates(false);
         } else if scope.acts(action) {
             self.update(action);
         } else if action.is_pane_only() {
@@ -899,7 +934,14 @@ impl App {
                 [Section::Audit] => {
                     format!("the audit log; {} opens it", pane_key(Action::Audit, "A"))
                 }
-                _ => "the Segments and Quality panes".to_owned(),
+                [Section::Duplicates] => format!(
+                    "the Duplicates pane; {} goes there",
+                    pane_key(Action::PaneDuplicates, "3")
+                ),
+                [Section::Quality, Section::Duplicates] => {
+                    "the Quality and Duplicates panes".to_owned()
+                }
+                _ => "the Segments, Quality and Duplicates panes".to_owned(),
             };
             self.status = Some(format!("{what} acts in {whereto}"));
         } else {
@@ -940,7 +982,16 @@ impl App {
         let was_quality = self.pane == Pane::Quality;
         let in_segments = matches!(self.scope(), Scope::Segments | Scope::Movement);
         let in_quality = self.scope() == Scope::Quality;
+        let was_duplicates = self.pane == Pane::Duplicates;
+        let in_duplicates = matches!(self.scope(), Scope::Duplicates | Scope::Merges);
         match action {
+            a if in_duplicates && super::duplicates::acts_on(a) => self.on_duplicates(a),
+            Action::PickRecord
+            | Action::DropMember
+            | Action::Merge
+            | Action::NotDuplicate
+            | Action::Skip
+            | Action::Unmerge => self.on_duplicates(action),
             Action::Quit => self.quit = true,
             Action::Help => self.mode = Mode::Help,
             Action::Down => self.move_in_view(1, in_trash),
@@ -1102,6 +1153,7 @@ impl App {
             self.quality.error = None;
         }
         self.sync_quality(entered);
+        self.sync_duplicates(!was_duplicates && self.pane == Pane::Duplicates);
         self.refresh_visible();
     }
 
@@ -1720,6 +1772,9 @@ impl App {
 
     /// The answer to "delete tag X?": `y` deletes, any other key keeps it.
     fn on_confirm_key(&mut self, key: KeyEvent) {
+        if self.on_duplicates_confirm(key) {
+            return;
+        }
         self.mode = self.base_mode();
         let Some((name, _)) = self.tags.as_mut().and_then(|t| t.confirm.take()) else {
             return;
@@ -2283,7 +2338,7 @@ impl App {
     /// cursor in range, bring the trash view and the 360° view up to date,
     /// and re-sort in the background. Until the new order arrives, the
     /// sorted list only drops the customers that left it.
-    fn after_change(&mut self, touched: &[CustomerId]) {
+    pub(super) fn after_change(&mut self, touched: &[CustomerId]) {
         self.data += 1;
         self.follow_rules();
         if self.index.is_some() {

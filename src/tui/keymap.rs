@@ -7,7 +7,8 @@
 //! Segments pane `r` recomputes and `S` takes a snapshot, in the Quality
 //! pane `S` saves the baseline and `a` opens the audit log, while elsewhere
 //! they restore, reverse the sort and add a note (DESIGN.md §7 gives the
-//! Duplicates pane its own `m`, `h` and `l` the same way). The audit log
+//! Duplicates pane its own `m`, `h` and `l` the same way: there `1`..`9`
+//! take a record's value, so Tab and Shift-Tab leave it). The audit log
 //! view has its own table too (`f` filters).
 //!
 //! ```toml
@@ -23,6 +24,9 @@
 //!
 //! [audit]
 //! "/" = "audit_filter"
+//!
+//! [duplicates]
+//! "M" = "merge"
 //! ```
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -47,16 +51,24 @@ pub enum Section {
     Quality,
     /// `[audit]`: the audit log view.
     Audit,
+    /// `[duplicates]`: the Duplicates pane and its list of merges.
+    Duplicates,
 }
 
 impl Section {
-    pub const ALL: [Section; 3] = [Section::Segments, Section::Quality, Section::Audit];
+    pub const ALL: [Section; 4] = [
+        Section::Segments,
+        Section::Quality,
+        Section::Audit,
+        Section::Duplicates,
+    ];
 
     fn index(self) -> usize {
         match self {
             Section::Segments => 0,
             Section::Quality => 1,
             Section::Audit => 2,
+            Section::Duplicates => 3,
         }
     }
 
@@ -66,6 +78,7 @@ impl Section {
             Section::Segments => "segments",
             Section::Quality => "quality",
             Section::Audit => "audit",
+            Section::Duplicates => "duplicates",
         }
     }
 }
@@ -143,6 +156,32 @@ const QUALITY_DEFAULTS: [(&str, Action); 8] = [
 /// The audit log view's own keys (`[audit]`).
 const AUDIT_DEFAULTS: [(&str, Action); 1] = [("f", Action::AuditFilter)];
 
+/// The Duplicates pane's own keys (`[duplicates]`): DESIGN.md §7's `m`,
+/// `x`, `U` and h/l, and the issue's number keys (which shadow the pane
+/// keys there: Tab and Shift-Tab leave).
+const DUPLICATES_DEFAULTS: [(&str, Action); 20] = [
+    ("1", Action::PickRecord),
+    ("2", Action::PickRecord),
+    ("3", Action::PickRecord),
+    ("4", Action::PickRecord),
+    ("5", Action::PickRecord),
+    ("6", Action::PickRecord),
+    ("7", Action::PickRecord),
+    ("8", Action::PickRecord),
+    ("9", Action::PickRecord),
+    ("l", Action::NextColumn),
+    ("right", Action::NextColumn),
+    ("h", Action::PrevColumn),
+    ("left", Action::PrevColumn),
+    ("-", Action::DropMember),
+    ("m", Action::Merge),
+    ("x", Action::NotDuplicate),
+    ("s", Action::Skip),
+    ("U", Action::Unmerge),
+    ("r", Action::Recompute),
+    ("o", Action::Open),
+];
+
 fn table(pairs: &[(&str, Action)]) -> BTreeMap<String, Action> {
     pairs.iter().map(|(k, a)| ((*k).to_owned(), *a)).collect()
 }
@@ -155,6 +194,7 @@ impl Default for KeyMap {
                 table(&SEGMENTS_DEFAULTS),
                 table(&QUALITY_DEFAULTS),
                 table(&AUDIT_DEFAULTS),
+                table(&DUPLICATES_DEFAULTS),
             ],
         }
     }
@@ -171,6 +211,8 @@ struct File {
     quality: BTreeMap<String, Action>,
     #[serde(default)]
     audit: BTreeMap<String, Action>,
+    #[serde(default)]
+    duplicates: BTreeMap<String, Action>,
 }
 
 impl KeyMap {
@@ -185,6 +227,7 @@ impl KeyMap {
             (file.segments, Some(Section::Segments)),
             (file.quality, Some(Section::Quality)),
             (file.audit, Some(Section::Audit)),
+            (file.duplicates, Some(Section::Duplicates)),
         ];
         for (table, section) in tables {
             for (key, action) in table {
@@ -376,6 +419,7 @@ mod tests {
             .chain(&SEGMENTS_DEFAULTS)
             .chain(&QUALITY_DEFAULTS)
             .chain(&AUDIT_DEFAULTS)
+            .chain(&DUPLICATES_DEFAULTS)
         {
             let ev = parse_key(name).unwrap_or_else(|| panic!("{name}"));
             assert_eq!(key_name(ev).as_deref(), Some(*name));
@@ -504,6 +548,36 @@ mod tests {
             map.help_in(q)
                 .contains(&("S b".to_owned(), Action::SaveBaseline))
         );
+    }
+
+    /// In the Duplicates pane the number keys pick a record's value (they
+    /// switch panes elsewhere), so its help offers Tab to leave instead.
+    #[test]
+    fn the_duplicates_table_takes_the_number_keys_there_only() {
+        let k = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        let dup = Some(Section::Duplicates);
+        let map = KeyMap::default();
+        for c in ['1', '3', '9'] {
+            assert_eq!(map.action_in(k(c), dup), Some(Action::PickRecord));
+        }
+        assert_eq!(map.action(k('1')), Some(Action::PaneCustomers));
+        assert_eq!(map.action_in(k('m'), dup), Some(Action::Merge));
+        assert_eq!(map.action_in(k('x'), dup), Some(Action::NotDuplicate));
+        assert_eq!(map.action_in(k('s'), dup), Some(Action::Skip));
+        assert_eq!(map.action(k('s')), Some(Action::Sort));
+        assert_eq!(map.action_in(k('U'), dup), Some(Action::Unmerge));
+        assert_eq!(map.action_in(k('-'), dup), Some(Action::DropMember));
+        assert_eq!(map.action_in(k('r'), dup), Some(Action::Recompute));
+        assert_eq!(map.action_in(k('l'), dup), Some(Action::NextColumn));
+        let help = map.help_in(dup);
+        assert!(help.contains(&("1 2 3 4 5 6 7 8 9".to_owned(), Action::PickRecord)));
+        assert!(help.contains(&("enter o".to_owned(), Action::Open)));
+        assert!(!help.iter().any(|(_, a)| *a == Action::PaneCustomers));
+        assert!(help.iter().any(|(_, a)| *a == Action::NextPane));
+        let map = KeyMap::with_overrides("[duplicates]\n\"M\" = \"merge\"\n").unwrap();
+        assert_eq!(map.action_in(k('M'), dup), Some(Action::Merge));
+        assert_eq!(map.action(k('M')), Some(Action::ToggleMask));
+        assert_eq!(map.key_for(Action::Merge), Some("M"));
     }
 
     #[test]

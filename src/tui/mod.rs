@@ -6,6 +6,7 @@
 pub mod action;
 pub mod app;
 pub mod audit;
+pub mod duplicates;
 pub mod form;
 pub mod keymap;
 pub mod note_form;

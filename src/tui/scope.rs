@@ -25,6 +25,10 @@ pub enum Scope {
     Quality,
     /// The audit log view (over any pane).
     Audit,
+    /// The Duplicates pane: a cluster of probable duplicates under review.
+    Duplicates,
+    /// The Duplicates pane's list of merges (`U`), to take one back.
+    Merges,
     /// A pane whose features have not landed yet.
     Placeholder(Pane),
     /// The 360° view of one customer.
@@ -43,6 +47,8 @@ impl Scope {
             Scope::Movement => "segment movement".to_owned(),
             Scope::Quality => "Quality pane".to_owned(),
             Scope::Audit => "audit log".to_owned(),
+            Scope::Duplicates => "Duplicates pane".to_owned(),
+            Scope::Merges => "merges".to_owned(),
             Scope::Placeholder(p) => format!("{} pane", p.title()),
             Scope::Detail => "360° view".to_owned(),
             Scope::Trash => "trash view".to_owned(),
@@ -55,6 +61,7 @@ impl Scope {
             Scope::Segments | Scope::Movement => Some(Section::Segments),
             Scope::Quality => Some(Section::Quality),
             Scope::Audit => Some(Section::Audit),
+            Scope::Duplicates | Scope::Merges => Some(Section::Duplicates),
             _ => None,
         }
     }
@@ -91,6 +98,8 @@ impl Scope {
                 Scope::Movement => leaving || own(Section::Segments) || moves || action == Clear,
                 Scope::Quality => leaving || own(Section::Quality) || moves || action == Open,
                 Scope::Audit => own(Section::Audit) || moves || matches!(action, Open | Clear),
+                Scope::Duplicates => leaving || own(Section::Duplicates) || moves || action == Open,
+                Scope::Merges => leaving || moves || matches!(action, Open | Unmerge | Clear),
                 Scope::Tags => matches!(
                     action,
                     NextPane
@@ -152,10 +161,12 @@ impl Scope {
             Scope::Trash => matches!(action, Action::Clear | Action::ShowTrash),
             Scope::Movement => matches!(action, Action::Clear | Action::Movement),
             Scope::Audit => matches!(action, Action::Clear | Action::Audit),
+            Scope::Merges => matches!(action, Action::Clear | Action::Unmerge),
             Scope::List
             | Scope::Tags
             | Scope::Segments
             | Scope::Quality
+            | Scope::Duplicates
             | Scope::Placeholder(_) => false,
         }
     }
@@ -166,6 +177,7 @@ impl Scope {
             return match self {
                 Scope::Detail => "close the 360° view",
                 Scope::Movement => "back to the segment table",
+                Scope::Merges => "back to the clusters",
                 Scope::Audit if action == Action::Clear => "close the event, or the log",
                 Scope::Audit => "close the audit log",
                 _ => "close the trash view",
@@ -177,7 +189,9 @@ impl Scope {
                 | Scope::Tags
                 | Scope::Segments
                 | Scope::Movement
-                | Scope::Quality,
+                | Scope::Quality
+                | Scope::Duplicates
+                | Scope::Merges,
                 Action::Search,
             ) => "search customers",
             (Scope::Audit, Action::Search) => "close it and search",
@@ -206,6 +220,19 @@ impl Scope {
             (Scope::Tags, Action::Trash) => "delete the tag",
             (Scope::Tags, Action::Down) => "next tag",
             (Scope::Tags, Action::Up) => "previous tag",
+            (Scope::Duplicates, Action::Down) => "next field",
+            (Scope::Duplicates, Action::Up) => "previous field",
+            (Scope::Duplicates, Action::Top) => "first field",
+            (Scope::Duplicates, Action::Bottom) => "last field",
+            (Scope::Duplicates, Action::PageDown) => "next cluster",
+            (Scope::Duplicates, Action::PageUp) => "previous cluster",
+            (Scope::Duplicates, Action::NextColumn) => "next record's value",
+            (Scope::Duplicates, Action::PrevColumn) => "previous record's value",
+            (Scope::Duplicates, Action::Recompute) => "scan for duplicates again",
+            (Scope::Duplicates, Action::Open) => "the record's 360° view",
+            (Scope::Merges, Action::Down) => "older merge",
+            (Scope::Merges, Action::Up) => "newer merge",
+            (Scope::Merges, Action::Open) => "unmerge it",
             (Scope::Trash, Action::Search) => "close it and search",
             (Scope::Detail, Action::Search) => "close it and search",
             (Scope::Detail, Action::Trash) => "move it to the trash",
@@ -368,5 +395,50 @@ mod tests {
         );
         assert_eq!(Scope::Quality.section(), Some(Section::Quality));
         assert_eq!(Scope::Audit.section(), Some(Section::Audit));
+    }
+
+    /// The Duplicates pane acts on its cluster (its own keys, moving,
+    /// Enter for a record's 360° view), never on the hidden list; its list
+    /// of merges unmerges with Enter and goes back with Esc or `U`.
+    #[test]
+    fn duplicates_keys_act_on_the_cluster_and_the_merges() {
+        for a in [
+            Action::Merge,
+            Action::NotDuplicate,
+            Action::Skip,
+            Action::Unmerge,
+            Action::PickRecord,
+            Action::DropMember,
+            Action::NextColumn,
+            Action::Recompute,
+            Action::Down,
+            Action::Open,
+            Action::NextPane,
+        ] {
+            assert!(Scope::Duplicates.acts(a), "{a:?}");
+        }
+        for a in [
+            Action::Trash,
+            Action::Edit,
+            Action::ToggleSelect,
+            Action::Tag,
+            Action::Sort,
+            Action::Restore,
+            Action::Erase,
+            Action::Snapshot,
+            Action::SaveBaseline,
+        ] {
+            assert!(!Scope::Duplicates.acts(a), "{a:?}");
+        }
+        for s in [Scope::List, Scope::Segments, Scope::Quality, Scope::Tags] {
+            assert!(
+                !s.acts(Action::Merge) && !s.acts(Action::PickRecord),
+                "{s:?}"
+            );
+        }
+        assert!(Scope::Merges.acts(Action::Open) && !Scope::Merges.acts(Action::Merge));
+        assert!(Scope::Merges.closes(Action::Clear) && Scope::Merges.closes(Action::Unmerge));
+        assert!(!Scope::Duplicates.closes(Action::Unmerge));
+        assert_eq!(Scope::Merges.section(), Some(Section::Duplicates));
     }
 }

@@ -68,6 +68,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         _ if app.pane == Pane::Tags => panes::tags::draw(frame, body, app, theme),
         _ if app.pane == Pane::Segments => panes::segments::draw(frame, body, app, theme),
         _ if app.pane == Pane::Quality => panes::quality::draw(frame, body, app, theme),
+        _ if app.pane == Pane::Duplicates => panes::duplicates::draw(frame, body, app, theme),
         _ => panes::placeholder::draw(frame, body, app.pane, theme),
     }
     if let (Mode::Prompt, Some(p)) = (app.mode, &app.prompt) {
@@ -155,6 +156,8 @@ fn draw_search(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         panes::segments::title(app, width, theme)
     } else if app.pane == Pane::Quality && app.detail.is_none() && app.mode != Mode::Search {
         panes::quality::title(app, width, theme)
+    } else if app.pane == Pane::Duplicates && app.detail.is_none() && app.mode != Mode::Search {
+        panes::duplicates::title(app, width, theme)
     } else if let Some(err) = &app.query_error {
         Line::from(vec![
             Span::raw(format!("/{} ", fit(&app.query, width / 2).trim_end())),
@@ -256,6 +259,20 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .unwrap_or("r");
         parts.push(format!("changed since computed: {key} recomputes"));
     }
+    let d = &app.duplicates;
+    let on_duplicates = app.pane == Pane::Duplicates && app.audit.is_none();
+    if on_duplicates && d.scanning.is_some() {
+        parts.push("scanning for duplicates…".to_owned());
+    } else if on_duplicates && d.is_stale(app.data_generation()) {
+        let key = app
+            .keymap
+            .key_in(
+                Action::Recompute,
+                Some(crate::tui::keymap::Section::Duplicates),
+            )
+            .unwrap_or("r");
+        parts.push(format!("changed since the scan: {key} rescans"));
+    }
     if app.masked {
         parts.push("masked".to_owned());
     }
@@ -298,6 +315,11 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
             "S saves the figures as the baseline the change column compares with",
         ],
         Scope::Audit => &["filter: user:NAME op:OP since:DATE until:DATE (op:tag = tag_*)"],
+        Scope::Duplicates => &[
+            "1-9 take that record's value; on the first row it survives; tab leaves",
+            "m and x ask first (y goes ahead); the cluster then leaves the queue",
+        ],
+        Scope::Merges => &["enter takes the chosen merge back: records, orders, notes as before"],
         Scope::Detail | Scope::Placeholder(_) => &[": runs a command by name"],
     };
     let area = frame.area();

@@ -7,10 +7,12 @@
 //! several queued up while it was busy (typing with a sort on sends one
 //! per key).
 //!
-//! Three threads answer on one channel: one for the list (sorts, searches,
+//! Four threads answer on one channel: one for the list (sorts, searches,
 //! the trash), one for the figures (segments and quality), which take
 //! seconds at a million customers, so that a sort never waits behind them,
-//! and one for the audit log, whose filtered reads may scan far back.
+//! one for the audit log (and the list of merges), whose filtered reads may
+//! scan far back, and one for duplicate scans, which take half a minute at
+//! a million customers.
 
 use chrono::NaiveDate;
 use std::sync::Arc;
@@ -18,12 +20,14 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Duration;
 
 use super::sort::{self, Sort, SortField, SortKey};
+use crate::dedup::ScanOptions;
+use crate::dedup::review::{self, Review};
 use crate::model::{AuditEvent, Customer, CustomerId};
 use crate::quality::{Options, Report};
 use crate::search::engine::Index;
 use crate::search::{EvalContext, parse};
 use crate::segments::{self, By, Lookup, Move, Settings, Summary};
-use crate::store::{AuditFilter, QualityFigures, Store};
+use crate::store::{AuditFilter, MergeSummary, QualityFigures, Store};
 
 /// Every live customer's snapshot codes, by id ([`segments::snapshot_entries`]).
 pub type Entries = Arc<Vec<(u64, [u8; 3])>>;
@@ -81,6 +85,11 @@ pub enum Job {
     },
     /// The audit events passing `filter` (its limit set), newest first.
     Audit { ticket: u64, filter: AuditFilter },
+    /// A duplicate scan made ready for review. `data` is the app's change
+    /// counter, handed back with the answer.
+    Duplicates { ticket: u64, data: u64 },
+    /// The merges still in effect, newest first.
+    Merges { ticket: u64 },
 }
 
 /// The thread a job runs on.
@@ -89,6 +98,7 @@ enum Lane {
     List,
     Figures,
     Log,
+    Dedup,
 }
 
 impl Job {
@@ -102,20 +112,23 @@ impl Job {
             Job::Snapshot { .. } => 5,
             Job::Quality { .. } => 6,
             Job::Audit { .. } => 7,
+            Job::Duplicates { .. } => 8,
+            Job::Merges { .. } => 9,
         }
     }
 
     fn lane(&self) -> Lane {
         match self.slot() {
             0..=2 => Lane::List,
-            7 => Lane::Log,
+            7 | 9 => Lane::Log,
+            8 => Lane::Dedup,
             _ => Lane::Figures,
         }
     }
 }
 
 /// Kinds of job (see [`Job::slot`]).
-const SLOTS: usize = 8;
+const SLOTS: usize = 10;
 
 /// The movement since one snapshot, for the segmentations snapshots keep.
 #[derive(Clone)]
@@ -171,6 +184,16 @@ pub enum Done {
         asked: usize,
         result: Result<Vec<AuditEvent>, String>,
     },
+    Duplicates {
+        ticket: u64,
+        data: u64,
+        /// Boxed: a review is large beside the other answers.
+        result: Result<Box<Review>, String>,
+    },
+    Merges {
+        ticket: u64,
+        result: Result<Vec<MergeSummary>, String>,
+    },
 }
 
 /// The app's end of the worker threads. Dropping it ends the threads after
@@ -179,6 +202,7 @@ pub struct Worker {
     jobs: Sender<Job>,
     figure_jobs: Sender<Job>,
     log_jobs: Sender<Job>,
+    dedup_jobs: Sender<Job>,
     done: Receiver<Done>,
 }
 
@@ -203,6 +227,7 @@ impl Worker {
             jobs: start("rolo-tui-worker"),
             figure_jobs: start("rolo-tui-figures"),
             log_jobs: start("rolo-tui-audit"),
+            dedup_jobs: start("rolo-tui-dedup"),
             done,
         }
     }
@@ -214,6 +239,7 @@ impl Worker {
             Lane::List => self.jobs.send(job),
             Lane::Figures => self.figure_jobs.send(job),
             Lane::Log => self.log_jobs.send(job),
+            Lane::Dedup => self.dedup_jobs.send(job),
         };
     }
 
@@ -310,6 +336,19 @@ fn run(store: &Store, jobs: &Receiver<Job>, done: &Sender<Done>) {
                     result: store
                         .audit_events(&filter)
                         .map_err(|e| format!("reading the audit log failed: {e}")),
+                },
+                Job::Duplicates { ticket, data } => Done::Duplicates {
+                    ticket,
+                    data,
+                    result: review::review(store, &ScanOptions::default())
+                        .map(Box::new)
+                        .map_err(|e| format!("scanning for duplicates failed: {e}")),
+                },
+                Job::Merges { ticket } => Done::Merges {
+                    ticket,
+                    result: store
+                        .merges()
+                        .map_err(|e| format!("reading the merges failed: {e}")),
                 },
             };
             if done.send(answer).is_err() {

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod customers;
 pub mod detail;
+pub mod duplicates;
 pub mod form;
 pub mod note_form;
 pub mod palette;
