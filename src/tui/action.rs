@@ -104,11 +104,25 @@ pub enum Action {
     AuditFilter,
     /// Erase the current customer's personal data everywhere (asks first).
     Erase,
+    /// Tags pane: create a new, empty manual tag.
+    NewTag,
+    /// Tags pane: rename the tag under the cursor.
+    RenameTag,
+    /// Tags pane: merge the tag under the cursor into another (picked).
+    MergeTag,
+    /// Tags pane: delete the tag under the cursor (asks first).
+    DeleteTag,
+    /// Tags pane: edit the description of the tag under the cursor.
+    DescribeTag,
+    /// Tags pane: set the colour of the tag under the cursor.
+    ColourTag,
+    /// Tags pane: set, change or drop the tag's rule (previewed first).
+    TagRule,
 }
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 46] = [
+    pub const ALL: [Action; 53] = [
         Action::Down,
         Action::Up,
         Action::Open,
@@ -135,6 +149,13 @@ impl Action {
         Action::StaleDays,
         Action::Audit,
         Action::AuditFilter,
+        Action::NewTag,
+        Action::RenameTag,
+        Action::MergeTag,
+        Action::DeleteTag,
+        Action::DescribeTag,
+        Action::ColourTag,
+        Action::TagRule,
         Action::Edit,
         Action::New,
         Action::AddNote,
@@ -207,6 +228,13 @@ impl Action {
             Action::Audit => "the audit log",
             Action::AuditFilter => "filter the audit log",
             Action::Erase => "erase the customer's data",
+            Action::NewTag => "new (empty) tag",
+            Action::RenameTag => "rename the tag",
+            Action::MergeTag => "merge into another tag",
+            Action::DeleteTag => "delete the tag (asks)",
+            Action::DescribeTag => "describe the tag",
+            Action::ColourTag => "set the tag's colour",
+            Action::TagRule => "set or change its rule",
         }
     }
 
@@ -224,6 +252,13 @@ impl Action {
                 &[Section::Quality]
             }
             Action::AuditFilter => &[Section::Audit],
+            Action::NewTag
+            | Action::RenameTag
+            | Action::MergeTag
+            | Action::DeleteTag
+            | Action::DescribeTag
+            | Action::ColourTag
+            | Action::TagRule => &[Section::Tags],
             _ => &[],
         }
     }
@@ -283,6 +318,13 @@ impl Action {
             Action::Audit => "audit",
             Action::AuditFilter => "audit_filter",
             Action::Erase => "erase",
+            Action::NewTag => "new_tag",
+            Action::RenameTag => "rename_tag",
+            Action::MergeTag => "merge_tag",
+            Action::DeleteTag => "delete_tag",
+            Action::DescribeTag => "describe_tag",
+            Action::ColourTag => "colour_tag",
+            Action::TagRule => "tag_rule",
         }
     }
 }

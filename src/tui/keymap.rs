@@ -8,7 +8,8 @@
 //! pane `S` saves the baseline and `a` opens the audit log, while elsewhere
 //! they restore, reverse the sort and add a note (DESIGN.md §7 gives the
 //! Duplicates pane its own `m`, `h` and `l` the same way). The audit log
-//! view has its own table too (`f` filters).
+//! view has its own table too (`f` filters), and so has the Tags pane (`n`
+//! creates a tag, `d` deletes one, `r` edits its rule, `m` merges).
 //!
 //! ```toml
 //! [keys]
@@ -23,6 +24,9 @@
 //!
 //! [audit]
 //! "/" = "audit_filter"
+//!
+//! [tags]
+//! "f2" = "rename_tag"
 //! ```
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -47,16 +51,24 @@ pub enum Section {
     Quality,
     /// `[audit]`: the audit log view.
     Audit,
+    /// `[tags]`: the Tags pane.
+    Tags,
 }
 
 impl Section {
-    pub const ALL: [Section; 3] = [Section::Segments, Section::Quality, Section::Audit];
+    pub const ALL: [Section; 4] = [
+        Section::Segments,
+        Section::Quality,
+        Section::Audit,
+        Section::Tags,
+    ];
 
     fn index(self) -> usize {
         match self {
             Section::Segments => 0,
             Section::Quality => 1,
             Section::Audit => 2,
+            Section::Tags => 3,
         }
     }
 
@@ -66,6 +78,7 @@ impl Section {
             Section::Segments => "segments",
             Section::Quality => "quality",
             Section::Audit => "audit",
+            Section::Tags => "tags",
         }
     }
 }
@@ -143,6 +156,18 @@ const QUALITY_DEFAULTS: [(&str, Action); 8] = [
 /// The audit log view's own keys (`[audit]`).
 const AUDIT_DEFAULTS: [(&str, Action); 1] = [("f", Action::AuditFilter)];
 
+/// The Tags pane's own keys (`[tags]`).
+const TAGS_DEFAULTS: [(&str, Action); 8] = [
+    ("n", Action::NewTag),
+    ("R", Action::RenameTag),
+    ("e", Action::RenameTag),
+    ("m", Action::MergeTag),
+    ("d", Action::DeleteTag),
+    ("c", Action::DescribeTag),
+    ("C", Action::ColourTag),
+    ("r", Action::TagRule),
+];
+
 fn table(pairs: &[(&str, Action)]) -> BTreeMap<String, Action> {
     pairs.iter().map(|(k, a)| ((*k).to_owned(), *a)).collect()
 }
@@ -155,6 +180,7 @@ impl Default for KeyMap {
                 table(&SEGMENTS_DEFAULTS),
                 table(&QUALITY_DEFAULTS),
                 table(&AUDIT_DEFAULTS),
+                table(&TAGS_DEFAULTS),
             ],
         }
     }
@@ -171,6 +197,8 @@ struct File {
     quality: BTreeMap<String, Action>,
     #[serde(default)]
     audit: BTreeMap<String, Action>,
+    #[serde(default)]
+    tags: BTreeMap<String, Action>,
 }
 
 impl KeyMap {
@@ -185,6 +213,7 @@ impl KeyMap {
             (file.segments, Some(Section::Segments)),
             (file.quality, Some(Section::Quality)),
             (file.audit, Some(Section::Audit)),
+            (file.tags, Some(Section::Tags)),
         ];
         for (table, section) in tables {
             for (key, action) in table {
@@ -376,6 +405,7 @@ mod tests {
             .chain(&SEGMENTS_DEFAULTS)
             .chain(&QUALITY_DEFAULTS)
             .chain(&AUDIT_DEFAULTS)
+            .chain(&TAGS_DEFAULTS)
         {
             let ev = parse_key(name).unwrap_or_else(|| panic!("{name}"));
             assert_eq!(key_name(ev).as_deref(), Some(*name));
@@ -503,6 +533,41 @@ mod tests {
         assert!(
             map.help_in(q)
                 .contains(&("S b".to_owned(), Action::SaveBaseline))
+        );
+    }
+
+    /// The Tags pane's table: its keys act there, elsewhere `n`, `d`, `e`
+    /// and `r` keep their meaning, and `[tags]` rebinds them.
+    #[test]
+    fn the_tags_table_shadows_keys_only_in_the_tags_pane() {
+        let k = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        let tags = Some(Section::Tags);
+        let map = KeyMap::default();
+        for (c, a) in [
+            ('n', Action::NewTag),
+            ('R', Action::RenameTag),
+            ('e', Action::RenameTag),
+            ('m', Action::MergeTag),
+            ('d', Action::DeleteTag),
+            ('c', Action::DescribeTag),
+            ('C', Action::ColourTag),
+            ('r', Action::TagRule),
+        ] {
+            assert_eq!(map.action_in(k(c), tags), Some(a), "{c}");
+        }
+        assert_eq!(map.action(k('n')), Some(Action::New));
+        assert_eq!(map.action(k('d')), Some(Action::Trash));
+        assert_eq!(map.action(k('m')), None);
+        assert_eq!(map.key_for(Action::RenameTag), Some("R"));
+        assert_eq!(map.key_for(Action::TagRule), Some("r"));
+        let map = KeyMap::with_overrides("[tags]\n\"f2\" = \"rename_tag\"\n").unwrap();
+        assert_eq!(
+            map.action_in(KeyEvent::new(KeyCode::F(2), KeyModifiers::NONE), tags),
+            Some(Action::RenameTag)
+        );
+        assert_eq!(
+            map.action(KeyEvent::new(KeyCode::F(2), KeyModifiers::NONE)),
+            None
         );
     }
 

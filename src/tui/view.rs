@@ -256,6 +256,9 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .unwrap_or("r");
         parts.push(format!("changed since computed: {key} recomputes"));
     }
+    if let Some(p) = app.tag_progress() {
+        parts.push(p.to_owned());
+    }
     if app.masked {
         parts.push("masked".to_owned());
     }
@@ -290,7 +293,11 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
             ":sort name|spend|orders|last_order|created [asc|desc] · :search QUERY · :trash",
         ],
         Scope::Trash => &["mouse wheel scrolls · : runs a command by name"],
-        Scope::Tags => &["d asks first: y deletes, any other key keeps the tag"],
+        Scope::Tags => &[
+            "d asks first: y deletes, any other key keeps the tag",
+            "r: type a query, enter previews who gains and loses it, enter again saves",
+            "m picks the tag to merge into (a new name renames); u undoes each change",
+        ],
         Scope::Segments => &["figures are computed when shown after a change, or on r"],
         Scope::Movement => &["S records today's segments; later ones compare with it"],
         Scope::Quality => &[

@@ -7,10 +7,13 @@
 //! several queued up while it was busy (typing with a sort on sends one
 //! per key).
 //!
-//! Three threads answer on one channel: one for the list (sorts, searches,
+//! Four threads answer on one channel: one for the list (sorts, searches,
 //! the trash), one for the figures (segments and quality), which take
 //! seconds at a million customers, so that a sort never waits behind them,
-//! and one for the audit log, whose filtered reads may scan far back.
+//! one for the audit log, whose filtered reads may scan far back, and one
+//! for tags: bulk tag writes and rule previews. The app sends one tag write
+//! at a time (other changes wait for it), so skipping to the newest job of
+//! a kind never drops a write.
 
 use chrono::NaiveDate;
 use std::sync::Arc;
@@ -21,9 +24,11 @@ use super::sort::{self, Sort, SortField, SortKey};
 use crate::model::{AuditEvent, Customer, CustomerId};
 use crate::quality::{Options, Report};
 use crate::search::engine::Index;
+use crate::search::rules::RulePreview;
 use crate::search::{EvalContext, parse};
 use crate::segments::{self, By, Lookup, Move, Settings, Summary};
-use crate::store::{AuditFilter, QualityFigures, Store};
+use crate::store::{AuditFilter, QualityFigures, Store, StoreError, TagOutcome};
+use crate::tui::tag_edit::TagWrite;
 
 /// Every live customer's snapshot codes, by id ([`segments::snapshot_entries`]).
 pub type Entries = Arc<Vec<(u64, [u8; 3])>>;
@@ -81,6 +86,18 @@ pub enum Job {
     },
     /// The audit events passing `filter` (its limit set), newest first.
     Audit { ticket: u64, filter: AuditFilter },
+    /// A tag change too large to run between two frames.
+    TagWrite { ticket: u64, write: Box<TagWrite> },
+    /// Who would gain and lose `tag` if its rule were `rule`; `figures`
+    /// serve segment terms when current (else they are computed).
+    RulePreview {
+        ticket: u64,
+        tag: String,
+        rule: String,
+        as_of: NaiveDate,
+        figures: Option<Arc<Lookup>>,
+        settings: Settings,
+    },
 }
 
 /// The thread a job runs on.
@@ -89,6 +106,7 @@ enum Lane {
     List,
     Figures,
     Log,
+    Tags,
 }
 
 impl Job {
@@ -102,6 +120,8 @@ impl Job {
             Job::Snapshot { .. } => 5,
             Job::Quality { .. } => 6,
             Job::Audit { .. } => 7,
+            Job::TagWrite { .. } => 8,
+            Job::RulePreview { .. } => 9,
         }
     }
 
@@ -109,13 +129,14 @@ impl Job {
         match self.slot() {
             0..=2 => Lane::List,
             7 => Lane::Log,
+            8 | 9 => Lane::Tags,
             _ => Lane::Figures,
         }
     }
 }
 
 /// Kinds of job (see [`Job::slot`]).
-const SLOTS: usize = 8;
+const SLOTS: usize = 10;
 
 /// The movement since one snapshot, for the segmentations snapshots keep.
 #[derive(Clone)]
@@ -171,6 +192,17 @@ pub enum Done {
         asked: usize,
         result: Result<Vec<AuditEvent>, String>,
     },
+    /// The write handed back with what the store said (the app words a
+    /// refusal with its own keys).
+    TagWrite {
+        ticket: u64,
+        write: Box<TagWrite>,
+        result: Result<TagOutcome, StoreError>,
+    },
+    RulePreview {
+        ticket: u64,
+        result: Result<Box<RulePreview>, String>,
+    },
 }
 
 /// The app's end of the worker threads. Dropping it ends the threads after
@@ -179,6 +211,7 @@ pub struct Worker {
     jobs: Sender<Job>,
     figure_jobs: Sender<Job>,
     log_jobs: Sender<Job>,
+    tag_jobs: Sender<Job>,
     done: Receiver<Done>,
 }
 
@@ -203,6 +236,7 @@ impl Worker {
             jobs: start("rolo-tui-worker"),
             figure_jobs: start("rolo-tui-figures"),
             log_jobs: start("rolo-tui-audit"),
+            tag_jobs: start("rolo-tui-tags"),
             done,
         }
     }
@@ -214,6 +248,7 @@ impl Worker {
             Lane::List => self.jobs.send(job),
             Lane::Figures => self.figure_jobs.send(job),
             Lane::Log => self.log_jobs.send(job),
+            Lane::Tags => self.tag_jobs.send(job),
         };
     }
 
@@ -310,6 +345,26 @@ fn run(store: &Store, jobs: &Receiver<Job>, done: &Sender<Done>) {
                     result: store
                         .audit_events(&filter)
                         .map_err(|e| format!("reading the audit log failed: {e}")),
+                },
+                Job::TagWrite { ticket, write } => {
+                    let result = write.run(store);
+                    Done::TagWrite {
+                        ticket,
+                        write,
+                        result,
+                    }
+                }
+                Job::RulePreview {
+                    ticket,
+                    tag,
+                    rule,
+                    as_of,
+                    figures,
+                    settings,
+                } => Done::RulePreview {
+                    ticket,
+                    result: rule_preview(store, &tag, &rule, as_of, figures, settings)
+                        .map(Box::new),
                 },
             };
             if done.send(answer).is_err() {
@@ -420,6 +475,28 @@ fn movement(
         then: then.len(),
         moves,
     })
+}
+
+/// What setting `rule` on `tag` would change, with the segment figures a
+/// rule with segment terms needs (the current ones, else computed).
+fn rule_preview(
+    store: &Store,
+    tag: &str,
+    rule: &str,
+    as_of: NaiveDate,
+    figures: Option<Arc<Lookup>>,
+    settings: Settings,
+) -> Result<RulePreview, String> {
+    let q = parse(rule).map_err(|e| format!("rule: {e}"))?;
+    let lookup = match figures {
+        Some(f) if segments::needs_figures(&q) => f,
+        _ => Arc::new(
+            Lookup::for_query(store, &q, as_of, settings)
+                .map_err(|e| format!("computing the segments failed: {e}"))?,
+        ),
+    };
+    crate::search::rules::preview(store, tag, rule, &lookup.context())
+        .map_err(|e| format!("previewing the rule failed: {e}"))
 }
 
 /// The quality report and the baseline it is compared with.
