@@ -27,7 +27,7 @@ use super::tags::TagsView;
 use super::text::{display_name, thousands};
 use super::trash::TrashView;
 use super::worker::{Done, Job, Worker};
-use crate::model::{Customer, CustomerId, Stats};
+use crate::model::{AuditEvent, Customer, CustomerId, Stats};
 use crate::search::engine::{Index, Narrowing};
 use crate::search::{EvalContext, Query, parse};
 use crate::segments::{self, Lookup, Settings};
@@ -228,10 +228,11 @@ pub struct App {
     /// The one-line question being answered, if any.
     pub prompt: Option<Prompt>,
     /// Tag changes touching more customers than this run on the worker,
-    /// with their progress in the status bar (see `app/tag_ops.rs`);
-    /// erasures, when it is set, run after a frame saying so (see
-    /// [`App::run_pending`]: they scrub the whole audit log). `None` runs
-    /// every one at once (tests).
+    /// with their progress in the status bar (see `app/tag_ops.rs`). When
+    /// it is set, undo and redo run there too (their size is not known
+    /// before: one may take back 100,000 taggings), and erasures run after
+    /// a frame saying so (see [`App::run_pending`]: they scrub the whole
+    /// audit log). `None` runs every one at once (tests).
     pub defer_bulk_above: Option<usize>,
     /// The tag change running on the worker, if any.
     tag_job: Option<tag_ops::TagJob>,
@@ -633,6 +634,15 @@ impl App {
                     return false;
                 }
             }
+            Done::Undone {
+                ticket,
+                undo,
+                result,
+            } => {
+                if !self.apply_undone(ticket, undo, result) {
+                    return false;
+                }
+            }
             Done::RulePreview { ticket, result } => {
                 if !self.apply_rule_preview(ticket, result) {
                     return false;
@@ -885,7 +895,7 @@ impl App {
     /// trash view for the keys that close them); otherwise says so in the
     /// status bar. `what` names the key or command for that message.
     fn dispatch(&mut self, action: Action, what: &str) {
-        if self.waits_for_tag_write(action) {
+        if self.waits_for_tag_write(action, what) {
             return;
         }
         let scope = self.scope();
@@ -1786,10 +1796,26 @@ impl App {
     }
 
     fn undo_redo(&mut self, undo: bool) {
-        let (result, verb, noun) = if undo {
-            (self.store.undo(), "undid", "undo")
+        if self.defer_bulk_above.is_some() {
+            // Taking back 100,000 taggings takes seconds: on the worker.
+            self.undo_on_worker(undo);
+            return;
+        }
+        let result = if undo {
+            self.store.undo()
         } else {
-            (self.store.redo(), "redid", "redo")
+            self.store.redo()
+        };
+        self.finish_undo_redo(undo, result.map_err(|e| e.to_string()));
+    }
+
+    /// After an undo (redo): the data follows and the status bar says what
+    /// was taken back.
+    fn finish_undo_redo(&mut self, undo: bool, result: Result<Option<AuditEvent>, String>) {
+        let (verb, noun) = if undo {
+            ("undid", "undo")
+        } else {
+            ("redid", "redo")
         };
         match result {
             Ok(Some(e)) => {

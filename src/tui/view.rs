@@ -256,14 +256,15 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .unwrap_or("r");
         parts.push(format!("changed since computed: {key} recomputes"));
     }
-    if let Some(p) = app.tag_progress() {
-        parts.push(p.to_owned());
-    }
     if app.masked {
         parts.push("masked".to_owned());
     }
     if let Some(s) = &app.status {
         parts.push(s.clone());
+    }
+    // Last: a key's answer while it runs ("u waits…") must not be cut off.
+    if let Some(p) = app.tag_progress() {
+        parts.push(p.to_owned());
     }
     let left = parts.join(" │ ");
     let width = area.width as usize;

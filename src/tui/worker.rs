@@ -11,9 +11,9 @@
 //! the trash), one for the figures (segments and quality), which take
 //! seconds at a million customers, so that a sort never waits behind them,
 //! one for the audit log, whose filtered reads may scan far back, and one
-//! for tags: bulk tag writes and rule previews. The app sends one tag write
-//! at a time (other changes wait for it), so skipping to the newest job of
-//! a kind never drops a write.
+//! for writes that take seconds at scale (bulk tag changes, undo and redo)
+//! and rule previews. The app sends one write at a time (other changes
+//! wait for it), so skipping to the newest job of a kind never drops one.
 
 use chrono::NaiveDate;
 use std::sync::Arc;
@@ -88,6 +88,8 @@ pub enum Job {
     Audit { ticket: u64, filter: AuditFilter },
     /// A tag change too large to run between two frames.
     TagWrite { ticket: u64, write: Box<TagWrite> },
+    /// Undoes (`undo`) or redoes the newest change.
+    Undo { ticket: u64, undo: bool },
     /// Who would gain and lose `tag` if its rule were `rule`; `figures`
     /// serve segment terms when current (else they are computed).
     RulePreview {
@@ -106,7 +108,7 @@ enum Lane {
     List,
     Figures,
     Log,
-    Tags,
+    Writes,
 }
 
 impl Job {
@@ -122,6 +124,7 @@ impl Job {
             Job::Audit { .. } => 7,
             Job::TagWrite { .. } => 8,
             Job::RulePreview { .. } => 9,
+            Job::Undo { .. } => 10,
         }
     }
 
@@ -129,14 +132,14 @@ impl Job {
         match self.slot() {
             0..=2 => Lane::List,
             7 => Lane::Log,
-            8 | 9 => Lane::Tags,
+            8..=10 => Lane::Writes,
             _ => Lane::Figures,
         }
     }
 }
 
 /// Kinds of job (see [`Job::slot`]).
-const SLOTS: usize = 10;
+const SLOTS: usize = 11;
 
 /// The movement since one snapshot, for the segmentations snapshots keep.
 #[derive(Clone)]
@@ -199,6 +202,13 @@ pub enum Done {
         write: Box<TagWrite>,
         result: Result<TagOutcome, StoreError>,
     },
+    /// The change taken back (or redone), if there was one.
+    Undone {
+        ticket: u64,
+        undo: bool,
+        /// Boxed: an event is large beside the other answers.
+        result: Result<Option<Box<AuditEvent>>, String>,
+    },
     RulePreview {
         ticket: u64,
         result: Result<Box<RulePreview>, String>,
@@ -211,7 +221,7 @@ pub struct Worker {
     jobs: Sender<Job>,
     figure_jobs: Sender<Job>,
     log_jobs: Sender<Job>,
-    tag_jobs: Sender<Job>,
+    write_jobs: Sender<Job>,
     done: Receiver<Done>,
 }
 
@@ -236,7 +246,7 @@ impl Worker {
             jobs: start("rolo-tui-worker"),
             figure_jobs: start("rolo-tui-figures"),
             log_jobs: start("rolo-tui-audit"),
-            tag_jobs: start("rolo-tui-tags"),
+            write_jobs: start("rolo-tui-writes"),
             done,
         }
     }
@@ -248,7 +258,7 @@ impl Worker {
             Lane::List => self.jobs.send(job),
             Lane::Figures => self.figure_jobs.send(job),
             Lane::Log => self.log_jobs.send(job),
-            Lane::Tags => self.tag_jobs.send(job),
+            Lane::Writes => self.write_jobs.send(job),
         };
     }
 
@@ -354,6 +364,13 @@ fn run(store: &Store, jobs: &Receiver<Job>, done: &Sender<Done>) {
                         result,
                     }
                 }
+                Job::Undo { ticket, undo } => Done::Undone {
+                    ticket,
+                    undo,
+                    result: if undo { store.undo() } else { store.redo() }
+                        .map(|e| e.map(Box::new))
+                        .map_err(|e| e.to_string()),
+                },
                 Job::RulePreview {
                     ticket,
                     tag,

@@ -2,7 +2,8 @@
 //! delete, describe, colour, rule) and the picker's taggings, each run as
 //! one [`TagWrite`]. A write larger than [`App::defer_bulk_above`] runs on
 //! the worker while the status bar shows its progress ([`App::tick`]);
-//! other changes wait for it. A refusal goes back where it was asked (the
+//! other changes wait for it. Undo and redo use the same job (they may take
+//! back 100,000 taggings). A refusal goes back where it was asked (the
 //! picker or the question, with the reason), or to the status bar.
 
 use std::time::Instant;
@@ -29,6 +30,8 @@ pub(super) enum Origin {
     Prompt(Box<Prompt>),
     /// The Tags pane's delete confirmation: the reason goes to the status bar.
     Confirm,
+    /// An undo or redo (it is no tag write: see [`App::apply_undone`]).
+    Undo,
 }
 
 /// A tag write running on the worker.
@@ -83,16 +86,14 @@ impl App {
         true
     }
 
-    /// While a tag write runs, a key that changes data waits (so that the
-    /// next `u` takes back that write); says so and returns true.
-    pub(super) fn waits_for_tag_write(&mut self, action: Action) -> bool {
-        let Some(job) = &self.tag_job else {
-            return false;
-        };
-        if !tag_edit::changes_data(action) {
+    /// While a write runs on the worker, a key (`what`) that changes data
+    /// waits (so that the next `u` takes back that write); says so and
+    /// returns true.
+    pub(super) fn waits_for_tag_write(&mut self, action: Action, what: &str) -> bool {
+        if self.tag_job.is_none() || !tag_edit::changes_data(action) {
             return false;
         }
-        self.status = Some(format!("still {}; try again when it is done", job.label));
+        self.status = Some(format!("{what} waits until it is done"));
         true
     }
 
@@ -390,6 +391,42 @@ impl App {
             ticket,
             write: Box::new(write),
         });
+    }
+
+    /// `u` (Ctrl-r) on the worker: the status bar says so until it is done.
+    pub(super) fn undo_on_worker(&mut self, undo: bool) {
+        let ticket = self.next_job();
+        let label = if undo {
+            "undoing the last change…"
+        } else {
+            "redoing the last undone change…"
+        };
+        self.tag_job = Some(TagJob {
+            ticket,
+            size: 0,
+            origin: Origin::Undo,
+            started: Instant::now(),
+            progress: label.to_owned(),
+            label: label.to_owned(),
+        });
+        self.worker.send(Job::Undo { ticket, undo });
+    }
+
+    /// An undo or redo from the worker.
+    pub(super) fn apply_undone(
+        &mut self,
+        ticket: u64,
+        undo: bool,
+        result: Result<Option<Box<crate::model::AuditEvent>>, String>,
+    ) -> bool {
+        if self.tag_job.as_ref().map(|j| j.ticket) != Some(ticket) {
+            return false;
+        }
+        self.tag_job = None;
+        self.finish_undo_redo(undo, result.map(|e| e.map(|e| *e)));
+        // Outside `update`, which reads the Tags pane again after a key.
+        self.sync_tags();
+        true
     }
 
     /// A tag write from the worker.
