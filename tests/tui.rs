@@ -21,6 +21,8 @@ use rolo::tui::{page_rows, view};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+mod common;
+
 const CUSTOMERS: &str = "ext_id,name,phone,email,city,company,注册日期
 C1,张伟,13800138000,zhang.wei@example.cn,上海,上海云杉科技有限公司,2024-01-01
 C2,Ann Lee,+1 415 555 0100,ann@example.com,San Francisco,Acme Inc,2024-02-01
@@ -1736,10 +1738,30 @@ fn tag_key_refuses_a_rule_tag_with_the_reason() {
     a.on_key(code(KeyCode::Enter));
     assert_eq!(a.mode, Mode::TagPicker, "the picker stays open");
     let err = a.tag_picker.as_ref().unwrap().error.clone().unwrap();
-    assert!(err.contains("rule tag"), "{err}");
+    assert!(
+        err.contains("shanghai is a rule tag: its members are the customers matching `city:上海`")
+            && err.ends_with("r in the Tags pane changes the rule"),
+        "{err}"
+    );
     let s = text(&screen(&a, 80, 24));
     assert!(s.contains("is a rule tag"), "{s}");
     assert_eq!(tagged(&f, "shanghai"), 1);
+    // Removing it by hand (from the customer carrying it) is refused too,
+    // and so is merging a manual tag into it from the Tags pane.
+    a.on_key(code(KeyCode::Esc));
+    press(&mut a, "g TS");
+    assert_eq!(a.tag_picker.as_ref().unwrap().input, "S");
+    a.on_key(code(KeyCode::Enter));
+    let err = a.tag_picker.as_ref().unwrap().error.clone().unwrap();
+    assert!(err.contains("shanghai is a rule tag"), "{err}");
+    a.on_key(code(KeyCode::Esc));
+    f.store.add_tag("vip", &[id(2)]).unwrap();
+    press(&mut a, "2Gmshanghai");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::TagPicker);
+    let err = a.tag_picker.as_ref().unwrap().error.clone().unwrap();
+    assert!(err.contains("shanghai is a rule tag"), "{err}");
+    assert_eq!((tagged(&f, "shanghai"), tagged(&f, "vip")), (1, 1));
 }
 
 /// A rule tag follows each change made in the workbench at once, for the
@@ -1842,8 +1864,8 @@ fn tags_pane_shows_the_tree_and_enter_searches_the_tag() {
     a.on_key(code(KeyCode::Enter));
     assert_eq!((a.query.as_str(), a.total), ("tag:shanghai", 1));
     // Keys for customers do nothing here, and say so.
-    press(&mut a, "2e");
-    assert_eq!(status(&a), "e does nothing here; ? lists the keys");
+    press(&mut a, "2a");
+    assert_eq!(status(&a), "a does nothing here; ? lists the keys");
     press(&mut a, "?");
     let s = text(&screen(&a, 80, 24));
     assert!(
@@ -1890,34 +1912,352 @@ fn tags_pane_delete_asks_first_and_undo_restores() {
     assert!(status(&a).contains("only a level"), "{}", status(&a));
 }
 
-/// A large tagging first says it runs (the event loop draws that frame,
-/// then calls `run_pending`); a refused one reopens the picker with the
-/// reason.
+/// A large tagging runs on the worker: the status bar says what runs (then
+/// with a spinner and the seconds so far), keys that change data wait for
+/// it, and one `u` takes the whole of it back. A refused one reopens the
+/// picker with the reason.
 #[test]
-fn bulk_tagging_says_it_runs_before_it_runs() {
+fn bulk_tagging_runs_on_the_worker_with_progress() {
     let f = fixture();
     let mut a = app(&f, 24);
     a.defer_bulk_above = Some(2);
     press(&mut a, "tvip");
     a.on_key(code(KeyCode::Enter));
-    assert_eq!(status(&a), "tagging 6 customers vip…");
-    assert!(status_shown(&a));
     assert_eq!(a.mode, Mode::Normal);
-    assert_eq!(tagged(&f, "vip"), 0, "not yet");
-    assert!(a.has_pending());
-    assert!(a.run_pending());
-    assert!(!a.has_pending());
+    assert_eq!(a.tag_progress(), Some("tagging 6 customers vip…"));
+    let s = text(&screen(&a, 80, 24));
+    assert!(
+        s.lines()
+            .nth(23)
+            .is_some_and(|l| l.contains("tagging 6 customers vip…")),
+        "{s}"
+    );
+    insta::assert_snapshot!("bulk_tagging_80x24", screen(&a, 80, 24).backend());
+    let later = std::time::Instant::now() + std::time::Duration::from_millis(1_250);
+    assert!(a.tick(later));
+    let progress = a.tag_progress().unwrap().to_owned();
+    assert!(
+        progress.ends_with("tagging 6 customers vip… 1s"),
+        "{progress}"
+    );
+    assert!(!a.tick(later), "nothing to redraw until it moves");
+    // The app learns the outcome only from `poll_worker`/`settle`, so
+    // this `u` is pressed while the tagging still counts as running.
+    press(&mut a, "u");
+    assert_eq!(status(&a), "u waits until it is done");
+    let s = text(&screen(&a, 80, 24));
+    assert!(
+        s.lines()
+            .nth(23)
+            .is_some_and(|l| l.contains("u waits until it is done │ ⠹ tagging 6 custo")),
+        "the answer first, then the progress:\n{s}"
+    );
+    press(&mut a, "j");
+    assert_eq!(a.cursor, 1, "moving does not wait");
+    settle(&mut a);
+    assert_eq!(a.tag_progress(), None);
     assert_eq!(status(&a), "tagged 6 customers vip; u undoes");
     assert_eq!(tagged(&f, "vip"), 6);
+    press(&mut a, "/tag:vip");
+    assert_eq!(a.total, 6, "the index follows the tagging");
+    a.on_key(code(KeyCode::Esc));
+    a.on_key(code(KeyCode::Esc));
+    assert_eq!(a.query, "");
+    // Undo may take back 100,000 taggings: it runs on the worker too.
+    press(&mut a, "u");
+    assert_eq!(a.tag_progress(), Some("undoing the last change…"));
+    settle(&mut a);
+    assert!(status(&a).starts_with("undid #"), "{}", status(&a));
+    assert_eq!(tagged(&f, "vip"), 0, "one u undid it all");
+    a.on_key(ctrl('r'));
+    settle(&mut a);
+    assert_eq!(tagged(&f, "vip"), 6);
+    // The Tags pane shown when the undo arrives follows it.
+    press(&mut a, "2");
+    assert_eq!(a.tags.as_ref().unwrap().rows[0].path, "vip");
+    press(&mut a, "u");
+    settle(&mut a);
+    assert_eq!(tagged(&f, "vip"), 0);
+    assert!(a.tags.as_ref().unwrap().rows.is_empty());
+    press(&mut a, "1");
     let ctx = rolo::search::EvalContext::new(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
     let p = rolo::search::rules::preview(&f.store, "shanghai", "city:上海", &ctx).unwrap();
     rolo::search::rules::set_rule(&f.store, &p).unwrap();
     press(&mut a, "tshanghai");
     a.on_key(code(KeyCode::Enter));
-    assert!(a.run_pending());
+    assert!(a.tag_progress().is_some());
+    settle(&mut a);
     assert_eq!(a.mode, Mode::TagPicker, "the picker is back");
     let err = a.tag_picker.as_ref().unwrap().error.clone().unwrap();
     assert!(err.contains("rule tag"), "{err}");
+    assert_eq!(tagged(&f, "shanghai"), 1);
+}
+
+/// What a new user does: tag a search result, rename the tag in the Tags
+/// pane, merge it into another, undo each step (the store checked after
+/// each), then restart: the state is as left, and `u` still works.
+#[test]
+fn tag_rename_merge_undo_each_and_restart_from_the_keyboard() {
+    let f = fixture();
+    f.store.add_tag("gold", &[id(3)]).unwrap();
+    let mut a = app(&f, 24);
+    press(&mut a, "/has:email");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.total, 5);
+    press(&mut a, "tnewsletter");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(status(&a), "tagged 5 customers newsletter; u undoes");
+    assert_eq!(tagged(&f, "newsletter"), 5);
+    // The Tags pane: gold, newsletter.
+    press(&mut a, "2gj");
+    assert_eq!(
+        a.tags.as_ref().unwrap().current().unwrap().path,
+        "newsletter"
+    );
+    press(&mut a, "R");
+    assert_eq!(a.mode, Mode::Prompt);
+    a.on_key(ctrl('u'));
+    press(&mut a, "news/weekly");
+    let s = text(&screen(&a, 80, 24));
+    assert!(
+        s.contains("rename newsletter to: news/weekly")
+            && s.contains("the new name of newsletter (5 customers), not taken yet"),
+        "{s}"
+    );
+    insta::assert_snapshot!("tags_rename_prompt_80x24", screen(&a, 80, 24).backend());
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(
+        status(&a),
+        "renamed newsletter to news/weekly on 5 customers; u undoes"
+    );
+    assert_eq!(
+        (tagged(&f, "newsletter"), tagged(&f, "news/weekly")),
+        (0, 5)
+    );
+    let v = a.tags.as_ref().unwrap();
+    assert_eq!(
+        v.current().unwrap().path,
+        "news/weekly",
+        "the cursor follows"
+    );
+    // Renaming to an existing name is refused, with the way to combine them.
+    press(&mut a, "R");
+    a.on_key(ctrl('u'));
+    press(&mut a, "gold");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Prompt, "the question stays, with the reason");
+    let s = text(&screen(&a, 80, 24));
+    assert!(
+        s.contains("tag gold already exists; m in the Tags pane"),
+        "{s}"
+    );
+    a.on_key(code(KeyCode::Esc));
+    assert_eq!(tagged(&f, "news/weekly"), 5);
+    // Merge it into gold, picked with the fuzzy picker.
+    press(&mut a, "m");
+    assert_eq!(a.mode, Mode::TagPicker);
+    press(&mut a, "gld");
+    let s = text(&screen(&a, 80, 24));
+    assert!(
+        s.contains("merge news/weekly (5) into") && s.contains("▶ gold"),
+        "{s}"
+    );
+    insta::assert_snapshot!("tags_merge_picker_80x24", screen(&a, 80, 24).backend());
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(
+        status(&a),
+        "merged news/weekly (5 customers) into gold; u undoes"
+    );
+    assert_eq!((tagged(&f, "news/weekly"), tagged(&f, "gold")), (0, 6));
+    assert_eq!(a.tags.as_ref().unwrap().current().unwrap().path, "gold");
+    // Undo each step.
+    press(&mut a, "u");
+    assert!(
+        status(&a).contains("merged tag news/weekly"),
+        "{}",
+        status(&a)
+    );
+    assert_eq!((tagged(&f, "news/weekly"), tagged(&f, "gold")), (5, 1));
+    press(&mut a, "u");
+    assert!(
+        status(&a).contains("renamed tag newsletter"),
+        "{}",
+        status(&a)
+    );
+    assert_eq!(
+        (tagged(&f, "newsletter"), tagged(&f, "news/weekly")),
+        (5, 0)
+    );
+    let paths: Vec<String> = a
+        .tags
+        .as_ref()
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(paths, ["gold", "newsletter"], "the pane follows the undo");
+    press(&mut a, "u");
+    assert!(
+        status(&a).contains("added tag newsletter"),
+        "{}",
+        status(&a)
+    );
+    assert_eq!(tagged(&f, "newsletter"), 0);
+    // Redo the tagging and the rename, then restart.
+    a.on_key(ctrl('r'));
+    a.on_key(ctrl('r'));
+    assert_eq!(
+        (tagged(&f, "newsletter"), tagged(&f, "news/weekly")),
+        (0, 5)
+    );
+    let tmp = release(f, a);
+    let f = Fixture {
+        store: Arc::new(common::reopen(&tmp.path().join("db"))),
+        _tmp: tmp,
+    };
+    let names: Vec<(String, u64)> = f
+        .store
+        .tags()
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.name, t.count))
+        .collect();
+    assert_eq!(
+        names,
+        [("gold".to_owned(), 1), ("news/weekly".to_owned(), 5)]
+    );
+    let mut a = app(&f, 24);
+    press(&mut a, "2");
+    let rows: Vec<(String, u64)> = a
+        .tags
+        .as_ref()
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| (r.path.clone(), r.total))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("gold".to_owned(), 1),
+            ("news".to_owned(), 5),
+            ("news/weekly".to_owned(), 5)
+        ]
+    );
+    press(&mut a, "u");
+    assert!(
+        status(&a).contains("renamed tag newsletter"),
+        "{}",
+        status(&a)
+    );
+    assert_eq!(
+        (tagged(&f, "newsletter"), tagged(&f, "news/weekly")),
+        (5, 0)
+    );
+}
+
+/// The Tags pane creates an empty manual tag, describes and colours it,
+/// and gives it a rule after a preview of who gains and loses it; an empty
+/// rule makes it manual again. Levels and bad queries say why not.
+#[test]
+fn tags_pane_creates_describes_and_sets_a_previewed_rule() {
+    let f = fixture();
+    let mut a = app(&f, 24);
+    press(&mut a, "2");
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("no tags yet: n creates one"), "{s}");
+    press(&mut a, "n");
+    assert_eq!(a.mode, Mode::Prompt);
+    press(&mut a, "interest/sports");
+    insta::assert_snapshot!("tags_new_prompt_80x24", screen(&a, 80, 24).backend());
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(
+        status(&a),
+        "created tag interest/sports, on nobody yet; u undoes"
+    );
+    let tags = f.store.tags().unwrap();
+    assert_eq!(
+        (tags[0].name.as_str(), tags[0].count, tags[0].rule()),
+        ("interest/sports", 0, None)
+    );
+    let v = a.tags.as_ref().unwrap();
+    assert_eq!(v.rows.len(), 2);
+    assert_eq!(v.current().unwrap().path, "interest/sports");
+    // The level above it is no tag.
+    press(&mut a, "kR");
+    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(
+        status(&a),
+        "interest is only a level: rename the tags below it"
+    );
+    press(&mut a, "jcsporty people");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(status(&a), "described interest/sports; u undoes");
+    press(&mut a, "Cgreen");
+    a.on_key(code(KeyCode::Enter));
+    let info = f.store.tag_info("interest/sports").unwrap().unwrap();
+    assert_eq!(
+        (info.description.as_deref(), info.colour.as_deref()),
+        (Some("sporty people"), Some("green"))
+    );
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("green") && s.contains("sporty people"), "{s}");
+    // A rule: a bad query is refused where it is typed.
+    press(&mut a, "rspend>");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Prompt);
+    let err = a.prompt.as_ref().unwrap().error.clone().unwrap();
+    assert!(err.starts_with("rule: "), "{err}");
+    a.on_key(ctrl('u'));
+    press(&mut a, "city:上海");
+    a.on_key(code(KeyCode::Enter));
+    settle(&mut a);
+    assert_eq!(a.mode, Mode::Prompt, "a preview first");
+    assert_eq!(tagged(&f, "interest/sports"), 0, "nothing saved yet");
+    let s = text(&screen(&a, 80, 24));
+    assert!(
+        s.contains("1 would gain it, 0 would lose it (1 in all); enter saves, esc cancels"),
+        "{s}"
+    );
+    insta::assert_snapshot!("tags_rule_preview_80x24", screen(&a, 80, 24).backend());
+    // Editing the query asks for a new preview.
+    press(&mut a, "x");
+    assert!(text(&screen(&a, 80, 24)).contains("enter previews"));
+    a.on_key(code(KeyCode::Backspace));
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(
+        status(&a),
+        "saved the rule of interest/sports: 1 gained it, 0 lost it; u undoes"
+    );
+    assert_eq!(tagged(&f, "interest/sports"), 1);
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("rule: city:上海"), "{s}");
+    // An empty rule makes it manual again, keeping its members.
+    press(&mut a, "r");
+    a.on_key(ctrl('u'));
+    assert!(text(&screen(&a, 80, 24)).contains("enter makes interest/sports a manual tag"));
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(status(&a), "interest/sports is a manual tag now; u undoes");
+    let info = f.store.tag_info("interest/sports").unwrap().unwrap();
+    assert_eq!((info.rule, tagged(&f, "interest/sports")), (None, 1));
+    press(&mut a, "u");
+    assert!(
+        f.store
+            .tag_info("interest/sports")
+            .unwrap()
+            .unwrap()
+            .rule
+            .is_some()
+    );
+    // Undo back to before the tag existed.
+    press(&mut a, "uuuu");
+    assert!(f.store.tags().unwrap().is_empty());
+    assert_eq!(
+        status(&a).split(':').nth(1).map(str::trim),
+        Some("created tag interest/sports")
+    );
 }
 
 // ---- the Segments pane ----
@@ -2673,11 +3013,20 @@ const OLD: &str = "2025-01-10T09:00:00Z";
 /// The instant of every other write (the as-of day is 2026-11-30).
 const NOW: &str = "2026-11-30T10:00:00Z";
 
+/// Opens the database in `dir` with its clock at `at`; retries briefly,
+/// as `common::reopen` does, while sled lets go of the lock of a store
+/// just dropped (on a busy machine this took long enough to fail tests).
 fn store_at(dir: &std::path::Path, at: &str) -> Store {
     let opts = OpenOptions {
         clock: Some(chrono::DateTime::parse_from_rfc3339(at).unwrap().to_utc()),
         ..OpenOptions::default()
     };
+    for _ in 0..100 {
+        if let Ok(store) = Store::open(&dir.join("db"), &opts) {
+            return store;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     Store::open(&dir.join("db"), &opts).unwrap()
 }
 

@@ -70,7 +70,7 @@ impl Drop for Tmux {
 }
 
 #[test]
-fn open_search_view_edit_trash_restore_note_sort_segments_quality_erase_and_quit_in_a_real_terminal()
+fn open_search_view_edit_trash_restore_note_tags_sort_segments_quality_erase_and_quit_in_a_real_terminal()
  {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("db");
@@ -207,6 +207,20 @@ fn open_search_view_edit_trash_restore_note_sort_segments_quality_erase_and_quit
     assert!(!s.contains("call (4/5): Called back"), "{s}");
     tmux.keys(&["Escape"]);
     tmux.wait_for("NORMAL");
+
+    // The Tags pane: create a tag, rename it, undo the rename.
+    tmux.keys(&["2"]);
+    tmux.wait_for("no tags yet: n creates one");
+    tmux.keys(&["n", "vip", "Enter"]);
+    tmux.wait_for("created tag vip");
+    tmux.keys(&["R", "C-u", "gold", "Enter"]);
+    let s = tmux.wait_for("renamed vip to gold");
+    assert!(s.contains("  gold "), "{s}");
+    tmux.keys(&["u"]);
+    let s = tmux.wait_for("undid #");
+    assert!(s.contains("  vip ") && !s.contains("  gold "), "{s}");
+    tmux.keys(&["1"]);
+    tmux.wait_for("NORMAL │ Customers");
 
     // Sort through the palette, with tab completion.
     tmux.keys(&[":", "sort sp", "Tab"]);

@@ -31,8 +31,9 @@ use super::{Result, Store, StoreError, TagChunk, Unit, keys};
 use crate::model::{AuditEvent, Customer, CustomerId, TagInfo, tag_name_problem};
 
 /// The audit operations of tag changes that undo takes back.
-pub(super) const TAG_OPS: [&str; 8] = [
+pub(super) const TAG_OPS: [&str; 9] = [
     "tag_add",
+    "tag_create",
     "tag_remove",
     "tag_rename",
     "tag_merge",
@@ -822,5 +823,74 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+impl Store {
+    /// Creates `tag` as an empty manual tag (its info only), so that it
+    /// can be described, given a rule or picked before anyone carries it.
+    /// Refused when a tag of that name exists; one undoable step.
+    pub fn create_tag(&self, tag: &str) -> Result<TagOutcome> {
+        check_name(tag)?;
+        let mut unit = self.begin()?;
+        if self.tag_exists(tag)? {
+            return Err(StoreError::TagExists(tag.to_owned()));
+        }
+        let change = TagChange {
+            infos: vec![(tag.to_owned(), None, Some(self.new_info(tag)))],
+            ..TagChange::default()
+        };
+        let out = self.commit_change(
+            &mut unit,
+            "tag_create",
+            |_| format!("created tag {tag}"),
+            &change,
+        )?;
+        unit.commit()?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A created tag is listed with no members and as manual, a second
+    /// create of the name is refused, and undo and redo take it back and
+    /// forth.
+    #[test]
+    fn create_tag_makes_an_empty_manual_tag_that_undo_removes() {
+        let (_dir, store) = crate::store::test_store();
+        let out = store.create_tag("interest/sports").unwrap();
+        assert!(out.seq.is_some());
+        let tags = store.tags().unwrap();
+        assert_eq!(tags.len(), 1);
+        assert_eq!(
+            (tags[0].name.as_str(), tags[0].count),
+            ("interest/sports", 0)
+        );
+        assert_eq!(tags[0].rule(), None);
+        assert!(matches!(
+            store.create_tag("interest/sports"),
+            Err(StoreError::TagExists(_))
+        ));
+        assert!(matches!(
+            store.create_tag("bad/"),
+            Err(StoreError::BadTagName { .. })
+        ));
+        let undone = store.undo().unwrap().unwrap();
+        assert_eq!(undone.op, "tag_create");
+        assert!(store.tags().unwrap().is_empty());
+        store.redo().unwrap();
+        assert_eq!(store.tags().unwrap().len(), 1);
+        // Tagging someone with it later is an ordinary tag_add.
+        let id = store
+            .create_customer(&crate::model::Customer {
+                name: "Ann".into(),
+                ..crate::model::Customer::default()
+            })
+            .unwrap();
+        assert_eq!(store.add_tag("interest/sports", &[id]).unwrap().gained, 1);
+        assert_eq!(store.tags().unwrap()[0].count, 1);
     }
 }

@@ -117,11 +117,25 @@ pub enum Action {
     Skip,
     /// Duplicates pane: list the merges, to take one back.
     Unmerge,
+    /// Tags pane: create a new, empty manual tag.
+    NewTag,
+    /// Tags pane: rename the tag under the cursor.
+    RenameTag,
+    /// Tags pane: merge the tag under the cursor into another (picked).
+    MergeTag,
+    /// Tags pane: delete the tag under the cursor (asks first).
+    DeleteTag,
+    /// Tags pane: edit the description of the tag under the cursor.
+    DescribeTag,
+    /// Tags pane: set the colour of the tag under the cursor.
+    ColourTag,
+    /// Tags pane: set, change or drop the tag's rule (previewed first).
+    TagRule,
 }
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 52] = [
+    pub const ALL: [Action; 59] = [
         Action::Down,
         Action::Up,
         Action::Open,
@@ -154,6 +168,13 @@ impl Action {
         Action::Unmerge,
         Action::Audit,
         Action::AuditFilter,
+        Action::NewTag,
+        Action::RenameTag,
+        Action::MergeTag,
+        Action::DeleteTag,
+        Action::DescribeTag,
+        Action::ColourTag,
+        Action::TagRule,
         Action::Edit,
         Action::New,
         Action::AddNote,
@@ -232,6 +253,13 @@ impl Action {
             Action::NotDuplicate => "not duplicates (asks)",
             Action::Skip => "skip to the next cluster",
             Action::Unmerge => "list merges to unmerge",
+            Action::NewTag => "new (empty) tag",
+            Action::RenameTag => "rename the tag",
+            Action::MergeTag => "merge into another tag",
+            Action::DeleteTag => "delete the tag (asks)",
+            Action::DescribeTag => "describe the tag",
+            Action::ColourTag => "set the tag's colour",
+            Action::TagRule => "set or change its rule",
         }
     }
 
@@ -254,6 +282,13 @@ impl Action {
             | Action::Skip
             | Action::Unmerge => &[Section::Duplicates],
             Action::AuditFilter => &[Section::Audit],
+            Action::NewTag
+            | Action::RenameTag
+            | Action::MergeTag
+            | Action::DeleteTag
+            | Action::DescribeTag
+            | Action::ColourTag
+            | Action::TagRule => &[Section::Tags],
             _ => &[],
         }
     }
@@ -319,6 +354,13 @@ impl Action {
             Action::NotDuplicate => "not_duplicate",
             Action::Skip => "skip",
             Action::Unmerge => "unmerge",
+            Action::NewTag => "new_tag",
+            Action::RenameTag => "rename_tag",
+            Action::MergeTag => "merge_tag",
+            Action::DeleteTag => "delete_tag",
+            Action::DescribeTag => "describe_tag",
+            Action::ColourTag => "colour_tag",
+            Action::TagRule => "tag_rule",
         }
     }
 }

@@ -23,17 +23,19 @@ use super::quality::QualityView;
 use super::scope::Scope;
 use super::segments::{MOVEMENT_BY, MovementView, SegmentsView, query_for};
 use super::sort::Sort;
-use super::tag_picker::{PickOutcome, PickTag, TagPicker};
+use super::tag_picker::{PickTag, TagPicker};
 use super::tags::TagsView;
 use super::text::{display_name, thousands};
 use super::trash::TrashView;
 use super::worker::{Done, Job, Worker};
-use crate::model::{Customer, CustomerId, Stats};
+use crate::model::{AuditEvent, Customer, CustomerId, Stats};
 use crate::search::engine::{Index, Narrowing};
 use crate::search::rules::{self, Staleness};
 use crate::search::{EvalContext, Query, parse};
 use crate::segments::{self, Lookup, Settings};
 use crate::store::{AuditFilter, Store};
+
+mod tag_ops;
 
 /// How many ranked hits a search fetches at first (the count is always
 /// exact); scrolling near the end fetches four times more. A page of the
@@ -229,12 +231,15 @@ pub struct App {
     pub audit: Option<AuditView>,
     /// The one-line question being answered, if any.
     pub prompt: Option<Prompt>,
-    /// Taggings of more customers than this run after a frame saying so
-    /// (see [`App::run_pending`]), and so do erasures (they scrub the
-    /// whole audit log); `None` runs every one at once (tests).
+    /// Tag changes touching more customers than this run on the worker,
+    /// with their progress in the status bar (see `app/tag_ops.rs`). When
+    /// it is set, undo and redo run there too (their size is not known
+    /// before: one may take back 100,000 taggings), and erasures run after
+    /// a frame saying so (see [`App::run_pending`]: they scrub the whole
+    /// audit log). `None` runs every one at once (tests).
     pub defer_bulk_above: Option<usize>,
-    /// The tag name of a deferred tagging (the picker holds the rest).
-    pending_tag: Option<String>,
+    /// The tag change running on the worker, if any.
+    tag_job: Option<tag_ops::TagJob>,
     /// The customer of a deferred erasure.
     pending_erase: Option<CustomerId>,
     /// The customers erased in this session: `run` rewrites the database
@@ -308,7 +313,7 @@ impl App {
             audit: None,
             prompt: None,
             defer_bulk_above: None,
-            pending_tag: None,
+            tag_job: None,
             pending_erase: None,
             erased: Vec::new(),
             trash: None,
@@ -450,6 +455,7 @@ impl App {
                 .movement
                 .as_ref()
                 .is_some_and(|m| m.loading.is_some())
+            || self.is_tag_busy()
         {
             let Some(left) = timeout.checked_sub(start.elapsed()) else {
                 return;
@@ -636,6 +642,29 @@ impl App {
             }
             Done::Merges { ticket, result } => {
                 if !self.apply_merges(ticket, result) {
+                    return false;
+                }
+            }
+            Done::TagWrite {
+                ticket,
+                write,
+                result,
+            } => {
+                if !self.apply_tag_write(ticket, &write, result) {
+                    return false;
+                }
+            }
+            Done::Undone {
+                ticket,
+                undo,
+                result,
+            } => {
+                if !self.apply_undone(ticket, undo, result) {
+                    return false;
+                }
+            }
+            Done::RulePreview { ticket, result } => {
+                if !self.apply_rule_preview(ticket, result) {
                     return false;
                 }
             }
@@ -899,6 +928,9 @@ impl App {
     /// trash view for the keys that close them); otherwise says so in the
     /// status bar. `what` names the key or command for that message.
     fn dispatch(&mut self, action: Action, what: &str) {
+        if self.waits_for_tag_write(action, what) {
+            return;
+        }
         let scope = self.scope();
         if scope.closes(action) {
             self.status = None;
@@ -938,10 +970,19 @@ impl App {
                     "the Duplicates pane; {} goes there",
                     pane_key(Action::PaneDuplicates, "3")
                 ),
-                [Section::Quality, Section::Duplicates] => {
-                    "the Quality and Duplicates panes".to_owned()
+                [Section::Tags] => format!(
+                    "the Tags pane; {} goes there",
+                    pane_key(Action::PaneTags, "2")
+                ),
+                several => {
+                    let names: Vec<&str> = several.iter().map(|s| s.title()).collect();
+                    match names.split_last() {
+                        Some((last, rest)) if !rest.is_empty() => {
+                            format!("the {} and {last} panes", rest.join(", "))
+                        }
+                        _ => "its pane".to_owned(),
+                    }
                 }
-                _ => "the Segments, Quality and Duplicates panes".to_owned(),
             };
             self.status = Some(format!("{what} acts in {whereto}"));
         } else {
@@ -1063,7 +1104,13 @@ impl App {
             Action::PaneSegments => self.pane = Pane::Segments,
             Action::PaneQuality => self.pane = Pane::Quality,
             Action::ToggleMask => self.masked = !self.masked,
-            Action::Trash if self.scope() == Scope::Tags => self.ask_delete_tag(),
+            Action::NewTag => self.ask_new_tag(),
+            Action::RenameTag => self.ask_rename_tag(),
+            Action::MergeTag => self.open_merge_picker(),
+            Action::DeleteTag => self.ask_delete_tag(),
+            Action::DescribeTag => self.ask_tag_look(false),
+            Action::ColourTag => self.ask_tag_look(true),
+            Action::TagRule => self.ask_tag_rule(),
             Action::Trash => self.trash_current(),
             Action::ShowTrash => self.open_trash(),
             Action::Restore => self.restore_current(),
@@ -1459,6 +1506,7 @@ impl App {
                 }
                 Err(e) => prompt.error = Some(e),
             },
+            Ask::Tag(_) => self.submit_tag_prompt(),
             Ask::Erase(t) => {
                 if !confirms_erase(&prompt.input, t.id) {
                     prompt.error = Some(format!("type {} or yes to erase; esc keeps them", t.id));
@@ -1742,61 +1790,6 @@ impl App {
         self.run_command(Command::Search(query));
     }
 
-    /// `d` in the Tags pane: asks before deleting the tag under the cursor.
-    fn ask_delete_tag(&mut self) {
-        let Some(row) = self.tags.as_ref().and_then(|t| t.current()).cloned() else {
-            self.status = Some(self.no_tags());
-            return;
-        };
-        match &row.tag {
-            Some(tag) => {
-                let confirm = (tag.name.clone(), tag.count);
-                if let Some(t) = self.tags.as_mut() {
-                    t.confirm = Some(confirm);
-                }
-                self.mode = Mode::Confirm;
-            }
-            None => {
-                self.status = Some(format!(
-                    "{} is only a level: delete the tags below it",
-                    row.path
-                ))
-            }
-        }
-    }
-
-    fn no_tags(&self) -> String {
-        let key = self.keymap.key_for(Action::Tag).unwrap_or("t");
-        format!("no tags yet; {key} in Customers tags customers")
-    }
-
-    /// The answer to "delete tag X?": `y` deletes, any other key keeps it.
-    fn on_confirm_key(&mut self, key: KeyEvent) {
-        if self.on_duplicates_confirm(key) {
-            return;
-        }
-        self.mode = self.base_mode();
-        let Some((name, _)) = self.tags.as_mut().and_then(|t| t.confirm.take()) else {
-            return;
-        };
-        if key.code != KeyCode::Char('y') || key.modifiers.contains(KeyModifiers::CONTROL) {
-            self.status = Some(format!("kept tag {name}"));
-            return;
-        }
-        match self.store.delete_tag(&name) {
-            Ok(out) => {
-                self.after_change(&[]);
-                self.sync_tags();
-                let n = match out.lost {
-                    1 => "1 customer".to_owned(),
-                    n => format!("{} customers", thousands(n)),
-                };
-                self.status = Some(format!("deleted tag {name} from {n}; u undoes"));
-            }
-            Err(e) => self.status = Some(format!("delete failed: {e}")),
-        }
-    }
-
     /// `d`: moves the current customer to the trash.
     fn trash_current(&mut self) {
         let Some(id) = self.current_id() else {
@@ -1861,10 +1854,26 @@ impl App {
     }
 
     fn undo_redo(&mut self, undo: bool) {
-        let (result, verb, noun) = if undo {
-            (self.store.undo(), "undid", "undo")
+        if self.defer_bulk_above.is_some() {
+            // Taking back 100,000 taggings takes seconds: on the worker.
+            self.undo_on_worker(undo);
+            return;
+        }
+        let result = if undo {
+            self.store.undo()
         } else {
-            (self.store.redo(), "redid", "redo")
+            self.store.redo()
+        };
+        self.finish_undo_redo(undo, result.map_err(|e| e.to_string()));
+    }
+
+    /// After an undo (redo): the data follows and the status bar says what
+    /// was taken back.
+    fn finish_undo_redo(&mut self, undo: bool, result: Result<Option<AuditEvent>, String>) {
+        let (verb, noun) = if undo {
+            ("undid", "undo")
+        } else {
+            ("redid", "redo")
         };
         match result {
             Ok(Some(e)) => {
@@ -2070,88 +2079,19 @@ impl App {
         self.mode = Mode::TagPicker;
     }
 
-    fn on_picker_key(&mut self, key: KeyEvent) {
-        let Some(picker) = self.tag_picker.as_mut() else {
-            self.mode = self.base_mode();
-            return;
-        };
-        let name = match picker.on_key(key) {
-            PickOutcome::Continue => return,
-            PickOutcome::Cancel => {
-                self.tag_picker = None;
-                self.mode = self.base_mode();
-                return;
-            }
-            PickOutcome::Pick(name) => name,
-        };
-        let n = picker.targets.len();
-        if self.defer_bulk_above.is_some_and(|limit| n > limit) {
-            // A large tagging runs after the next frame, which says so.
-            let verb = if picker.add { "tagging" } else { "untagging" };
-            self.status = Some(format!("{verb} {} customers {name}…", thousands(n as u64)));
-            self.mode = self.base_mode();
-            self.pending_tag = Some(name);
-            return;
-        }
-        self.apply_tag(name);
-    }
-
-    /// Whether a large tagging or an erasure waits for [`App::run_pending`].
+    /// Whether an erasure waits for [`App::run_pending`].
     pub fn has_pending(&self) -> bool {
-        self.pending_tag.is_some() || self.pending_erase.is_some()
+        self.pending_erase.is_some()
     }
 
-    /// Runs the tagging or erasure that waited for the frame saying it runs.
+    /// Runs the erasure that waited for the frame saying it runs.
     pub fn run_pending(&mut self) -> bool {
-        if let Some(id) = self.pending_erase.take() {
-            self.erase(id);
-            return true;
-        }
-        match self.pending_tag.take() {
-            Some(name) => {
-                self.apply_tag(name);
+        match self.pending_erase.take() {
+            Some(id) => {
+                self.erase(id);
                 true
             }
             None => false,
-        }
-    }
-
-    /// Adds or removes `name` on the picker's customers: one store call.
-    /// A refusal reopens the picker with the reason.
-    fn apply_tag(&mut self, name: String) {
-        let Some(mut picker) = self.tag_picker.take() else {
-            return;
-        };
-        let result = if picker.add {
-            self.store.add_tag(&name, &picker.targets)
-        } else {
-            self.store.remove_tag(&name, &picker.targets)
-        };
-        match result {
-            Ok(out) => {
-                let n = picker.targets.len() as u64;
-                let customers = |k: u64| match k {
-                    1 => "1 customer".to_owned(),
-                    k => format!("{} customers", thousands(k)),
-                };
-                let msg = match (picker.add, out.gained, out.lost) {
-                    (true, 0, _) => format!("{} already had {name}", customers(n)),
-                    (true, g, _) => format!("tagged {} {name}; u undoes", customers(g)),
-                    (false, _, 0) => format!("none of the {} had {name}", customers(n)),
-                    (false, _, l) => format!("untagged {} {name}; u undoes", customers(l)),
-                };
-                self.mode = self.base_mode();
-                // Tagging trashes nobody: no record needs patching.
-                self.after_change(&[]);
-                self.refresh_visible();
-                self.status = Some(msg);
-            }
-            Err(e) => {
-                picker.error = Some(e.to_string());
-                self.tag_picker = Some(picker);
-                self.status = None;
-                self.mode = Mode::TagPicker;
-            }
         }
     }
 

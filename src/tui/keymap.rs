@@ -9,7 +9,8 @@
 //! they restore, reverse the sort and add a note (DESIGN.md §7 gives the
 //! Duplicates pane its own `m`, `h` and `l` the same way: there `1`..`9`
 //! take a record's value, so Tab and Shift-Tab leave it). The audit log
-//! view has its own table too (`f` filters).
+//! view has its own table too (`f` filters), and so has the Tags pane (`n`
+//! creates a tag, `d` deletes one, `r` edits its rule, `m` merges).
 //!
 //! ```toml
 //! [keys]
@@ -27,6 +28,8 @@
 //!
 //! [duplicates]
 //! "M" = "merge"
+//! [tags]
+//! "f2" = "rename_tag"
 //! ```
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -53,14 +56,17 @@ pub enum Section {
     Audit,
     /// `[duplicates]`: the Duplicates pane and its list of merges.
     Duplicates,
+    /// `[tags]`: the Tags pane.
+    Tags,
 }
 
 impl Section {
-    pub const ALL: [Section; 4] = [
+    pub const ALL: [Section; 5] = [
         Section::Segments,
         Section::Quality,
         Section::Audit,
         Section::Duplicates,
+        Section::Tags,
     ];
 
     fn index(self) -> usize {
@@ -69,6 +75,18 @@ impl Section {
             Section::Quality => 1,
             Section::Audit => 2,
             Section::Duplicates => 3,
+            Section::Tags => 4,
+        }
+    }
+
+    /// The pane's name as the screen shows it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::Segments => "Segments",
+            Section::Quality => "Quality",
+            Section::Audit => "audit log",
+            Section::Duplicates => "Duplicates",
+            Section::Tags => "Tags",
         }
     }
 
@@ -79,6 +97,7 @@ impl Section {
             Section::Quality => "quality",
             Section::Audit => "audit",
             Section::Duplicates => "duplicates",
+            Section::Tags => "tags",
         }
     }
 }
@@ -182,6 +201,18 @@ const DUPLICATES_DEFAULTS: [(&str, Action); 20] = [
     ("o", Action::Open),
 ];
 
+/// The Tags pane's own keys (`[tags]`).
+const TAGS_DEFAULTS: [(&str, Action); 8] = [
+    ("n", Action::NewTag),
+    ("R", Action::RenameTag),
+    ("e", Action::RenameTag),
+    ("m", Action::MergeTag),
+    ("d", Action::DeleteTag),
+    ("c", Action::DescribeTag),
+    ("C", Action::ColourTag),
+    ("r", Action::TagRule),
+];
+
 fn table(pairs: &[(&str, Action)]) -> BTreeMap<String, Action> {
     pairs.iter().map(|(k, a)| ((*k).to_owned(), *a)).collect()
 }
@@ -195,6 +226,7 @@ impl Default for KeyMap {
                 table(&QUALITY_DEFAULTS),
                 table(&AUDIT_DEFAULTS),
                 table(&DUPLICATES_DEFAULTS),
+                table(&TAGS_DEFAULTS),
             ],
         }
     }
@@ -213,6 +245,8 @@ struct File {
     audit: BTreeMap<String, Action>,
     #[serde(default)]
     duplicates: BTreeMap<String, Action>,
+    #[serde(default)]
+    tags: BTreeMap<String, Action>,
 }
 
 impl KeyMap {
@@ -228,6 +262,7 @@ impl KeyMap {
             (file.quality, Some(Section::Quality)),
             (file.audit, Some(Section::Audit)),
             (file.duplicates, Some(Section::Duplicates)),
+            (file.tags, Some(Section::Tags)),
         ];
         for (table, section) in tables {
             for (key, action) in table {
@@ -420,6 +455,7 @@ mod tests {
             .chain(&QUALITY_DEFAULTS)
             .chain(&AUDIT_DEFAULTS)
             .chain(&DUPLICATES_DEFAULTS)
+            .chain(&TAGS_DEFAULTS)
         {
             let ev = parse_key(name).unwrap_or_else(|| panic!("{name}"));
             assert_eq!(key_name(ev).as_deref(), Some(*name));
@@ -578,6 +614,41 @@ mod tests {
         assert_eq!(map.action_in(k('M'), dup), Some(Action::Merge));
         assert_eq!(map.action(k('M')), Some(Action::ToggleMask));
         assert_eq!(map.key_for(Action::Merge), Some("M"));
+    }
+
+    /// The Tags pane's table: its keys act there, elsewhere `n`, `d`, `e`
+    /// and `r` keep their meaning, and `[tags]` rebinds them.
+    #[test]
+    fn the_tags_table_shadows_keys_only_in_the_tags_pane() {
+        let k = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        let tags = Some(Section::Tags);
+        let map = KeyMap::default();
+        for (c, a) in [
+            ('n', Action::NewTag),
+            ('R', Action::RenameTag),
+            ('e', Action::RenameTag),
+            ('m', Action::MergeTag),
+            ('d', Action::DeleteTag),
+            ('c', Action::DescribeTag),
+            ('C', Action::ColourTag),
+            ('r', Action::TagRule),
+        ] {
+            assert_eq!(map.action_in(k(c), tags), Some(a), "{c}");
+        }
+        assert_eq!(map.action(k('n')), Some(Action::New));
+        assert_eq!(map.action(k('d')), Some(Action::Trash));
+        assert_eq!(map.action(k('m')), None);
+        assert_eq!(map.key_for(Action::RenameTag), Some("R"));
+        assert_eq!(map.key_for(Action::TagRule), Some("r"));
+        let map = KeyMap::with_overrides("[tags]\n\"f2\" = \"rename_tag\"\n").unwrap();
+        assert_eq!(
+            map.action_in(KeyEvent::new(KeyCode::F(2), KeyModifiers::NONE), tags),
+            Some(Action::RenameTag)
+        );
+        assert_eq!(
+            map.action(KeyEvent::new(KeyCode::F(2), KeyModifiers::NONE)),
+            None
+        );
     }
 
     #[test]

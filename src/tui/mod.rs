@@ -17,6 +17,7 @@ pub mod quality;
 pub mod scope;
 pub mod segments;
 pub mod sort;
+pub mod tag_edit;
 pub mod tag_picker;
 pub mod tags;
 pub mod text;
@@ -38,8 +39,8 @@ use app::App;
 use keymap::KeyMap;
 use theme::Theme;
 
-/// Taggings of more customers than this say "tagging N customers…" on
-/// screen before they run (they take a moment).
+/// Tag changes touching more customers than this run on the worker, the
+/// status bar saying "tagging N customers…" with a spinner meanwhile.
 const BULK_TAGGING: usize = 5_000;
 
 /// Where a user key map lives: `$XDG_CONFIG_HOME/rolo/keys.toml`.
@@ -113,7 +114,7 @@ pub fn run(store: Store, as_of: NaiveDate, stop: Arc<AtomicBool>) -> Result<()> 
                 terminal.draw(|f| view::draw(f, &app, &theme))?;
                 dirty = false;
             }
-            // A large tagging runs once the frame saying so is on screen.
+            // An erasure runs once the frame saying so is on screen.
             if app.run_pending() {
                 dirty = true;
                 continue;
@@ -134,6 +135,8 @@ pub fn run(store: Store, as_of: NaiveDate, stop: Arc<AtomicBool>) -> Result<()> 
                 dirty = true;
             }
             dirty |= app.poll_worker();
+            // A tag write on the worker: its spinner and seconds move on.
+            dirty |= app.tick(std::time::Instant::now());
             if event::poll(Duration::from_millis(100))? {
                 match event::read()? {
                     Event::Key(key) => dirty |= app.on_key(key),

@@ -1,11 +1,13 @@
 //! One-line questions: the staleness threshold of the Quality pane, the
-//! audit log's filter, and the confirmation of an erasure (which must be
+//! audit log's filter, the Tags pane's names, descriptions and rules
+//! ([`TagAsk`]), and the confirmation of an erasure (which must be
 //! typed: the customer's id or `yes`). The typed line is drawn in the
 //! search line; an erasure also shows, in a box, exactly what goes.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::model::CustomerId;
+use crate::tui::tag_edit::TagAsk;
 
 /// What an erasure will remove, read when it is asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +33,8 @@ pub enum Ask {
     AuditFilter,
     /// Whether to erase this customer.
     Erase(Box<EraseTarget>),
+    /// A question of the Tags pane.
+    Tag(TagAsk),
 }
 
 /// The question's state while asked.
@@ -66,6 +70,7 @@ impl Prompt {
             Ask::StaleDays => "stale after how many days without an update? ".to_owned(),
             Ask::AuditFilter => "filter: ".to_owned(),
             Ask::Erase(t) => format!("erase customer {}? type {} or yes: ", t.id, t.id),
+            Ask::Tag(t) => t.label(),
         }
     }
 
@@ -76,6 +81,7 @@ impl Prompt {
             Ask::StaleDays => "  (enter sets it, esc keeps it)",
             Ask::AuditFilter => "  user:NAME op:OP since:DATE until:DATE",
             Ask::Erase(_) => "",
+            Ask::Tag(t) => t.hint(),
         }
     }
 

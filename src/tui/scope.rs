@@ -3,8 +3,9 @@
 //! table here decides, so the key handler, the command palette and the
 //! help overlay never disagree. A key that does not act where it is
 //! pressed says so in the status bar rather than acting on something off
-//! screen (on the Tags pane, `d` used to trash the hidden list's row; it
-//! now deletes the tag under the cursor, after asking).
+//! screen (on the Tags pane, `d` used to trash the hidden list's row; the
+//! pane's own table now binds it to deleting the tag under the cursor,
+//! after asking).
 
 use super::action::Action;
 use super::app::Pane;
@@ -62,6 +63,7 @@ impl Scope {
             Scope::Quality => Some(Section::Quality),
             Scope::Audit => Some(Section::Audit),
             Scope::Duplicates | Scope::Merges => Some(Section::Duplicates),
+            Scope::Tags => Some(Section::Tags),
             _ => None,
         }
     }
@@ -100,25 +102,7 @@ impl Scope {
                 Scope::Audit => own(Section::Audit) || moves || matches!(action, Open | Clear),
                 Scope::Duplicates => leaving || own(Section::Duplicates) || moves || action == Open,
                 Scope::Merges => leaving || moves || matches!(action, Open | Unmerge | Clear),
-                Scope::Tags => matches!(
-                    action,
-                    NextPane
-                        | PrevPane
-                        | PaneCustomers
-                        | PaneTags
-                        | PaneDuplicates
-                        | PaneSegments
-                        | PaneQuality
-                        | ShowTrash
-                        | Down
-                        | Up
-                        | PageDown
-                        | PageUp
-                        | Top
-                        | Bottom
-                        | Open
-                        | Trash
-                ),
+                Scope::Tags => leaving || own(Section::Tags) || moves || action == Open,
                 Scope::Placeholder(_) => matches!(
                     action,
                     NextPane
@@ -217,7 +201,6 @@ impl Scope {
             (Scope::Movement, Action::PageDown) => "scroll the moves down",
             (Scope::Movement, Action::PageUp) => "scroll the moves up",
             (Scope::Tags, Action::Open) => "its customers (Customers)",
-            (Scope::Tags, Action::Trash) => "delete the tag",
             (Scope::Tags, Action::Down) => "next tag",
             (Scope::Tags, Action::Up) => "previous tag",
             (Scope::Duplicates, Action::Down) => "next field",
@@ -293,7 +276,24 @@ mod tests {
         ] {
             assert!(!Scope::Tags.acts(a), "{a:?} acts on the hidden list");
         }
-        assert!(Scope::Tags.acts(Action::Trash) && Scope::Tags.acts(Action::Open));
+        assert!(
+            !Scope::Tags.acts(Action::Trash),
+            "d deletes the tag there, not a customer"
+        );
+        for a in [
+            Action::Open,
+            Action::NewTag,
+            Action::RenameTag,
+            Action::MergeTag,
+            Action::DeleteTag,
+            Action::DescribeTag,
+            Action::ColourTag,
+            Action::TagRule,
+        ] {
+            assert!(Scope::Tags.acts(a), "{a:?}");
+            assert_eq!(Scope::List.acts(a), a == Action::Open, "{a:?}");
+        }
+        assert_eq!(Scope::Tags.section(), Some(Section::Tags));
         assert!(!Scope::Detail.acts(Action::Down));
         assert!(!Scope::Trash.acts(Action::Trash));
         assert!(Scope::Detail.closes(Action::Clear) && Scope::Trash.closes(Action::ShowTrash));

@@ -1,5 +1,6 @@
-//! The tag picker (`t` adds a tag, `T` removes one): a line to type a tag
-//! name and the existing tags that fuzzy-match it, best first. Enter picks
+//! The tag picker (`t` adds a tag, `T` removes one, and the Tags pane's `m`
+//! picks the tag to merge into): a line to type a tag name and the
+//! existing tags that fuzzy-match it, best first. Enter picks
 //! the highlighted tag; when adding, a name that does not exist yet is
 //! offered last as a new tag (and is the only row when nothing matches).
 //! Pure state: the app runs the store call.
@@ -45,6 +46,9 @@ pub struct TagPicker {
     pub cursor: usize,
     /// Why the last Enter was refused (the library's words).
     pub error: Option<String>,
+    /// Picking the tag that this tag (name, customers carrying it) merges
+    /// into, rather than tagging `targets`.
+    pub merge_from: Option<(String, u64)>,
 }
 
 /// What a key did to the picker.
@@ -66,6 +70,17 @@ impl TagPicker {
             input: String::new(),
             cursor: 0,
             error: None,
+            merge_from: None,
+        }
+    }
+
+    /// The picker of the tag `from` (carried by `count` customers) merges
+    /// into: every other tag, or a new name (which renames it).
+    pub fn merge(from: String, count: u64, tags: Vec<PickTag>) -> Self {
+        let tags = tags.into_iter().filter(|t| t.name != from).collect();
+        TagPicker {
+            merge_from: Some((from, count)),
+            ..TagPicker::new(true, Vec::new(), String::new(), tags)
         }
     }
 

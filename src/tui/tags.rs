@@ -136,6 +136,15 @@ impl TagsView {
         self.rows.get(self.cursor)
     }
 
+    /// Puts the cursor on the row of `path`, if there is one, with `page`
+    /// rows on screen.
+    pub fn select(&mut self, path: &str, page: usize) {
+        if let Some(i) = self.rows.iter().position(|r| r.path == path) {
+            self.cursor = i;
+            self.move_by(0, page);
+        }
+    }
+
     /// Moves the cursor by `delta` rows with `page` rows on screen.
     pub fn move_by(&mut self, delta: isize, page: usize) {
         let last = self.rows.len().saturating_sub(1) as isize;

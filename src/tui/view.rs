@@ -279,6 +279,10 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some(s) = &app.status {
         parts.push(s.clone());
     }
+    // Last: a key's answer while it runs ("u waits…") must not be cut off.
+    if let Some(p) = app.tag_progress() {
+        parts.push(p.to_owned());
+    }
     let left = parts.join(" │ ");
     let width = area.width as usize;
     let right_width = width.saturating_sub(left.width() + 3).min(40);
@@ -307,7 +311,11 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
             ":sort name|spend|orders|last_order|created [asc|desc] · :search QUERY · :trash",
         ],
         Scope::Trash => &["mouse wheel scrolls · : runs a command by name"],
-        Scope::Tags => &["d asks first: y deletes, any other key keeps the tag"],
+        Scope::Tags => &[
+            "d asks first: y deletes, any other key keeps the tag",
+            "r: type a query, enter previews who gains and loses it, enter again saves",
+            "m picks the tag to merge into (a new name renames); u undoes each change",
+        ],
         Scope::Segments => &["figures are computed when shown after a change, or on r"],
         Scope::Movement => &["S records today's segments; later ones compare with it"],
         Scope::Quality => &[

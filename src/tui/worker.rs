@@ -13,6 +13,10 @@
 //! one for the audit log (and the list of merges), whose filtered reads may
 //! scan far back, and one for duplicate scans, which take half a minute at
 //! a million customers.
+//! one for the audit log, whose filtered reads may scan far back, and one
+//! for writes that take seconds at scale (bulk tag changes, undo and redo)
+//! and rule previews. The app sends one write at a time (other changes
+//! wait for it), so skipping to the newest job of a kind never drops one.
 
 use chrono::NaiveDate;
 use std::sync::Arc;
@@ -25,9 +29,12 @@ use crate::dedup::review::{self, Review};
 use crate::model::{AuditEvent, Customer, CustomerId};
 use crate::quality::{Options, Report};
 use crate::search::engine::Index;
+use crate::search::rules::RulePreview;
 use crate::search::{EvalContext, parse};
 use crate::segments::{self, By, Lookup, Move, Settings, Summary};
 use crate::store::{AuditFilter, MergeSummary, QualityFigures, Store};
+use crate::store::{StoreError, TagOutcome};
+use crate::tui::tag_edit::TagWrite;
 
 /// Every live customer's snapshot codes, by id ([`segments::snapshot_entries`]).
 pub type Entries = Arc<Vec<(u64, [u8; 3])>>;
@@ -90,6 +97,20 @@ pub enum Job {
     Duplicates { ticket: u64, data: u64 },
     /// The merges still in effect, newest first.
     Merges { ticket: u64 },
+    /// A tag change too large to run between two frames.
+    TagWrite { ticket: u64, write: Box<TagWrite> },
+    /// Undoes (`undo`) or redoes the newest change.
+    Undo { ticket: u64, undo: bool },
+    /// Who would gain and lose `tag` if its rule were `rule`; `figures`
+    /// serve segment terms when current (else they are computed).
+    RulePreview {
+        ticket: u64,
+        tag: String,
+        rule: String,
+        as_of: NaiveDate,
+        figures: Option<Arc<Lookup>>,
+        settings: Settings,
+    },
 }
 
 /// The thread a job runs on.
@@ -99,6 +120,7 @@ enum Lane {
     Figures,
     Log,
     Dedup,
+    Writes,
 }
 
 impl Job {
@@ -114,6 +136,9 @@ impl Job {
             Job::Audit { .. } => 7,
             Job::Duplicates { .. } => 8,
             Job::Merges { .. } => 9,
+            Job::TagWrite { .. } => 10,
+            Job::RulePreview { .. } => 11,
+            Job::Undo { .. } => 12,
         }
     }
 
@@ -122,13 +147,14 @@ impl Job {
             0..=2 => Lane::List,
             7 | 9 => Lane::Log,
             8 => Lane::Dedup,
+            10..=12 => Lane::Writes,
             _ => Lane::Figures,
         }
     }
 }
 
 /// Kinds of job (see [`Job::slot`]).
-const SLOTS: usize = 10;
+const SLOTS: usize = 13;
 
 /// The movement since one snapshot, for the segmentations snapshots keep.
 #[derive(Clone)]
@@ -194,6 +220,24 @@ pub enum Done {
         ticket: u64,
         result: Result<Vec<MergeSummary>, String>,
     },
+    /// The write handed back with what the store said (the app words a
+    /// refusal with its own keys).
+    TagWrite {
+        ticket: u64,
+        write: Box<TagWrite>,
+        result: Result<TagOutcome, StoreError>,
+    },
+    /// The change taken back (or redone), if there was one.
+    Undone {
+        ticket: u64,
+        undo: bool,
+        /// Boxed: an event is large beside the other answers.
+        result: Result<Option<Box<AuditEvent>>, String>,
+    },
+    RulePreview {
+        ticket: u64,
+        result: Result<Box<RulePreview>, String>,
+    },
 }
 
 /// The app's end of the worker threads. Dropping it ends the threads after
@@ -203,6 +247,7 @@ pub struct Worker {
     figure_jobs: Sender<Job>,
     log_jobs: Sender<Job>,
     dedup_jobs: Sender<Job>,
+    write_jobs: Sender<Job>,
     done: Receiver<Done>,
 }
 
@@ -228,6 +273,7 @@ impl Worker {
             figure_jobs: start("rolo-tui-figures"),
             log_jobs: start("rolo-tui-audit"),
             dedup_jobs: start("rolo-tui-dedup"),
+            write_jobs: start("rolo-tui-writes"),
             done,
         }
     }
@@ -240,6 +286,7 @@ impl Worker {
             Lane::Figures => self.figure_jobs.send(job),
             Lane::Log => self.log_jobs.send(job),
             Lane::Dedup => self.dedup_jobs.send(job),
+            Lane::Writes => self.write_jobs.send(job),
         };
     }
 
@@ -350,6 +397,33 @@ fn run(store: &Store, jobs: &Receiver<Job>, done: &Sender<Done>) {
                         .merges()
                         .map_err(|e| format!("reading the merges failed: {e}")),
                 },
+                Job::TagWrite { ticket, write } => {
+                    let result = write.run(store);
+                    Done::TagWrite {
+                        ticket,
+                        write,
+                        result,
+                    }
+                }
+                Job::Undo { ticket, undo } => Done::Undone {
+                    ticket,
+                    undo,
+                    result: if undo { store.undo() } else { store.redo() }
+                        .map(|e| e.map(Box::new))
+                        .map_err(|e| e.to_string()),
+                },
+                Job::RulePreview {
+                    ticket,
+                    tag,
+                    rule,
+                    as_of,
+                    figures,
+                    settings,
+                } => Done::RulePreview {
+                    ticket,
+                    result: rule_preview(store, &tag, &rule, as_of, figures, settings)
+                        .map(Box::new),
+                },
             };
             if done.send(answer).is_err() {
                 return;
@@ -459,6 +533,28 @@ fn movement(
         then: then.len(),
         moves,
     })
+}
+
+/// What setting `rule` on `tag` would change, with the segment figures a
+/// rule with segment terms needs (the current ones, else computed).
+fn rule_preview(
+    store: &Store,
+    tag: &str,
+    rule: &str,
+    as_of: NaiveDate,
+    figures: Option<Arc<Lookup>>,
+    settings: Settings,
+) -> Result<RulePreview, String> {
+    let q = parse(rule).map_err(|e| format!("rule: {e}"))?;
+    let lookup = match figures {
+        Some(f) if segments::needs_figures(&q) => f,
+        _ => Arc::new(
+            Lookup::for_query(store, &q, as_of, settings)
+                .map_err(|e| format!("computing the segments failed: {e}"))?,
+        ),
+    };
+    crate::search::rules::preview(store, tag, rule, &lookup.context())
+        .map_err(|e| format!("previewing the rule failed: {e}"))
 }
 
 /// The quality report and the baseline it is compared with.

@@ -70,12 +70,11 @@ pub fn draw(frame: &mut Frame, body: Rect, picker: &TagPicker, theme: &Theme) {
         width,
         height,
     );
-    let verb = if picker.add {
-        "add a tag to"
-    } else {
-        "remove a tag from"
+    let title = match (&picker.merge_from, picker.add) {
+        (Some((from, n)), _) => format!(" merge {from} ({}) into ", thousands(*n)),
+        (None, true) => format!(" add a tag to {} ", picker.what),
+        (None, false) => format!(" remove a tag from {} ", picker.what),
     };
-    let title = format!(" {verb} {} ", picker.what);
     frame.render_widget(Clear, area);
     frame.render_widget(
         para.block(

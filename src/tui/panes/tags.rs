@@ -1,6 +1,7 @@
 //! The Tags pane: the tag tree with member counts (rolled up over the
 //! levels below), manual or rule (with the rule's query), colour and
-//! description; its last line names its keys or asks before a delete.
+//! description; its last line names its keys, asks before a delete, or
+//! explains the question being typed (a rule's preview among them).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -8,7 +9,8 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 use crate::tui::action::Action;
-use crate::tui::app::App;
+use crate::tui::app::{App, Mode};
+use crate::tui::prompt::Ask;
 use crate::tui::tags::TagRow;
 use crate::tui::text::{fit, thousands};
 use crate::tui::theme::Theme;
@@ -60,7 +62,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let width = usize::from(area.width);
     let (name_w, count_w, kind_w, colour_w) = widths(width);
     let key = |a: Action, default: &'static str| app.keymap.key_for(a).unwrap_or(default);
-    let short = |a: Action, default: &'static str| app.keymap.short_key_for(a).unwrap_or(default);
     let header = format!(
         "  {} {:>count_w$} {} {} details",
         fit("tag", name_w),
@@ -84,7 +85,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         _ => lines.push(Line::styled(
             fit(
                 &format!(
-                    "  no tags yet: in Customers ({}) select customers and press {}",
+                    "  no tags yet: {} creates one, or in Customers ({}) select customers and press {}",
+                    key(Action::NewTag, "n"),
                     key(Action::PaneCustomers, "1"),
                     key(Action::Tag, "t")
                 ),
@@ -96,34 +98,47 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     while lines.len() < rows + 1 {
         lines.push(Line::raw(""));
     }
-    let last = match app.tags.as_ref().and_then(|t| t.confirm.as_ref()) {
-        Some((name, n)) => {
-            let who = match n {
-                1 => "1 customer loses it".to_owned(),
-                n => format!("{} customers lose it", thousands(*n)),
-            };
-            Line::styled(
-                fit(
-                    &format!("delete tag {name}? {who} · y deletes, other keys keep it"),
-                    width,
-                ),
-                theme.error(),
-            )
+    let tag_ask = match (app.mode, &app.prompt) {
+        (Mode::Prompt, Some(p)) => match &p.ask {
+            Ask::Tag(ask) => Some((ask, p)),
+            _ => None,
+        },
+        _ => None,
+    };
+    let last = if let Some((ask, p)) = tag_ask {
+        match &p.error {
+            Some(e) => Line::styled(fit(e, width), theme.error()),
+            None => Line::styled(fit(&ask.explain(&p.input), width), theme.marked()),
         }
-        None => Line::styled(
+    } else if let Some((name, n)) = app.tags.as_ref().and_then(|t| t.confirm.as_ref()) {
+        let who = match n {
+            1 => "1 customer loses it".to_owned(),
+            n => format!("{} customers lose it", thousands(*n)),
+        };
+        Line::styled(
+            fit(
+                &format!("delete tag {name}? {who} · y deletes, other keys keep it"),
+                width,
+            ),
+            theme.error(),
+        )
+    } else {
+        Line::styled(
             fit(
                 &format!(
-                    "{}: its customers · {} deletes (asks first) · {}/{} move · {} in Customers tags",
+                    "{} customers · {} new · {} rename · {} merge · {} delete · {} rule · {} describe",
                     key(Action::Open, "enter"),
-                    key(Action::Trash, "d"),
-                    short(Action::Down, "j"),
-                    short(Action::Up, "k"),
-                    key(Action::Tag, "t"),
+                    key(Action::NewTag, "n"),
+                    key(Action::RenameTag, "R"),
+                    key(Action::MergeTag, "m"),
+                    key(Action::DeleteTag, "d"),
+                    key(Action::TagRule, "r"),
+                    key(Action::DescribeTag, "c"),
                 ),
                 width,
             ),
             theme.dim(),
-        ),
+        )
     };
     lines.push(last);
     frame.render_widget(Paragraph::new(lines), area);
