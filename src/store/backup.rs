@@ -337,6 +337,9 @@ impl Header {
     }
 }
 
+/// What receives each (key, value) of a backup as it is read.
+type EntrySink<'a> = dyn FnMut(&[u8], &[u8]) -> Result<()> + 'a;
+
 /// A backup read to its end with a matching digest.
 struct Verified {
     header: Header,
@@ -347,7 +350,7 @@ struct Verified {
 
 /// Reads a whole backup, calling `each` for every entry in order, and
 /// checks its structure, entry count and digest.
-fn read_backup(file: &Path, each: &mut dyn FnMut(&[u8], &[u8]) -> Result<()>) -> Result<Verified> {
+fn read_backup(file: &Path, each: &mut EntrySink<'_>) -> Result<Verified> {
     let handle = fs::File::open(file).map_err(|source| StoreError::File {
         op: "read the backup",
         path: file.to_owned(),

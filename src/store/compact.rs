@@ -12,6 +12,9 @@
 //! `RENAME_EXCHANGE`, so that at every instant the database path holds a
 //! whole database: the old one or the new one. A crash before the exchange
 //! leaves a stale `.compact` folder that the next compaction removes.
+//!
+//! Backups and restores (`backup`) reuse the writer lock around the walk,
+//! the folder writer, the exchange and the sibling folders.
 
 use std::ffi::CString;
 use std::fs;

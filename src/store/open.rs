@@ -1,6 +1,8 @@
 //! Opening a database: folder permissions, the process lock, format checks
-//! and migrations. A database that fails to open is never replaced by a
-//! fresh empty one.
+//! and migrations, and the defences against damaged files (sled's
+//! unfinished snapshots, its panics, an emptied log, lost commits: see
+//! `marker`). A database that fails to open is never replaced by a fresh
+//! empty one: new databases are built beside their path and renamed in.
 
 use chrono::{DateTime, Utc};
 use std::fs;
