@@ -247,7 +247,7 @@ fn backups_taken_while_changes_commit_are_consistent() {
             rounds
         })
     };
-    for i in 0..6 {
+    for i in 0..20 {
         let file = env.path(&format!("live{i}.rolobak"));
         store.backup(&file, &mut |_| {}).unwrap();
         let new = env.path(&format!("live{i}"));
@@ -274,4 +274,42 @@ fn backups_taken_while_changes_commit_are_consistent() {
         writer.join().unwrap() > 0,
         "the writer committed while backups ran"
     );
+}
+
+/// `:backup FILE` in the workbench writes a backup of the open database,
+/// says so on the status line, and never replaces an existing file.
+#[test]
+fn the_workbench_palette_backs_up_the_open_database() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use rolo::tui::app::App;
+    use rolo::tui::keymap::KeyMap;
+
+    let env = populated();
+    let store = std::sync::Arc::new(reopen(&env.db));
+    let as_of = chrono::NaiveDate::from_ymd_opt(2025, 6, 30).unwrap();
+    let mut app = App::new(std::sync::Arc::clone(&store), KeyMap::default(), as_of, 20).unwrap();
+    fn type_line(app: &mut App, line: &str) -> String {
+        app.on_key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE));
+        for c in line.chars() {
+            app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+        app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        app.status.clone().unwrap_or_default()
+    }
+    let file = env.path("from-the-workbench.rolobak");
+    let status = type_line(&mut app, &format!("backup {}", path(&file)));
+    assert!(status.contains("backed up"), "{status}");
+    let new = env.path("restored");
+    Store::restore(&file, &new, false, &mut |_| {}).unwrap();
+    drop(app);
+    assert_eq!(
+        entries(&new),
+        store.raw_entries().map(Result::unwrap).collect::<Vec<_>>()
+    );
+
+    let taken = env.write("taken.rolobak", "keep me");
+    let mut app = App::new(std::sync::Arc::clone(&store), KeyMap::default(), as_of, 20).unwrap();
+    let status = type_line(&mut app, &format!("backup {}", path(&taken)));
+    assert!(status.contains("exists"), "{status}");
+    assert_eq!(std::fs::read_to_string(&taken).unwrap(), "keep me");
 }
