@@ -1137,8 +1137,8 @@ fn exit_codes_and_error_messages() {
     assert!(err.contains("read-only"), "{err}");
     assert_eq!(env.total(""), 1, "a read-only import changed data");
 
-    let err = one_line_error(&env.run(&["backup", "x.bak"]));
-    assert!(err.contains("planned"), "{err}");
+    let err = one_line_error(&env.run(&["--yes", "restore", "missing.rolobak"]));
+    assert!(err.contains("missing.rolobak"), "{err}");
 
     let err = one_line_error(&env.run(&["frobnicate"]));
     assert!(err.contains("frobnicate"), "{err}");

@@ -8,23 +8,10 @@
 
 mod common;
 
-use common::open_raw;
+use common::{copy_dir, open_raw};
 use rolo::model::CustomerId;
 use rolo::store::{FORMAT_VERSION, OpenOptions, Store, StoreError};
 use std::path::Path;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 fn open_fixture() -> (tempfile::TempDir, Store) {
     let tmp = tempfile::tempdir().unwrap();
@@ -302,4 +289,88 @@ fn format_v3_tag_keys_become_chunks_with_the_same_members() {
         raw.get(b"mformat").unwrap().unwrap().as_ref(),
         FORMAT_VERSION.to_be_bytes()
     );
+}
+
+fn new_db_with_customers(n: usize) -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db");
+    let store = Store::open(&db, &OpenOptions::default()).unwrap();
+    for i in 0..n {
+        let c = rolo::model::Customer {
+            name: format!("Customer {i}"),
+            ..rolo::model::Customer::default()
+        };
+        store.create_customer(&c).unwrap();
+    }
+    drop(store);
+    (tmp, db)
+}
+
+fn damaged_reason(db: &Path) -> String {
+    match common::reopen_result(db) {
+        Err(StoreError::Damaged { reason, .. }) => reason,
+        Err(e) => panic!("expected Damaged, got {e}"),
+        Ok(_) => panic!("a damaged database opened"),
+    }
+}
+
+/// sled files that hold nothing (cut to nothing, no snapshot, no commit
+/// marker to compare with) are refused: writing a fresh format marker
+/// there would pass an empty database off as the user's.
+#[test]
+fn a_database_cut_to_nothing_is_refused_not_recreated() {
+    let (tmp, db) = new_db_with_customers(3);
+    assert!(
+        std::fs::read_dir(tmp.path()).unwrap().count() == 1,
+        "creation leaves no work folder"
+    );
+    std::fs::remove_file(db.join("rolo-commits")).unwrap();
+    for e in std::fs::read_dir(&db).unwrap() {
+        let p = e.unwrap().path();
+        if p.file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("snap.")
+        {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+    std::fs::File::create(db.join("db")).unwrap();
+    for _ in 0..2 {
+        assert!(damaged_reason(&db).contains("hold no data"));
+    }
+    assert!(db.join("db").exists() && db.join("conf").exists());
+}
+
+/// The commit marker says how many commits were flushed; a database that
+/// opens with fewer lost acknowledged changes, and is refused until the
+/// user restores a backup or deletes the marker to accept the loss.
+#[test]
+fn lost_commits_are_caught_by_the_commit_marker() {
+    let (_tmp, db) = new_db_with_customers(4);
+    {
+        let raw = open_raw(&db);
+        raw.insert(b"mnext_commit", &2u64.to_be_bytes()).unwrap();
+        raw.flush().unwrap();
+    }
+    let reason = damaged_reason(&db);
+    assert!(reason.contains("holds 2 committed changes but"), "{reason}");
+    assert!(reason.contains("rolo-commits"), "{reason}");
+    std::fs::remove_file(db.join("rolo-commits")).unwrap();
+    let store = common::reopen(&db);
+    assert_eq!(store.live_count().unwrap(), 4);
+}
+
+/// sled 0.34 reads a leftover `snap.N.generating` (a snapshot a crash or
+/// a full disk interrupted) as its newest snapshot and reports corruption
+/// on every open; rolo removes it first.
+#[test]
+fn an_unfinished_snapshot_does_not_stop_the_open() {
+    let (_tmp, db) = new_db_with_customers(2);
+    let unfinished = db.join("snap.7FFFFFFFFFFFFFFF.generating");
+    std::fs::write(&unfinished, b"").unwrap();
+    let store = common::reopen(&db);
+    assert_eq!(store.live_count().unwrap(), 2);
+    assert!(!unfinished.exists());
 }

@@ -131,7 +131,8 @@ pub fn check(ctx: &Ctx, repair: bool) -> Result<()> {
         ctx.out
             .line("run `rolo check --repair` to rebuild indexes and derived figures")?;
         return Err(super::user_error(format!(
-            "{} problems found",
+            "{} problems found; `rolo check --repair` rebuilds indexes and derived figures, \
+             and damaged records need the last backup (`rolo restore FILE --db NEW_PATH`)",
             problems.len()
         )));
     }

@@ -3,6 +3,7 @@
 //! subcommand; each is a thin layer over library calls.
 
 mod audit;
+mod backup;
 mod clv;
 mod dedup;
 mod demo;
@@ -107,7 +108,12 @@ pub enum Command {
         #[arg(long)]
         repair: bool,
     },
-    /// Commands planned in DESIGN.md §4 that this build does not have yet
+    /// Write a consistent, checksummed backup of the database to FILE
+    Backup(backup::BackupArgs),
+    /// Restore a backup into the database folder --db (the backup is
+    /// verified first; an existing database is replaced only with --yes)
+    Restore(backup::RestoreArgs),
+    /// Anything else: reported as an unknown command, in one line
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
@@ -286,18 +292,13 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Reindex) => maintenance::reindex(&ctx),
         Some(Command::Compact) => maintenance::compact(&ctx),
         Some(Command::Check { repair }) => maintenance::check(&ctx, repair),
+        Some(Command::Backup(args)) => backup::backup(&ctx, args),
+        Some(Command::Restore(args)) => backup::restore(&ctx, args),
         Some(Command::Other(args)) => {
             let name = args.first().map(String::as_str).unwrap_or("");
-            const PLANNED: [&str; 2] = ["backup", "restore"];
-            if PLANNED.contains(&name) {
-                Err(user_error(format!(
-                    "`rolo {name}` is planned but not in this build yet; see docs/user-guide.md"
-                )))
-            } else {
-                Err(user_error(format!(
-                    "unknown command '{name}'; run `rolo --help` for the list"
-                )))
-            }
+            Err(user_error(format!(
+                "unknown command '{name}'; run `rolo --help` for the list"
+            )))
         }
     }
 }

@@ -12,6 +12,9 @@
 //! `RENAME_EXCHANGE`, so that at every instant the database path holds a
 //! whole database: the old one or the new one. A crash before the exchange
 //! leaves a stale `.compact` folder that the next compaction removes.
+//!
+//! Backups and restores (`backup`) reuse the writer lock around the walk,
+//! the folder writer, the exchange and the sibling folders.
 
 use std::ffi::CString;
 use std::fs;
@@ -60,32 +63,16 @@ impl Store {
 
     /// Writes every key into a new sled folder `tmp` and checks the copy.
     fn copy_into(&self, tmp: &Path, progress: &mut dyn FnMut(u64)) -> Result<u64> {
-        let damaged = |reason: String| StoreError::Damaged {
-            path: tmp.to_owned(),
-            reason,
-        };
-        let copy = sled::Config::new()
-            .path(tmp)
-            .cache_capacity(64 << 20)
-            .open()
-            .map_err(|e| damaged(e.to_string()))?;
-        let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let mut keys = 0u64;
-        let mut batch = sled::Batch::default();
-        let mut in_batch = 0;
+        let _guard = self.lock_writer();
+        let mut copy = FolderWriter::create(tmp)?;
         for item in self.db.iter() {
             let (k, v) = item?;
-            batch.insert(k, v);
-            keys += 1;
-            in_batch += 1;
-            if in_batch == BATCH {
-                copy.apply_batch(std::mem::take(&mut batch))?;
-                in_batch = 0;
-                progress(keys);
+            copy.put(&k, &v)?;
+            if copy.keys % BATCH as u64 == 0 {
+                progress(copy.keys);
             }
         }
-        copy.apply_batch(batch)?;
-        copy.flush()?;
+        let (copy, keys) = copy.finish()?;
         // The copy must hold exactly what the source holds.
         let mut src = self.db.iter();
         let mut dst = copy.iter();
@@ -96,25 +83,86 @@ impl Store {
                 _ => false,
             };
             if !same {
-                return Err(damaged(
-                    "the compacted copy differs from the database; \
-                     the database was left as it was"
+                return Err(StoreError::Damaged {
+                    path: tmp.to_owned(),
+                    reason: "the compacted copy differs from the database; \
+                             the database was left as it was"
                         .into(),
-                ));
+                });
             }
         }
+    }
+
+    /// Holds the writer lock: no unit commits until the guard drops, so a
+    /// walk over every key sees one consistent state (compaction, backup).
+    pub(super) fn lock_writer(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Fills a new sled folder with keys given in key order, in batches
+/// (sequential keys are sled's fast path). Compaction and restore write
+/// their copies through it.
+pub(super) struct FolderWriter {
+    db: sled::Db,
+    batch: sled::Batch,
+    in_batch: usize,
+    /// Keys written so far.
+    pub(super) keys: u64,
+}
+
+impl FolderWriter {
+    /// Creates the sled folder `dir` (which must not hold a database).
+    pub(super) fn create(dir: &Path) -> Result<FolderWriter> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(64 << 20)
+            .open()
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::DiskFull(io) => StoreError::DiskFull(io),
+                other => StoreError::Create {
+                    path: dir.to_owned(),
+                    source: std::io::Error::other(other.to_string()),
+                },
+            })?;
+        Ok(FolderWriter {
+            db,
+            batch: sled::Batch::default(),
+            in_batch: 0,
+            keys: 0,
+        })
+    }
+
+    /// Adds one key.
+    pub(super) fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+        self.batch.insert(key, value);
+        self.keys += 1;
+        self.in_batch += 1;
+        if self.in_batch == BATCH {
+            self.db.apply_batch(std::mem::take(&mut self.batch))?;
+            self.in_batch = 0;
+        }
+        Ok(())
+    }
+
+    /// Writes the last batch and flushes; returns the database and the
+    /// number of keys written.
+    pub(super) fn finish(mut self) -> Result<(sled::Db, u64)> {
+        self.db.apply_batch(std::mem::take(&mut self.batch))?;
+        self.db.flush()?;
+        Ok((self.db, self.keys))
     }
 }
 
 /// `<path>.<suffix>`, next to the database folder.
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
+pub(super) fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".");
     name.push(suffix);
     path.with_file_name(name)
 }
 
-fn remove_dir(dir: &Path) -> Result<()> {
+pub(super) fn remove_dir(dir: &Path) -> Result<()> {
     match fs::remove_dir_all(dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -130,7 +178,7 @@ fn remove_dir(dir: &Path) -> Result<()> {
     unsafe_code,
     reason = "renameat2(2) has no safe wrapper in std or libc"
 )]
-fn exchange(a: &Path, b: &Path) -> Result<()> {
+pub(super) fn exchange(a: &Path, b: &Path) -> Result<()> {
     let to_c = |p: &Path| {
         CString::new(p.as_os_str().as_bytes()).map_err(|_| StoreError::Create {
             path: p.to_owned(),

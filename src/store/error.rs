@@ -13,7 +13,7 @@ pub enum StoreError {
     )]
     Locked(PathBuf),
     #[error(
-        "database {path} could not be opened: {reason}. Nothing was changed or replaced; run `rolo check --db {path}` or restore the last backup with `rolo restore FILE --db NEW_PATH`"
+        "database {path} could not be opened: {reason}. rolo wrote no data to it and did not replace it; restore the last backup with `rolo restore FILE --db NEW_PATH` (`rolo check --db {path}` lists the damaged records of a database that still opens)"
     )]
     Damaged { path: PathBuf, reason: String },
     #[error(
@@ -45,7 +45,9 @@ pub enum StoreError {
     ImportNotFound(u64),
     #[error("import {0} was already reverted")]
     AlreadyReverted(u64),
-    #[error("store: damaged {what} at key {key}: {source}; run `rolo check`")]
+    #[error(
+        "store: damaged {what} at key {key}: {source}; run `rolo check` to see every damaged record, and restore the last backup (`rolo restore FILE --db NEW_PATH`) if records are damaged"
+    )]
     Corrupt {
         what: &'static str,
         key: String,
@@ -83,8 +85,78 @@ pub enum StoreError {
         customer: CustomerId,
         merge: u64,
     },
+    #[error(
+        "the database files are damaged ({0}); nothing more was changed. Run `rolo check` to see what still reads, and restore the last backup with `rolo restore FILE --db NEW_PATH`"
+    )]
+    Corrupted(String),
+    #[error(
+        "the disk holding the database is full; free space (or move the database and pass --db) and run the command again: what was committed before is kept"
+    )]
+    DiskFull(std::io::Error),
+    #[error("cannot {op} {path}: {cause}")]
+    File {
+        op: &'static str,
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error(
+        "{0} is not a rolo backup (it lacks the header `rolo backup` writes); check the file name"
+    )]
+    NotBackup(PathBuf),
+    #[error(
+        "backup {path} is damaged: {reason}. Nothing was restored or created; use another backup (or another copy of this one)"
+    )]
+    BackupDamaged { path: PathBuf, reason: String },
+    #[error(
+        "backup {path} was written by a newer rolo ({what} {found}; this rolo reads up to {supported}); upgrade rolo to restore it"
+    )]
+    BackupTooNew {
+        path: PathBuf,
+        what: &'static str,
+        found: u32,
+        supported: u32,
+    },
+    #[error(
+        "{0} exists and holds data; restoring would replace it: pass --yes to replace it, or choose a new folder with --db"
+    )]
+    TargetExists(PathBuf),
     #[error("store: {0}")]
-    Sled(#[from] sled::Error),
+    Sled(sled::Error),
+}
+
+impl From<sled::Error> for StoreError {
+    /// Sorts sled's errors into the ones a person acts on differently: a
+    /// full disk (free space), damaged files (check, restore), the rest.
+    fn from(e: sled::Error) -> Self {
+        match e {
+            sled::Error::Io(io) if is_disk_full(&io) => StoreError::DiskFull(io),
+            sled::Error::Corruption { .. } => StoreError::Corrupted(sled_reason(&e)),
+            other => StoreError::Sled(other),
+        }
+    }
+}
+
+/// ENOSPC, or EDQUOT (the user's quota is used up: the same remedy).
+pub(crate) fn is_disk_full(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
+}
+
+/// sled's error in words a user can read ("Read corrupted data at file
+/// offset Some(Inline(222810)) backtrace ()" names sled's internals).
+pub(crate) fn sled_reason(e: &sled::Error) -> String {
+    match e {
+        sled::Error::Corruption { at: Some(at), .. } => {
+            format!("sled found damaged data at {at:?} in its files")
+        }
+        sled::Error::Corruption { at: None, .. } => {
+            "sled found damaged data in its files (the log or a snapshot)".to_owned()
+        }
+        sled::Error::Io(io) => format!("cannot read or write its files: {io}"),
+        other => other.to_string(),
+    }
 }
 
 impl StoreError {
@@ -113,6 +185,12 @@ impl StoreError {
                 | StoreError::CannotUnmerge { .. }
                 | StoreError::SelfPair(_)
                 | StoreError::RevertAfterMerge { .. }
+                | StoreError::DiskFull(_)
+                | StoreError::File { .. }
+                | StoreError::NotBackup(_)
+                | StoreError::BackupDamaged { .. }
+                | StoreError::BackupTooNew { .. }
+                | StoreError::TargetExists(_)
         )
     }
 }

@@ -7,6 +7,7 @@
 //! so a change is either entirely on disk or not at all.
 
 mod audit;
+mod backup;
 mod codec;
 mod compact;
 mod edit;
@@ -17,6 +18,7 @@ mod imports;
 pub mod keys;
 mod legacy;
 mod maintenance;
+mod marker;
 mod merge;
 mod open;
 mod orders;
@@ -31,6 +33,7 @@ mod tags;
 mod unit;
 
 pub use audit::AuditFilter;
+pub use backup::{BackupSummary, RestoreSummary};
 pub use codec::CodecError;
 pub use compact::CompactReport;
 pub use erase::{ERASE_OP, ERASED_MARK, Erasure, ErasureReport};
@@ -82,6 +85,9 @@ pub struct Store {
     rule_tags: Mutex<Option<bool>>,
     /// Rule markers written by this process since the last refresh.
     rule_marks_written: std::sync::atomic::AtomicU64,
+    /// The commit count the marker file holds (see `marker`); held while
+    /// flushing so markers are written in order.
+    marked: Mutex<u64>,
 }
 
 impl Store {
@@ -140,9 +146,20 @@ impl Store {
         *self.identity.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
-    /// Writes everything to disk. Called after every commit; also on exit.
+    /// Writes everything to disk, then the commit marker. Called after
+    /// every commit; also on exit.
     pub fn flush(&self) -> Result<()> {
+        let mut marked = self.marked.lock().unwrap_or_else(|e| e.into_inner());
+        // Read before the flush: every commit counted is then on disk.
+        let commits = self.counter(COMMIT_COUNTER)?;
         self.db.flush()?;
+        if commits > *marked {
+            match marker::write(&self.path, commits) {
+                Ok(()) => *marked = commits,
+                // An older marker only weakens the check (see `marker`).
+                Err(e) => tracing::warn!("cannot write the commit marker: {e}"),
+            }
+        }
         Ok(())
     }
 
@@ -154,11 +171,14 @@ impl Store {
 
 impl Drop for Store {
     fn drop(&mut self) {
-        if let Err(e) = self.db.flush() {
+        if let Err(e) = self.flush() {
             tracing::error!("flush on close failed: {e}");
         }
     }
 }
+
+/// The meta counter every commit bumps in its batch (see `marker`).
+pub(crate) const COMMIT_COUNTER: &str = "next_commit";
 
 /// A fresh store in a temporary folder (kept alive by the returned guard).
 #[cfg(test)]

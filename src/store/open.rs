@@ -1,6 +1,8 @@
 //! Opening a database: folder permissions, the process lock, format checks
-//! and migrations. A database that fails to open is never replaced by a
-//! fresh empty one.
+//! and migrations, and the defences against damaged files (sled's
+//! unfinished snapshots, its panics, an emptied log, lost commits: see
+//! `marker`). A database that fails to open is never replaced by a fresh
+//! empty one: new databases are built beside their path and renamed in.
 
 use chrono::{DateTime, Utc};
 use std::fs;
@@ -8,7 +10,8 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 use std::sync::Mutex;
 
-use super::{FORMAT_VERSION, Result, Store, StoreError, keys};
+use super::error::sled_reason;
+use super::{FORMAT_VERSION, Result, Store, StoreError, keys, marker};
 
 /// How to open a database.
 #[derive(Debug, Clone)]
@@ -43,7 +46,7 @@ pub const IMPORT_CACHE_BYTES: u64 = 128 << 20;
 
 /// The files sled keeps in a database folder; their presence tells a sled
 /// database from some other folder.
-const SLED_FILES: [&str; 2] = ["db", "conf"];
+pub(super) const SLED_FILES: [&str; 2] = ["db", "conf"];
 
 impl Store {
     /// Opens (or creates) the database in folder `path`.
@@ -52,8 +55,10 @@ impl Store {
         if existed && !SLED_FILES.iter().any(|f| path.join(f).exists()) {
             return Err(StoreError::NotRolo(path.to_owned()));
         }
+        // sled creates files with the process umask; make them private.
+        set_private_umask();
         if !existed {
-            create_private_dir(path)?;
+            create_new(path)?;
         } else if let Ok(meta) = fs::metadata(path) {
             if meta.permissions().mode() & 0o077 != 0 {
                 tracing::warn!("database folder {} is readable by others", path.display());
@@ -64,12 +69,9 @@ impl Store {
                 );
             }
         }
-        // sled creates files with the process umask; make them private.
-        set_private_umask();
-        let config = sled::Config::new()
-            .path(path)
-            .cache_capacity(opts.cache_bytes);
-        let db = config.open().map_err(|e| open_error(path, e))?;
+        remove_unfinished_snapshots(path)?;
+        let db = open_sled(path, opts.cache_bytes)?;
+        let marked = check_marker(path, &db)?;
         let store = Store {
             db,
             path: path.to_owned(),
@@ -81,8 +83,9 @@ impl Store {
             order_ids: Mutex::new(None),
             rule_tags: Mutex::new(None),
             rule_marks_written: Default::default(),
+            marked: Mutex::new(marked),
         };
-        if store.check_format(existed)? {
+        if store.check_format()? {
             // A migration that rewrote most keys leaves sled's emptied
             // nodes behind (a slower open, a bigger folder): start afresh.
             store.compact_and_close(&mut |_| {})?;
@@ -91,27 +94,36 @@ impl Store {
         Ok(store)
     }
 
-    /// Reads the format marker, writes it on a new database, migrates an old
-    /// one. Returns whether a migration rewrote the orders (format < 3).
-    fn check_format(&self, existed: bool) -> Result<bool> {
+    /// Reads the format marker and migrates an old database. Returns
+    /// whether a migration rewrote the orders (format < 3).
+    fn check_format(&self) -> Result<bool> {
         let key = keys::meta("format");
+        let damaged = |reason: &str| StoreError::Damaged {
+            path: self.path.clone(),
+            reason: reason.to_owned(),
+        };
         let found = match self.db.get(&key).map_err(|e| open_error(&self.path, e))? {
             Some(v) => {
-                let bytes: [u8; 4] = v.as_ref().try_into().map_err(|_| StoreError::Damaged {
-                    path: self.path.clone(),
-                    reason: "the format marker is damaged".into(),
-                })?;
+                let bytes: [u8; 4] = v
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| damaged("the format marker is damaged"))?;
                 u32::from_be_bytes(bytes)
             }
-            None if existed && self.db.iter().next().is_some() => {
-                return Err(StoreError::NotRolo(self.path.clone()));
+            // A new database gets its marker before it is moved into place
+            // (`create_new`), so sled files without one were damaged (or
+            // belong to another program). Writing a marker now would pass
+            // what is left off as the user's database.
+            None if self.db.iter().next().is_some() => {
+                return Err(damaged(
+                    "its files hold data but no rolo format marker \
+                     (another program's sled database, or a damaged rolo database)",
+                ));
             }
             None => {
-                if !self.read_only {
-                    self.db.insert(&key, &FORMAT_VERSION.to_be_bytes())?;
-                    self.db.flush()?;
-                }
-                return Ok(false);
+                return Err(damaged(
+                    "its files hold no data: they were cut short or lost their start",
+                ));
             }
         };
         if found > FORMAT_VERSION {
@@ -182,13 +194,56 @@ pub(crate) fn open_after_close(path: &Path, opts: &OpenOptions) -> Result<Store>
     }
 }
 
-fn is_nonempty_dir(path: &Path) -> bool {
+/// Creates a new database: sled's files and the format marker are written
+/// in `<path>.new-PID`, which is renamed into place once flushed and
+/// closed. So a kill midway never leaves sled files without a marker at
+/// `path` (which `open` refuses as damaged), only a stray `.new-PID` folder.
+/// An empty folder that cannot be replaced (a mount point) is filled in
+/// place.
+fn create_new(path: &Path) -> Result<()> {
+    let tmp = super::compact::sibling(path, &format!("new-{}", std::process::id()));
+    super::compact::remove_dir(&tmp)?;
+    create_private_dir(&tmp)?;
+    write_format_marker(&tmp)?;
+    match fs::rename(&tmp, path) {
+        Ok(()) => Ok(()),
+        // Another rolo created it first: use that one.
+        Err(_) if is_nonempty_dir(path) => super::compact::remove_dir(&tmp),
+        Err(_) if path.is_dir() => {
+            super::compact::remove_dir(&tmp)?;
+            create_private_dir(path)?;
+            write_format_marker(path)
+        }
+        Err(source) => Err(StoreError::Create {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// Opens sled in `dir`, writes the format marker, flushes and closes.
+fn write_format_marker(dir: &Path) -> Result<()> {
+    {
+        let db = open_sled(dir, 8 << 20)?;
+        db.insert(keys::meta("format"), &FORMAT_VERSION.to_be_bytes())?;
+        db.flush()?;
+    }
+    // sled's threads finish with the files a moment after the last handle
+    // drops; its lock tells when.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while lock_folder(dir).is_err() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    Ok(())
+}
+
+pub(super) fn is_nonempty_dir(path: &Path) -> bool {
     fs::read_dir(path)
         .map(|mut d| d.next().is_some())
         .unwrap_or(false)
 }
 
-fn create_private_dir(path: &Path) -> Result<()> {
+pub(super) fn create_private_dir(path: &Path) -> Result<()> {
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -210,7 +265,7 @@ fn create_private_dir(path: &Path) -> Result<()> {
     unsafe_code,
     reason = "umask(2) has no safe wrapper in std; it cannot fail"
 )]
-fn set_private_umask() {
+pub(super) fn set_private_umask() {
     // SAFETY: umask only swaps the process file-mode mask.
     unsafe {
         libc::umask(0o077);
@@ -220,12 +275,134 @@ fn set_private_umask() {
 fn open_error(path: &Path, e: sled::Error) -> StoreError {
     let text = e.to_string();
     if text.contains("could not acquire lock") || text.contains("WouldBlock") {
-        StoreError::Locked(path.to_owned())
-    } else {
-        StoreError::Damaged {
+        return StoreError::Locked(path.to_owned());
+    }
+    let reason = sled_reason(&e);
+    match StoreError::from(e) {
+        StoreError::DiskFull(io) => StoreError::DiskFull(io),
+        _ => StoreError::Damaged {
             path: path.to_owned(),
-            reason: text,
+            reason,
+        },
+    }
+}
+
+/// Opens sled. Some damaged files make sled panic rather than return an
+/// error; that is caught here (with the panic message silenced) and
+/// reported as damage, never as a crash.
+fn open_sled(path: &Path, cache_bytes: u64) -> Result<sled::Db> {
+    let config = sled::Config::new().path(path).cache_capacity(cache_bytes);
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
+    std::panic::set_hook(hook);
+    match opened {
+        Ok(db) => db.map_err(|e| open_error(path, e)),
+        Err(_) => Err(StoreError::Damaged {
+            path: path.to_owned(),
+            reason: "sled stopped on damaged data while reading its files".into(),
+        }),
+    }
+}
+
+/// sled writes a snapshot as `snap.N.generating` and renames it once
+/// whole; a crash or a full disk in between leaves the unfinished file,
+/// which sled 0.34 then reads as the newest snapshot and reports as
+/// corruption on every later open. Such a file never holds anything the
+/// log does not, so it is removed, under sled's own file lock so that a
+/// snapshot another process is writing is never touched.
+fn remove_unfinished_snapshots(path: &Path) -> Result<()> {
+    let Ok(entries) = fs::read_dir(path) else {
+        return Ok(());
+    };
+    let unfinished: Vec<_> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("snap.") && n.ends_with(".generating"))
+        })
+        .collect();
+    if unfinished.is_empty() {
+        return Ok(());
+    }
+    let _lock = lock_folder(path)?;
+    for p in unfinished {
+        tracing::warn!("removing sled's unfinished snapshot {}", p.display());
+        fs::remove_file(&p).map_err(|source| StoreError::File {
+            op: "remove sled's unfinished snapshot",
+            path: p.clone(),
+            cause: source,
+        })?;
+    }
+    Ok(())
+}
+
+/// Takes the lock sled takes (an exclusive `flock` on the `db` file), so
+/// that no other rolo has the database open while the guard lives. A
+/// folder without a `db` file has nothing to lock.
+pub(super) fn lock_folder(path: &Path) -> Result<Option<fs::File>> {
+    let file = match fs::OpenOptions::new().read(true).open(path.join("db")) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(StoreError::File {
+                op: "open",
+                path: path.join("db"),
+                cause: source,
+            });
         }
+    };
+    if try_flock(&file) {
+        Ok(Some(file))
+    } else {
+        Err(StoreError::Locked(path.to_owned()))
+    }
+}
+
+#[expect(
+    unsafe_code,
+    reason = "flock(2) has no safe wrapper in std at rolo's MSRV"
+)]
+fn try_flock(file: &fs::File) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor is open for the duration of the call; the
+    // lock is released when the file is closed.
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+}
+
+/// Compares the database's commit counter with its commit marker (see
+/// `marker`). Returns the marker's count, which the store keeps current.
+fn check_marker(path: &Path, db: &sled::Db) -> Result<u64> {
+    let damaged = |reason: String| StoreError::Damaged {
+        path: path.to_owned(),
+        reason,
+    };
+    let marked = match marker::read(path) {
+        Ok(m) => m,
+        Err(why) => {
+            return Err(damaged(format!(
+                "its commit marker {} is damaged ({why}), so rolo cannot tell whether \
+                 committed changes were lost; if `rolo check` finds nothing after you \
+                 delete that file, the database is whole",
+                marker::path(path).display()
+            )));
+        }
+    };
+    let commits = db
+        .get(keys::meta(super::COMMIT_COUNTER))
+        .map_err(|e| open_error(path, e))?
+        .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+        .map_or(0, u64::from_be_bytes);
+    match marked {
+        Some(m) if m > commits => Err(damaged(format!(
+            "it holds {commits} committed changes but {m} were written and confirmed, \
+             so the newest were lost (its files were damaged or cut short); \
+             to open what is left anyway, delete {} and run `rolo check --repair`",
+            marker::path(path).display()
+        ))),
+        m => Ok(m.unwrap_or(0)),
     }
 }
 

@@ -706,6 +706,9 @@ impl<'s> Unit<'s> {
                 self.put_record(key, &chunk);
             }
         }
+        // Counted for the commit marker: a database that opens with fewer
+        // commits than its marker says has lost acknowledged changes.
+        self.next_counter(super::COMMIT_COUNTER)?;
         if self.live_delta != 0 {
             let key = keys::meta("live");
             let current = self

@@ -1225,7 +1225,27 @@ impl App {
                 self.set_stale_days(days);
             }
             Command::Audit(filter) => self.open_audit(filter),
+            Command::Backup(file) => self.backup(&file),
         }
+    }
+
+    /// `:backup FILE`: a backup taken by this process, which holds the
+    /// database (the walk waits for a change being committed). An existing
+    /// file is never replaced from here.
+    fn backup(&mut self, file: &std::path::Path) {
+        self.status = Some(if file.exists() {
+            format!("{} exists; choose another file name", file.display())
+        } else {
+            match self.store.backup(file, &mut |_| {}) {
+                Ok(s) => format!(
+                    "backed up {} keys to {} (sha256 {})",
+                    s.keys,
+                    file.display(),
+                    s.sha256.get(..16).unwrap_or_default()
+                ),
+                Err(e) => format!("backup failed: {e}"),
+            }
+        });
     }
 
     /// Closes the 360° view, the trash view and the audit log (a search

@@ -1,6 +1,6 @@
 //! The command palette (`:`): every action of the key map by the name key
 //! map files use, plus `sort FIELD`, `search QUERY`, `stale_days DAYS`,
-//! `audit FILTER` and `trash`. Tab
+//! `audit FILTER`, `backup FILE` and `trash`. Tab
 //! completes a command name (or a sort field) and the candidates are shown
 //! while typing. Parsing and completion are pure; the app runs the result.
 
@@ -25,6 +25,8 @@ pub enum Command {
     StaleDays(u32),
     /// The audit log through this filter.
     Audit(AuditFilter),
+    /// Write a backup of the database to this file.
+    Backup(std::path::PathBuf),
 }
 
 /// One entry of the command list: name, argument hint, description.
@@ -53,6 +55,11 @@ pub fn commands() -> Vec<CommandInfo> {
         })
         .collect();
     out.push(CommandInfo {
+        name: "backup",
+        args: "FILE",
+        describe: "write a checksummed backup of the database to FILE",
+    });
+    out.push(CommandInfo {
         name: "trash",
         args: "",
         describe: "list the trash (same as show_trash)",
@@ -78,6 +85,8 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "trash" if args.is_empty() => return Ok(Command::Run(Action::ShowTrash)),
         "stale_days" if !args.is_empty() => return parse_stale_days(args).map(Command::StaleDays),
         "audit" if !args.is_empty() => return parse_filter(args).map(Command::Audit),
+        "backup" if args.is_empty() => return Err("backup needs a file: backup FILE".to_owned()),
+        "backup" => return Ok(Command::Backup(args.into())),
         _ => {}
     }
     let Some(action) = Action::ALL.iter().copied().find(|a| a.name() == name) else {
@@ -133,8 +142,8 @@ pub fn complete(line: &str) -> String {
     let completed = match found.as_slice() {
         [] => return line.to_owned(),
         [one] => {
-            let takes_args =
-                head.is_empty() && matches!(*one, "sort" | "search" | "stale_days" | "audit");
+            let takes_args = head.is_empty()
+                && matches!(*one, "sort" | "search" | "stale_days" | "audit" | "backup");
             format!("{one}{}", if takes_args { " " } else { "" })
         }
         many => {
@@ -245,6 +254,11 @@ mod tests {
         );
         assert_eq!(parse("audit"), Ok(Command::Run(Action::Audit)));
         assert_eq!(parse("erase"), Ok(Command::Run(Action::Erase)));
+        assert_eq!(
+            parse("backup /tmp/my db.rolobak"),
+            Ok(Command::Backup("/tmp/my db.rolobak".into()))
+        );
+        assert!(parse("backup").unwrap_err().contains("FILE"));
     }
 
     #[test]

@@ -479,14 +479,21 @@ pub fn open_raw(path: &Path) -> sled::Db {
 /// Opens a rolo database folder again after its last handle was dropped
 /// (retrying briefly, as `open_raw` does, while sled releases its lock).
 pub fn reopen(db: &Path) -> rolo::store::Store {
+    reopen_result(db).unwrap()
+}
+
+/// [`reopen`], returning the error of a database that does not open.
+pub fn reopen_result(db: &Path) -> Result<rolo::store::Store, rolo::store::StoreError> {
     let opts = rolo::store::OpenOptions::default();
     for _ in 0..100 {
-        if let Ok(store) = rolo::store::Store::open(db, &opts) {
-            return store;
+        match rolo::store::Store::open(db, &opts) {
+            Err(rolo::store::StoreError::Locked(_)) => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
         }
-        std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    rolo::store::Store::open(db, &opts).unwrap()
+    rolo::store::Store::open(db, &opts)
 }
 
 /// One field's entry of a `rolo quality --json` report.
@@ -502,4 +509,45 @@ pub fn quality_field<'a>(r: &'a Value, name: &str) -> &'a Value {
 /// The `count` of a quality figure.
 pub fn figure_count(f: &Value) -> u64 {
     f["count"].as_u64().unwrap()
+}
+
+/// A small deterministic generator (xorshift64*): no extra dependency.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A number from the environment, else `default` (for longer runs of the
+/// randomised tests: trials, seeds).
+pub fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Copies a folder and everything in it (folders keep their permissions).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    std::fs::set_permissions(to, std::fs::metadata(from).unwrap().permissions()).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
