@@ -7,7 +7,7 @@
 //! so a change is either entirely on disk or not at all.
 
 mod audit;
-mod codec;
+pub(crate) mod codec;
 mod compact;
 mod edit;
 mod erase;
