@@ -37,7 +37,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         *n += 1;
         let name = format!("{}{version}-{n}", kind as char);
         std::fs::write(out.join(format!("{name}-value")), &value)?;
-        std::fs::write(out.join(format!("{name}-payload")), &value[6.min(value.len())..])?;
+        std::fs::write(
+            out.join(format!("{name}-payload")),
+            &value[6.min(value.len())..],
+        )?;
     }
     let mut seen: Vec<_> = taken.into_iter().collect();
     seen.sort();

@@ -82,8 +82,8 @@ pub fn decode_payload<P: DeserializeOwned>(payload: &[u8]) -> Result<P, CodecErr
     let base = config();
     match payload.len() {
         0..=0xFFFF => decode_limited(payload, base.with_limit::<{ 4 << 20 }>()),
-        ..=0x3F_FFFF => decode_limited(payload, base.with_limit::<{ 256 << 20 }>()),
-        ..=0x3FF_FFFF => decode_limited(payload, base.with_limit::<{ 4 << 30 }>()),
+        0x1_0000..=0x3F_FFFF => decode_limited(payload, base.with_limit::<{ 256 << 20 }>()),
+        0x40_0000..=0x3FF_FFFF => decode_limited(payload, base.with_limit::<{ 4 << 30 }>()),
         _ => decode_limited(payload, base),
     }
 }
