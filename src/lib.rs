@@ -11,6 +11,8 @@ pub mod cli;
 pub mod clv;
 pub mod dedup;
 pub mod export;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ingest;
 pub mod model;
 pub mod quality;

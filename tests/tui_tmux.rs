@@ -47,6 +47,18 @@ impl Tmux {
         .to_owned()
     }
 
+    /// A tmux format (`#{pane_title}`, `#{alternate_on}`) for the pane.
+    fn format(&self, f: &str) -> String {
+        String::from_utf8_lossy(&self.cmd(&["display-message", "-p", "-t", "rolo", f]).stdout)
+            .trim_end_matches('\n')
+            .to_owned()
+    }
+
+    /// The paste buffers with a sample of each (`list-buffers`).
+    fn buffers(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["list-buffers"]).stdout).into_owned()
+    }
+
     fn wait_for(&self, text: &str) -> String {
         let start = Instant::now();
         loop {
@@ -365,4 +377,383 @@ fn a_dropped_terminal_ends_rolo_and_releases_the_database() {
             }
         }
     }
+}
+
+/// Payloads that act on a terminal when printed as they are: set the
+/// window title (OSC 0 ended by BEL, OSC 2 ended by ST), write the
+/// clipboard (OSC 52, "PWNED-CLIP" in base64), clear the screen and home
+/// the cursor (CSI), C1 controls (NEL, the 8-bit CSI) and bidi overrides
+/// (RLO, LRI); and a bare carriage return.
+const OSC_TITLE0: &str = "\u{1b}]0;PWNED-T0\u{7}";
+const OSC_TITLE2: &str = "\u{1b}]2;PWNED-T2\u{1b}\\";
+const OSC_CLIPBOARD: &str = "\u{1b}]52;c;UFdORUQtQ0xJUA==\u{7}";
+const CSI_CLEAR_HOME: &str = "\u{1b}[2J\u{1b}[H";
+const C1_NEL_CSI: &str = "\u{85}\u{9b}2J";
+const BIDI: &str = "\u{202e}\u{2066}";
+
+/// Every payload in one value.
+fn payloads() -> String {
+    [
+        OSC_TITLE0,
+        OSC_TITLE2,
+        OSC_CLIPBOARD,
+        CSI_CLEAR_HOME,
+        "\r",
+        C1_NEL_CSI,
+        BIDI,
+    ]
+    .concat()
+}
+
+/// A database whose text carries the payloads wherever a value can reach
+/// the screen. The importer cleans values, so one customer comes through
+/// an import (its file name, which is not cleaned, reaches the audit
+/// log); the rest go through the store API, which keeps values as given,
+/// as an edit or an older rolo would: each field carries one payload
+/// after a short label, so the screen shows it before any cut.
+fn hostile_database(dir: &std::path::Path) -> std::path::PathBuf {
+    use rolo::model::{Customer, NoteKind};
+    let db = dir.join("db");
+    let all = payloads();
+    let csv = dir.join(format!("in{OSC_TITLE0}{CSI_CLEAR_HOME}.csv"));
+    std::fs::write(
+        &csv,
+        format!("name,email,city\n\"Imp{all}orted\",imp@example.com,\"Imp{all}city\"\n,bad,row\n"),
+    )
+    .unwrap();
+    let import = Command::new(env!("CARGO_BIN_EXE_rolo"))
+        .args(["import", "customers"])
+        .arg(&csv)
+        .arg("--db")
+        .arg(&db)
+        .env_remove("ROLO_DB")
+        .output()
+        .unwrap();
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let store = rolo::store::Store::open(&db, &rolo::store::OpenOptions::default()).unwrap();
+    let hostile = Customer {
+        ext_id: Some(format!("X{OSC_TITLE2}")),
+        name: format!("Evil{OSC_TITLE0}name"),
+        emails: vec!["evil@example.com".into()],
+        phones: vec!["+8613800138000".into()],
+        company: Some(format!("Co{OSC_CLIPBOARD}")),
+        title: Some(format!("Ti{C1_NEL_CSI}tle")),
+        street: Some("St\rreet".into()),
+        city: Some(format!("Ci{CSI_CLEAR_HOME}ty")),
+        attrs: vec![(format!("k{C1_NEL_CSI}"), format!("v{all}"))],
+        invalid: vec![("email".into(), format!("inv{all}"))],
+        tags: vec![format!("tag{OSC_TITLE0}")],
+        ..Customer::default()
+    };
+    let id = store.create_customer(&hostile).unwrap();
+    // The same email: a duplicate pair for the Duplicates pane.
+    store
+        .create_customer(&Customer {
+            name: format!("Twin{all}"),
+            emails: vec!["evil@example.com".into()],
+            ..Customer::default()
+        })
+        .unwrap();
+    let trashed = store
+        .create_customer(&Customer {
+            name: format!("Trashed{OSC_CLIPBOARD}"),
+            ..Customer::default()
+        })
+        .unwrap();
+    store.trash_customer(trashed).unwrap();
+    store
+        .add_customer_note(id, NoteKind::Call, &format!("note{all}"), Some(3))
+        .unwrap();
+    let mut edited = store.customer(id).unwrap().unwrap();
+    edited.region = Some(format!("Re{OSC_TITLE2}gion"));
+    store.update_customer(&edited).unwrap();
+    let bidi_tag = format!("bidi{BIDI}tag");
+    store.add_tag(&bidi_tag, &[id]).unwrap();
+    store
+        .set_tag_look(&bidi_tag, None, Some(&format!("desc{all}")))
+        .unwrap();
+    store
+        .save_segment(&format!("Seg{BIDI}{OSC_TITLE2}"), "has:email")
+        .unwrap();
+    db
+}
+
+/// Terminal escape injection, end to end: values carrying title, clipboard,
+/// cursor, carriage-return, C1 and bidi sequences are shown in every pane
+/// (list, 360° view with notes and history, tags, duplicates, segments,
+/// quality, audit log and an event's changes, trash, help), and the
+/// terminal neither changes its title, nor gets a clipboard buffer, nor
+/// clears or moves its cursor: the payloads show as visible placeholders.
+#[test]
+fn escape_sequences_in_data_show_as_placeholders_in_every_pane() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = hostile_database(tmp.path());
+    let tmux = Tmux {
+        socket: format!("rolo-esc-{}", std::process::id()),
+    };
+    // First a control: the same sequences printed raw do set the title
+    // and create a buffer here, so the checks below can see a leak (tmux
+    // keeps an OSC 52 as a buffer only with set-clipboard on).
+    let control = format!("sleep 0.3; printf '{OSC_TITLE2}{OSC_CLIPBOARD}'; sleep 30");
+    assert!(
+        tmux.cmd(&["new-session", "-d", "-s", "control", &control])
+            .status
+            .success()
+    );
+    assert!(
+        tmux.cmd(&["set-option", "-g", "set-clipboard", "on"])
+            .status
+            .success()
+    );
+    let start = Instant::now();
+    while !tmux.buffers().contains("PWNED-CLIP") {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "tmux did not take the control's OSC 52: {:?}",
+            tmux.buffers()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let control_title = tmux.cmd(&["display-message", "-p", "-t", "control", "#{pane_title}"]);
+    assert_eq!(
+        String::from_utf8_lossy(&control_title.stdout).trim(),
+        "PWNED-T2"
+    );
+    assert!(tmux.cmd(&["delete-buffer"]).status.success());
+    assert!(
+        tmux.cmd(&["kill-session", "-t", "control"])
+            .status
+            .success()
+    );
+
+    let command = format!(
+        "env HOME={home} XDG_CONFIG_HOME={home}/config XDG_CACHE_HOME={home}/cache NO_COLOR=1 {bin} --db {db}; sleep 30",
+        home = tmp.path().display(),
+        bin = env!("CARGO_BIN_EXE_rolo"),
+        db = db.display()
+    );
+    assert!(
+        tmux.cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            "rolo",
+            "-x",
+            "160",
+            "-y",
+            "45",
+            &command
+        ])
+        .status
+        .success()
+    );
+    let title = tmux.format("#{pane_title}");
+    let mut screens = vec![tmux.wait_for("3 customers")];
+    // (keys, text the screen then shows); one Escape per step.
+    let walk: [(&[&str], &str); 23] = [
+        (&["j"], "NORMAL"),
+        (&["Enter"], "monthly spend"),
+        (&["Escape"], "NORMAL"),
+        (&["2"], "enter customers · n new"),
+        (&["3"], "Duplicates"),
+        (&["Tab"], "RFM segment"),
+        (&["b"], "lifecycle"),
+        (&["b"], "value"),
+        (&["b"], "region"),
+        (&["b"], "city"),
+        (&["b"], "Seg"),
+        (&["5"], "quality score"),
+        (&["A"], "audit log"),
+        (&["j"], "audit log"),
+        (&["j"], "audit log"),
+        (&["j"], "audit log"),
+        (&["Enter"], "region"),
+        (&["Escape"], "audit log"),
+        (&["Escape"], "NORMAL"),
+        (&["1"], "Customers"),
+        (&["D"], "the trash"),
+        (&["Escape"], "NORMAL"),
+        (&["?"], "keys:"),
+    ];
+    for (keys, text) in walk {
+        tmux.keys(keys);
+        let s = tmux.wait_for(text);
+        // Let the frame settle, then read it once more.
+        std::thread::sleep(Duration::from_millis(300));
+        let s = if tmux.screen().contains(text) {
+            tmux.screen()
+        } else {
+            s
+        };
+        screens.push(s);
+    }
+    let all = screens.join("\n");
+    for s in &screens {
+        // A clear or a cursor move that ran would blank or shift the frame.
+        assert!(
+            s.starts_with(" 1 Customers  2 Tags"),
+            "the frame was disturbed:\n{s}"
+        );
+    }
+    assert_eq!(
+        tmux.format("#{pane_title}"),
+        title,
+        "an OSC title sequence from data reached the terminal"
+    );
+    assert_eq!(
+        tmux.buffers(),
+        "",
+        "an OSC 52 from data wrote the clipboard"
+    );
+    // Each payload shows as placeholders (␛ ESC, ␇ BEL, ␍ CR, <U+XXXX>).
+    for shown in [
+        "Evil␛]0;PWNED-T0␇name",
+        "Co␛]52;c;UFdORUQtQ0xJUA==␇",
+        "Ci␛[2J␛[Hty",
+        "St␍reet",
+        "Ti<U+0085><U+009B>2Jtle",
+        "Re␛]2;PWNED-T2␛\\gion",
+        "note␛]0;PWNED-T0␇",
+        "tag␛]0;PWNED-T0␇",
+        "bidi<U+202E><U+2066>tag",
+        "desc␛]0;PWNED-T0␇",
+        "Seg<U+202E><U+2066>␛]2;PWNED-T2",
+        "Trashed␛]52;c;",
+        "in␛]0;PWNED-T0␇␛[2J␛[H",
+        // The importer cleaned what it read.
+        "Imp orted",
+    ] {
+        assert!(
+            all.contains(shown),
+            "{shown:?} is not on any screen:\n{all}"
+        );
+    }
+}
+
+/// The SSH link dropping right after an edit: SIGHUP reaches rolo within
+/// 50 ms of the screen acknowledging a saved edit. rolo must exit with the
+/// edit on disk and hand the terminal back as it found it (main screen,
+/// mouse reports off, cursor shown) to the shell that started it.
+#[test]
+fn sighup_right_after_an_acknowledged_edit_keeps_it_and_restores_the_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db");
+    let id = {
+        let store = rolo::store::Store::open(&db, &rolo::store::OpenOptions::default()).unwrap();
+        store
+            .create_customer(&rolo::model::Customer {
+                name: "Kept".into(),
+                city: Some("Paris".into()),
+                ..Default::default()
+            })
+            .unwrap()
+    };
+    let tmux = Tmux {
+        socket: format!("rolo-sighup-{}", std::process::id()),
+    };
+    // The shell stays after rolo, so the terminal modes it is left with
+    // can be read (tmux hides the cursor of a dead pane).
+    let command = format!(
+        "env HOME={home} XDG_CONFIG_HOME={home}/config XDG_CACHE_HOME={home}/cache NO_COLOR=1 {bin} --db {db}; echo ROLO-EXITED $?; sleep 30",
+        home = tmp.path().display(),
+        bin = env!("CARGO_BIN_EXE_rolo"),
+        db = db.display()
+    );
+    assert!(
+        tmux.cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            "rolo",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            &command
+        ])
+        .status
+        .success()
+    );
+    tmux.wait_for("1 customer ");
+    let pid = child_of(&tmux.format("#{pane_pid}")).expect("the shell runs rolo");
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+    assert_eq!(comm.trim(), "rolo", "env execs rolo");
+    assert_eq!(tmux.format("#{alternate_on}"), "1");
+    assert_eq!(tmux.format("#{mouse_any_flag}"), "1");
+    assert_eq!(tmux.format("#{cursor_flag}"), "0", "rolo hides the cursor");
+
+    tmux.keys(&["e"]);
+    tmux.wait_for("edit customer");
+    for _ in 0..6 {
+        tmux.keys(&["Down"]);
+    }
+    tmux.keys(&["C-u", "Hangup City", "Enter"]);
+    // Poll fast: the signal must follow the acknowledgement closely.
+    let start = Instant::now();
+    let acknowledged = loop {
+        let s = tmux.screen();
+        if s.contains("saved") {
+            break Instant::now();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no 'saved':\n{s}"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let hup = Command::new("kill").args(["-HUP", &pid]).status().unwrap();
+    let delay = acknowledged.elapsed();
+    assert!(hup.success());
+    assert!(
+        delay < Duration::from_millis(50),
+        "SIGHUP went {delay:?} after the acknowledgement"
+    );
+
+    let start = Instant::now();
+    let s = loop {
+        let s = tmux.screen();
+        if s.contains("ROLO-EXITED") {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "rolo still runs 10 s after SIGHUP:\n{s}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(s.contains("ROLO-EXITED 0"), "{s}");
+    assert_eq!(
+        tmux.format("#{alternate_on}"),
+        "0",
+        "rolo left the terminal on the alternate screen:\n{}",
+        tmux.screen()
+    );
+    assert_eq!(
+        tmux.format("#{mouse_any_flag}"),
+        "0",
+        "mouse reports left on"
+    );
+    assert_eq!(
+        tmux.format("#{cursor_flag}"),
+        "1",
+        "the cursor was left hidden"
+    );
+    let store = rolo::store::Store::open(&db, &rolo::store::OpenOptions::default()).unwrap();
+    let kept = store.customer(id).unwrap().unwrap();
+    assert_eq!(kept.city.as_deref(), Some("Hangup City"), "{kept:?}");
+}
+
+/// The first process whose parent is `pid` (from /proc/*/stat).
+fn child_of(pid: &str) -> Option<String> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+        // "pid (comm) state ppid ...": comm may hold spaces, so split after ')'.
+        let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?;
+        (ppid == pid).then_some(name)
+    })
 }

@@ -336,16 +336,21 @@ pub fn report(e: &anyhow::Error) -> ExitCode {
 /// own hook on top that restores the terminal first.
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
-        let at = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        tracing::error!("panic{at}: {info}");
-        eprintln!(
-            "rolo: internal error{at}; this is a bug, please report it (details in the log file)"
-        );
+        let report = panic_report(info);
+        tracing::error!("{report}");
+        eprintln!("rolo: {report}; this is a bug, please report it");
         std::process::exit(1);
     }));
+}
+
+/// What the panic hook writes to the log and to stderr: where the panic
+/// happened, never its message, which can quote data (Rust's own message
+/// for a string sliced off a character boundary quotes the string).
+pub fn panic_report(info: &std::panic::PanicHookInfo<'_>) -> String {
+    match info.location() {
+        Some(l) => format!("internal error at {}:{}", l.file(), l.line()),
+        None => "internal error".to_owned(),
+    }
 }
 
 /// Logs go to a file in the XDG state/cache dir (never to the terminal);
@@ -355,16 +360,29 @@ pub fn init_logging() {
         return;
     };
     let dir = dirs.cache_dir().to_path_buf();
-    if std::fs::create_dir_all(&dir).is_err() {
+    // Private from the start: the store sets a private umask only when it
+    // opens, after this.
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .is_err()
+    {
         return;
     }
+    let path = dir.join("rolo.log");
     let Ok(file) = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(dir.join("rolo.log"))
+        .mode(0o600)
+        .open(&path)
     else {
         return;
     };
+    // A log created by an older rolo (0644) is made private too.
+    use std::os::unix::fs::PermissionsExt;
+    let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
     let filter = tracing_subscriber::EnvFilter::try_from_env("ROLO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()

@@ -229,6 +229,29 @@ pub fn import_file(
     Ok(report)
 }
 
+/// Reads and prepares every row of a file's `bytes` as [`import_file`]
+/// does (decoding, column mapping, cleaning, parsing), without a database;
+/// returns how many rows were read and how many were rejected before any
+/// matching. The fuzz targets use it (`crate::fuzzing`): it runs the whole
+/// parse and repair path thousands of times a second.
+pub(crate) fn prepare_only(bytes: Vec<u8>, opts: &ImportOptions) -> Result<(u64, u64), String> {
+    let stream = reader::open(bytes, opts.encoding, opts.format).map_err(|e| e.to_string())?;
+    let columns = map_columns(&stream.headers, opts)?;
+    check_columns(opts.kind, &columns)?;
+    let layout = Layout {
+        columns,
+        headers: stream.headers,
+    };
+    let (mut read, mut rejected) = (0, 0);
+    for row in stream.rows {
+        read += 1;
+        if prepare(opts.kind, row, &layout, opts).result.is_err() {
+            rejected += 1;
+        }
+    }
+    Ok((read, rejected))
+}
+
 /// Matches and writes one batch in one unit of work, with its undo data and
 /// the running import log; returns the updated log.
 #[expect(

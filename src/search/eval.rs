@@ -22,8 +22,8 @@ use super::query::{
 use crate::ingest::validity;
 use crate::model::{Customer, Field, Stats};
 
-/// How deep saved segments may refer to saved segments; deeper (or cyclic)
-/// references match nothing.
+/// How deep saved segments may refer to saved segments; deeper references
+/// match nothing.
 const MAX_SAVED_DEPTH: usize = 16;
 
 /// What evaluation needs besides the customer.
@@ -84,22 +84,35 @@ pub fn matches(
     haystack: &str,
     ctx: &EvalContext,
 ) -> bool {
-    eval(q, c, stats, haystack, ctx, 0)
+    eval(q, c, stats, haystack, ctx, &mut SavedRefs::default())
 }
 
-fn eval(
-    q: &Query,
+/// The saved segments one evaluation has expanded. A reference back to a
+/// segment still being evaluated (a cycle) matches nothing, and a segment
+/// is evaluated once per customer however many segments refer to it: a
+/// user's segments referring to each other several times over would
+/// otherwise multiply the work at every level (`a` = `segment:b OR
+/// segment:b`, `b` = `segment:a OR segment:a OR segment:a` made one
+/// search run for minutes).
+#[derive(Default)]
+struct SavedRefs<'q> {
+    open: Vec<&'q Query>,
+    done: Vec<(&'q Query, bool)>,
+}
+
+fn eval<'q>(
+    q: &'q Query,
     c: &Customer,
     stats: Option<&Stats>,
     hay: &str,
-    ctx: &EvalContext,
-    depth: usize,
+    ctx: &EvalContext<'q>,
+    refs: &mut SavedRefs<'q>,
 ) -> bool {
     match q {
         Query::All => true,
-        Query::And(parts) => parts.iter().all(|p| eval(p, c, stats, hay, ctx, depth)),
-        Query::Or(parts) => parts.iter().any(|p| eval(p, c, stats, hay, ctx, depth)),
-        Query::Not(inner) => !eval(inner, c, stats, hay, ctx, depth),
+        Query::And(parts) => parts.iter().all(|p| eval(p, c, stats, hay, ctx, refs)),
+        Query::Or(parts) => parts.iter().any(|p| eval(p, c, stats, hay, ctx, refs)),
+        Query::Not(inner) => !eval(inner, c, stats, hay, ctx, refs),
         Query::Text(t) => text_matches(t, hay),
         Query::Field(t) => field_matches(t, c),
         Query::Compare { figure, op, value } => compare(*figure, *op, value, c, stats, ctx),
@@ -110,11 +123,22 @@ fn eval(
             .label(c, *kind)
             .is_some_and(|label| label_eq(&label, name)),
         Query::Saved(name) => {
-            depth < MAX_SAVED_DEPTH
-                && ctx
-                    .segments
-                    .saved(name)
-                    .is_some_and(|q| eval(q, c, stats, hay, ctx, depth + 1))
+            let Some(saved) = ctx.segments.saved(name) else {
+                return false;
+            };
+            if let Some(&(_, hit)) = refs.done.iter().find(|(s, _)| std::ptr::eq(*s, saved)) {
+                return hit;
+            }
+            if refs.open.len() >= MAX_SAVED_DEPTH
+                || refs.open.iter().any(|s| std::ptr::eq(*s, saved))
+            {
+                return false;
+            }
+            refs.open.push(saved);
+            let hit = eval(saved, c, stats, hay, ctx, refs);
+            refs.open.pop();
+            refs.done.push((saved, hit));
+            hit
         }
         Query::Invalid(v) => match v {
             Validity::Field(f) => validity::is_invalid(c, *f, ctx.as_of),
@@ -781,6 +805,49 @@ mod tests {
             ..Customer::default()
         };
         assert!(!check("segment:loop", &untagged, None, &Labels));
+    }
+
+    /// Saved segments that refer to each other several times over.
+    struct Tangle {
+        expansions: std::sync::atomic::AtomicUsize,
+        a: Query,
+        b: Query,
+        c: Query,
+    }
+
+    impl SegmentLookup for Tangle {
+        fn saved(&self, name: &str) -> Option<&Query> {
+            let n = self
+                .expansions
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            // Enough to fail the test, not enough to make it hang.
+            if n > 1000 {
+                return None;
+            }
+            match name {
+                "a" => Some(&self.a),
+                "b" => Some(&self.b),
+                "c" => Some(&self.c),
+                _ => None,
+            }
+        }
+    }
+
+    #[test]
+    fn segments_referring_to_each_other_are_evaluated_once_per_customer() {
+        let tangle = Tangle {
+            expansions: Default::default(),
+            a: parse("segment:b OR segment:b OR segment:c OR segment:b").unwrap(),
+            b: parse("segment:a OR segment:c OR segment:a OR tag:nope").unwrap(),
+            c: parse("-tag:vip segment:b").unwrap(),
+        };
+        let c = zhang();
+        // Found while writing the query fuzz target: each level multiplied
+        // the work (4 x 3 references, 16 levels deep), so this ran for
+        // minutes before saved segments were evaluated once.
+        assert!(!check("segment:a OR segment:b", &c, None, &tangle));
+        let n = tangle.expansions.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(n <= 16, "{n} expansions of saved segments for one customer");
     }
 
     #[test]

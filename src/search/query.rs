@@ -594,7 +594,11 @@ pub fn parse(input: &str) -> Result<Query, ParseError> {
     if tokens.is_empty() {
         return Ok(Query::All);
     }
-    let mut p = Parser { tokens, at: 0 };
+    let mut p = Parser {
+        tokens,
+        at: 0,
+        depth: 0,
+    };
     let q = p.or_expr(None)?;
     match p.tokens.get(p.at) {
         None => Ok(q),
@@ -1085,7 +1089,14 @@ fn parse_age(raw: &str) -> Result<(u32, AgeUnit), ()> {
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    /// Open parentheses and negations around the cursor.
+    depth: usize,
 }
+
+/// How deeply parentheses and negations may nest. Parsing, evaluating,
+/// showing and dropping a query recurse once per level, so without a
+/// bound a query of 20,000 '(' overflowed the stack (found by fuzzing).
+pub const MAX_NESTING: usize = 64;
 
 /// The operator a term must follow, for "expected a term after OR".
 type After = Option<(&'static str, usize)>;
@@ -1128,6 +1139,24 @@ impl Parser {
     }
 
     fn unary(&mut self, after: After) -> Result<Query, ParseError> {
+        if matches!(self.peek(), Some(Tok::Not | Tok::Minus | Tok::LParen)) {
+            if self.depth >= MAX_NESTING {
+                return Err(err(
+                    self.col(),
+                    format!(
+                        "more than {MAX_NESTING} nested parentheses and negations; simplify the query"
+                    ),
+                ));
+            }
+            self.depth += 1;
+            let q = self.nested(after);
+            self.depth -= 1;
+            return q;
+        }
+        self.nested(after)
+    }
+
+    fn nested(&mut self, after: After) -> Result<Query, ParseError> {
         let col = self.col();
         match self.peek() {
             Some(Tok::Not) => {
@@ -1830,6 +1859,22 @@ pub(crate) mod tests {
                 .map(|(p, s)| format!("{p}{s}"))
                 .collect::<String>()
         })
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let ok = format!("{}a{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
+        assert!(parse(&ok).is_ok());
+        for deep in [
+            format!("{}a{}", "(".repeat(20_000), ")".repeat(20_000)),
+            format!("{}a", "-".repeat(40_000)),
+            format!("{}a", "NOT ".repeat(20_000)),
+            format!("{}a", "-(".repeat(MAX_NESTING)),
+        ] {
+            let e = parse(&deep).unwrap_err();
+            assert!(e.message.contains("nested"), "{e}");
+            assert!(e.column <= deep.chars().count(), "{e}");
+        }
     }
 
     proptest! {

@@ -71,8 +71,28 @@ pub fn encode<T: Record + Serialize>(value: &T) -> Vec<u8> {
 }
 
 /// Decodes a payload of exactly the type `P` (one frozen version).
+///
+/// bincode allocates a string of the length its prefix states before it
+/// reads the bytes, so one damaged (or crafted) length that passed the CRC
+/// asked for exabytes and aborted the process (found by fuzzing). A limit
+/// on the bytes a decode may claim, 64 times the payload's size class,
+/// keeps that an error: a decode claims at most 8 bytes per byte read
+/// (each varint claims its full width).
 pub fn decode_payload<P: DeserializeOwned>(payload: &[u8]) -> Result<P, CodecError> {
-    let (value, read) = bincode::serde::decode_from_slice::<P, _>(payload, config())
+    let base = config();
+    match payload.len() {
+        0..=0xFFFF => decode_limited(payload, base.with_limit::<{ 4 << 20 }>()),
+        0x1_0000..=0x3F_FFFF => decode_limited(payload, base.with_limit::<{ 256 << 20 }>()),
+        0x40_0000..=0x3FF_FFFF => decode_limited(payload, base.with_limit::<{ 4 << 30 }>()),
+        _ => decode_limited(payload, base),
+    }
+}
+
+fn decode_limited<P: DeserializeOwned>(
+    payload: &[u8],
+    config: impl bincode::config::Config,
+) -> Result<P, CodecError> {
+    let (value, read) = bincode::serde::decode_from_slice::<P, _>(payload, config)
         .map_err(|e| CodecError::Payload(e.to_string()))?;
     if read != payload.len() {
         return Err(CodecError::Trailing(payload.len() - read));

@@ -8,7 +8,7 @@
 
 mod audit;
 mod backup;
-mod codec;
+pub(crate) mod codec;
 mod compact;
 mod edit;
 mod erase;
