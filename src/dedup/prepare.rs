@@ -411,29 +411,38 @@ pub(crate) fn fold_city(city: &str) -> String {
     s.trim().to_owned()
 }
 
-/// Street words and their common abbreviations.
-const STREET_WORDS: &[(&str, &str)] = &[
-    ("street", "st"),
-    ("avenue", "ave"),
-    ("av", "ave"),
-    ("road", "rd"),
-    ("lane", "ln"),
-    ("drive", "dr"),
-    ("boulevard", "blvd"),
-    ("court", "ct"),
-    ("place", "pl"),
-    ("terrace", "tce"),
-    ("crescent", "cres"),
-    ("highway", "hwy"),
-    ("parkway", "pkwy"),
-    ("square", "sq"),
-    ("apartment", "apt"),
-    ("unit", "u"),
-    ("north", "n"),
-    ("south", "s"),
-    ("east", "e"),
-    ("west", "w"),
+/// Street types, directions and flat words: the folded form, and the
+/// words that fold to it. Types are written out ("st" is "street"), so a
+/// mistyped or split type ("sreet", "pikea venue") stays a small edit
+/// away; directions and "unit" become their letter, since expanding a
+/// lone letter would turn "carav n park" into "carav north park".
+const STREET_WORDS: &[(&str, &[&str])] = &[
+    ("street", &["st", "str"]),
+    ("avenue", &["ave", "av"]),
+    ("road", &["rd"]),
+    ("lane", &["ln"]),
+    ("drive", &["dr"]),
+    ("boulevard", &["blvd"]),
+    ("court", &["ct"]),
+    ("place", &["pl"]),
+    ("terrace", &["tce"]),
+    ("crescent", &["cres"]),
+    ("highway", &["hwy"]),
+    ("parkway", &["pkwy"]),
+    ("square", &["sq"]),
+    ("apartment", &["apt"]),
+    ("u", &["unit"]),
+    ("n", &["north"]),
+    ("s", &["south"]),
+    ("e", &["east"]),
+    ("w", &["west"]),
 ];
+
+/// Whether a folded street word is a street type, direction or flat word
+/// (street, avenue ... n, u): it says little about where someone lives.
+pub(crate) fn is_street_type(w: &str) -> bool {
+    STREET_WORDS.iter().any(|(full, _)| *full == w)
+}
 
 /// Splits text into lower-case words: runs of letters and digits, with
 /// every run of Han characters kept as one word.
@@ -459,15 +468,16 @@ fn words(s: &str) -> Vec<String> {
     out
 }
 
-/// A street folded: lower-case words, street types abbreviated.
+/// A street folded: lower-case words, street types written out and
+/// directions abbreviated (see `STREET_WORDS`).
 pub(crate) fn fold_street(street: &str) -> Option<Box<str>> {
     let ws: Vec<String> = words(street)
         .into_iter()
         .map(|w| {
             STREET_WORDS
                 .iter()
-                .find(|(full, _)| *full == w)
-                .map_or(w, |(_, abbr)| (*abbr).to_owned())
+                .find(|(_, abbrs)| abbrs.contains(&w.as_str()))
+                .map_or(w, |(full, _)| (*full).to_owned())
         })
         .collect();
     (!ws.is_empty()).then(|| ws.join(" ").into_boxed_str())
