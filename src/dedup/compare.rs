@@ -455,6 +455,7 @@ fn street_words(a: &str, b: &str) -> Level {
     }
     let mut names = 0;
     let mut found = 0;
+    let mut squeezed: Option<String> = None;
     for w in short.split(' ').filter(|w| is_street_name(w)) {
         names += 1;
         // Against every word of the other side: a mistyped street type
@@ -465,6 +466,12 @@ fn street_words(a: &str, b: &str) -> Level {
             .any(|v| words_alike(w, v))
         {
             found += 1;
+        } else if w.len() >= 5 {
+            // Words run together on the other side ("croziercircuit").
+            let joined = squeezed.get_or_insert_with(|| long.replace(' ', ""));
+            if joined.contains(w) {
+                found += 1;
+            }
         }
     }
     let all_kept = kept_numbers == short_numbers && found == names;
@@ -786,6 +793,13 @@ mod tests {
             street_level(
                 &s("21 launcestonrstreet carav n park"),
                 &s("21 launceston street caravn park")
+            ),
+            Level::Close
+        );
+        assert_eq!(
+            street_level(
+                &s("14 Crozier Circuit"),
+                &s("14 croziercircuit hayfield vlge")
             ),
             Level::Close
         );
