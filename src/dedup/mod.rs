@@ -22,6 +22,7 @@
 //! database: merging is `store::merge`'s business; reviewers' "not a
 //! duplicate" decisions come in as [`DismissedPairs`].
 
+pub mod auto;
 mod block;
 mod cluster;
 mod compare;
