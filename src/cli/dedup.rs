@@ -201,6 +201,9 @@ fn auto(ctx: &Ctx, a: AutoArgs) -> Result<()> {
         ..ScanOptions::default()
     };
     let result = dedup::scan(records, &dismissed, &opts);
+    if !store.is_read_only() {
+        dedup::state::save(&store, &result, a.threshold).context("saving the scan")?;
+    }
     let plans = dedup::auto::plan(&result, &store)?;
     let records_total: usize = plans.iter().map(|p| p.plan.others.len() + 1).sum();
     let limit = a
@@ -440,6 +443,11 @@ fn scan(ctx: &Ctx, a: ScanArgs) -> Result<()> {
         ..ScanOptions::default()
     };
     let result = dedup::scan(records, &dismissed, &opts);
+    // Kept for imports with --check-duplicates and for `rolo quality`.
+    let saved = !store.is_read_only();
+    if saved {
+        dedup::state::save(&store, &result, a.threshold).context("saving the scan")?;
+    }
     let evaluation = match (&truth, &present) {
         (Some(rows), Some(present)) => Some(evaluate(&result, rows, present)),
         _ => None,
@@ -448,13 +456,11 @@ fn scan(ctx: &Ctx, a: ScanArgs) -> Result<()> {
         .limit
         .unwrap_or(if ctx.out.is_json() { usize::MAX } else { 50 });
     if ctx.out.is_json() {
-        ctx.out.json(&to_json(
-            &result,
-            a.threshold,
-            limit,
-            evaluation.as_ref(),
-            read_ms,
-        ))?;
+        let mut doc = to_json(&result, a.threshold, limit, evaluation.as_ref(), read_ms);
+        if let Some(obj) = doc.as_object_mut() {
+            obj.insert("saved".into(), json!(saved));
+        }
+        ctx.out.json(&doc)?;
     } else {
         print_text(
             ctx,

@@ -29,6 +29,7 @@ mod compare;
 pub mod eval;
 mod model;
 mod prepare;
+pub mod state;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;

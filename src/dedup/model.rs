@@ -381,6 +381,51 @@ impl Model {
     }
 }
 
+impl Model {
+    /// The model as plain numbers for the store, tagged with `scheme`.
+    pub(crate) fn to_stored(&self, scheme: String) -> crate::store::StoredModel {
+        let flat = |t: &[[f64; CODES]; FIELDS]| t.iter().flatten().copied().collect::<Vec<f64>>();
+        crate::store::StoredModel {
+            scheme,
+            m: flat(&self.m),
+            u: flat(&self.u),
+            w: flat(&self.w),
+            prior: self.prior,
+            candidate_match_rate: self.candidate_match_rate,
+            em_iterations: self.em_iterations,
+            u_pairs: self.u_pairs,
+        }
+    }
+
+    /// A model back from the store; `None` when its tables do not have
+    /// this build's shape (the scheme is checked by the caller).
+    pub(crate) fn from_stored(s: &crate::store::StoredModel) -> Option<Model> {
+        let table = |v: &[f64]| -> Option<[[f64; CODES]; FIELDS]> {
+            if v.len() != CODES * FIELDS || v.iter().any(|x| !x.is_finite()) {
+                return None;
+            }
+            let mut t = [[0.0; CODES]; FIELDS];
+            for (i, row) in t.iter_mut().enumerate() {
+                row.copy_from_slice(&v[i * CODES..(i + 1) * CODES]);
+            }
+            Some(t)
+        };
+        if !(s.prior.is_finite() && s.prior > 0.0 && s.prior < 1.0) {
+            return None;
+        }
+        Some(Model {
+            m: table(&s.m)?,
+            u: table(&s.u)?,
+            w: table(&s.w)?,
+            prior: s.prior,
+            candidate_match_rate: s.candidate_match_rate,
+            sessions: Vec::new(),
+            em_iterations: s.em_iterations,
+            u_pairs: s.u_pairs,
+        })
+    }
+}
+
 /// A match weight in bits as a probability.
 pub fn probability(bits: f64) -> f64 {
     1.0 / (1.0 + (-bits).exp2())

@@ -153,6 +153,7 @@ record!(super::segments::ClvModel, b'L', "clv model", 1);
 record!(super::quality::QualityFigures, b'Q', "quality figures", 1);
 record!(super::erase::Erasure, b'E', "erasure", 1);
 record!(super::merge::MergeRecord, b'M', "merge record", 1);
+record!(super::dedup::DedupState, b'Y', "dedup scan", 1);
 
 #[cfg(test)]
 mod tests {

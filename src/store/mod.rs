@@ -9,6 +9,7 @@
 mod audit;
 mod codec;
 mod compact;
+mod dedup;
 mod edit;
 mod erase;
 mod error;
@@ -31,6 +32,7 @@ mod unit;
 pub use audit::AuditFilter;
 pub use codec::CodecError;
 pub use compact::CompactReport;
+pub use dedup::{DEDUP_SCAN_OP, DedupState, StoredModel};
 pub use erase::{ERASE_OP, ERASED_MARK, Erasure, ErasureReport};
 pub use error::StoreError;
 pub use identity::{IdKey, IdentityChunk};
