@@ -2,6 +2,7 @@
 //! changes nothing, `--yes` merges the planted duplicates of a generated
 //! list (and only them), an unmerge restores one cluster exactly, and
 //! field picks from the command line are validated.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

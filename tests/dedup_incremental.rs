@@ -2,6 +2,7 @@
 //! --check-duplicates` compares only the imported customers with everyone
 //! (with the saved model), and `rolo quality` counts the pairs still
 //! waiting for review, less merged, trashed and dismissed ones.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -48,7 +48,7 @@ fn pending_of(pairs: &[Pair]) -> Vec<(u64, u64, f32)> {
         .iter()
         .map(|p| (p.a.0.min(p.b.0), p.a.0.max(p.b.0), p.score as f32))
         .collect();
-    out.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    out.sort_by_key(|x| (x.0, x.1));
     out.dedup_by(|x, y| (x.0, x.1) == (y.0, y.1));
     out
 }
@@ -141,7 +141,7 @@ pub fn check_changed(
         .map(|&(a, b, s)| (a.0, b.0, s as f32))
         .collect();
     pending.extend(pending_of(&scan.pairs));
-    pending.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    pending.sort_by_key(|x| (x.0, x.1));
     pending.dedup_by(|x, y| (x.0, x.1) == (y.0, y.1));
     let state = DedupState {
         scanned_at: saved.scanned_at,
