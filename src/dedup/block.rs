@@ -32,17 +32,18 @@ pub enum KeyKind {
     Phonetic,
     /// An email's local part at any provider; split by the phonetic name.
     EmailLocal,
-    /// Birth date and the initial of one of the name's words (one key per
-    /// initial, so a changed family name still meets); split by city.
+    /// Birth date and the initial of one of the name's parts (words; for
+    /// Han names family and given name): one key per initial, so a changed
+    /// family name still meets. Split by city.
     BirthInitial,
     /// Company without its legal form, and city; split by phonetic name.
     CompanyCity,
     /// The first two words of the street (number and name, or road and
     /// number) with the postcode, else the city; split by phonetic name.
     Address,
-    /// One word of the name (a pinyin syllable for Han names) and the
-    /// postcode: people who changed or mistyped the rest of their name
-    /// still meet their neighbours of that name. Not split.
+    /// One part of the name (a word; for Han names the family or the given
+    /// name) and the postcode: people who changed or mistyped the rest of
+    /// their name still meet their neighbours of that name. Not split.
     NamePartPostcode,
     /// Birth date and postcode, and birth date and city: someone whose
     /// name was mistyped beyond recognition but who still lives there.
@@ -205,11 +206,7 @@ pub(crate) fn keys_of(r: &Record, out: &mut Vec<(u64, u64)>) {
     }
     push(KeyKind::Phonetic, phonetic, r.city);
     if let Some(name) = &r.name {
-        let mut initials: Vec<char> = name
-            .key
-            .split(' ')
-            .filter_map(|w| w.chars().next())
-            .collect();
+        let mut initials: Vec<char> = name.parts().filter_map(|w| w.chars().next()).collect();
         initials.sort_unstable();
         initials.dedup();
         if r.birth != 0 {
@@ -221,7 +218,7 @@ pub(crate) fn keys_of(r: &Record, out: &mut Vec<(u64, u64)>) {
                 );
             }
         }
-        for word in name.key.split(' ').filter(|w| !w.is_empty()) {
+        for word in name.parts() {
             let w = hash(super::prepare::seed::NAME_KEY, word.as_bytes());
             if r.postcode != 0 {
                 push(KeyKind::NamePartPostcode, mix(w, r.postcode), 0);

@@ -63,6 +63,28 @@ pub(crate) struct Name {
     pub phonetic: u64,
     /// Whether the written name has Han characters.
     pub has_han: bool,
+    /// For a name written in Han characters only: the length of the
+    /// family name's pinyin at the start of `spelled` (its first
+    /// character); 0 otherwise. See [`Name::parts`].
+    family_len: u8,
+}
+
+impl Name {
+    /// The parts of the name a person keeps when the rest changes: the
+    /// words of a Latin name; for a name in Han characters the family name
+    /// (its first character) and the given name (the rest), since its
+    /// single syllables ("wei", "li") are shared by far too many people to
+    /// tell anyone apart.
+    pub(crate) fn parts(&self) -> impl Iterator<Item = &str> {
+        let fl = usize::from(self.family_len);
+        let han = (fl > 0 && fl < self.spelled.len() && self.spelled.is_char_boundary(fl))
+            .then(|| [&self.spelled[..fl], &self.spelled[fl..]]);
+        let words = han.is_none().then(|| self.key.split(' '));
+        han.into_iter()
+            .flatten()
+            .chain(words.into_iter().flatten())
+            .filter(|w| !w.is_empty())
+    }
 }
 
 /// One customer as duplicate detection sees it.
@@ -234,6 +256,11 @@ pub(crate) fn fold_name(name: &str) -> Option<Name> {
         .collect();
     phon.sort_unstable();
     let phonetic = hash(seed::PHONETIC, phon.join(" ").as_bytes());
+    let family_len = if kept.len() >= 2 && from_han.iter().all(|h| *h) {
+        u8::try_from(kept[0].len()).unwrap_or(0)
+    } else {
+        0
+    };
     kept.sort_unstable();
     let key = kept.join(" ");
     Some(Name {
@@ -242,6 +269,7 @@ pub(crate) fn fold_name(name: &str) -> Option<Name> {
         spelled: spelled.into_boxed_str(),
         phonetic,
         has_han,
+        family_len,
     })
 }
 
@@ -583,6 +611,11 @@ mod tests {
             assert_eq!(name(other).phonetic, base.phonetic, "{other}");
         }
         assert_eq!(&*base.key, "wei zhang");
+        let parts = |s: &str| name(s).parts().map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(parts("张小明"), ["zhang", "xiaoming"]);
+        assert_eq!(parts("張曉明"), ["zhang", "xiaoming"]);
+        assert_eq!(parts("Zhang Xiaoming"), ["xiaoming", "zhang"]);
+        assert_eq!(parts("Mary-Jane O'Brien"), ["jane", "mary", "obrien"]);
         assert_eq!(name("张 伟").exact, base.exact);
         assert_ne!(name("張伟").exact, base.exact);
         assert!(base.has_han && !name("Zhang Wei").has_han);
