@@ -32,9 +32,7 @@ pub enum KeyKind {
     Phonetic,
     /// An email's local part at any provider; split by the phonetic name.
     EmailLocal,
-    /// Birth date and the initial of one of the name's parts (words; for
-    /// Han names family and given name): one key per initial, so a changed
-    /// family name still meets. Split by city.
+    /// Birth date and the first letter of the folded name; split by city.
     BirthInitial,
     /// Company without its legal form, and city; split by phonetic name.
     CompanyCity,
@@ -206,17 +204,12 @@ pub(crate) fn keys_of(r: &Record, out: &mut Vec<(u64, u64)>) {
     }
     push(KeyKind::Phonetic, phonetic, r.city);
     if let Some(name) = &r.name {
-        let mut initials: Vec<char> = name.parts().filter_map(|w| w.chars().next()).collect();
-        initials.sort_unstable();
-        initials.dedup();
-        if r.birth != 0 {
-            for initial in initials {
-                push(
-                    KeyKind::BirthInitial,
-                    mix(u64::from(r.birth), u64::from(u32::from(initial))),
-                    r.city,
-                );
-            }
+        if let (Some(initial), true) = (name.key.chars().next(), r.birth != 0) {
+            push(
+                KeyKind::BirthInitial,
+                mix(u64::from(r.birth), u64::from(u32::from(initial))),
+                r.city,
+            );
         }
         for word in name.parts() {
             let w = hash(super::prepare::seed::NAME_KEY, word.as_bytes());
