@@ -237,6 +237,7 @@ fn for_each_record(v: &mut impl Visit) -> Result<(), String> {
     v.visit::<Erasure>()?;
     v.visit::<MergeRecord>()?;
     v.visit::<crate::store::TagChunk>()?;
+    v.visit::<crate::store::DedupState>()?;
     Ok(())
 }
 

@@ -23,6 +23,8 @@
 //! itself with them ([`Report::compare`]). A front end decides what counts
 //! as a visit: `rolo quality --save`, or opening the Quality pane.
 
+use std::collections::HashSet;
+
 use chrono::NaiveDate;
 use serde::{Serialize, Serializer};
 
@@ -92,6 +94,17 @@ fn field_name<S: Serializer>(f: &Field, s: S) -> std::result::Result<S::Ok, S::E
     s.serialize_str(f.as_str())
 }
 
+/// The duplicate scan behind a report's `duplicates_pending`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DuplicatesScan {
+    /// When the scan ran (RFC 3339).
+    pub scanned_at: String,
+    /// Its threshold: pairs scoring at least this are pending.
+    pub threshold: f64,
+    /// Pairs it saved (before merges, trash and dismissals).
+    pub pairs_saved: u64,
+}
+
 /// A data-quality report over the live customers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
@@ -107,9 +120,15 @@ pub struct Report {
     pub invalid: Figure,
     /// Customers whose first order is dated before their `created_at` day.
     pub order_before_signup: Figure,
-    /// Duplicates waiting for review: `None` (JSON null) because rolo does
-    /// not detect duplicates yet.
+    /// Duplicate pairs waiting for review: the pairs of the last duplicate
+    /// scan (`rolo dedup scan`, kept current by imports with a duplicate
+    /// check) whose customers are both still live and that nobody
+    /// dismissed; `pct` is per 100 customers. `None` (JSON null) before
+    /// the first scan. Its `query` is empty: the pairs are listed by
+    /// `rolo dedup scan`, not by a search.
     pub duplicates_pending: Option<Figure>,
+    /// Which scan `duplicates_pending` comes from.
+    pub duplicates_scan: Option<DuplicatesScan>,
     /// Records not updated for more than `stale_days` days.
     pub stale: Figure,
     /// Customers with neither a tag nor an order.
@@ -293,6 +312,7 @@ impl Tally {
                 "invalid:order_date".into(),
             ),
             duplicates_pending: None,
+            duplicates_scan: None,
             stale: Figure::new(self.stale, n, format!("stale:{}d", opts.stale_days)),
             no_tag_no_order: Figure::new(
                 self.no_tag_no_order,
@@ -315,21 +335,45 @@ pub fn compute<'a>(
     tally.report(opts)
 }
 
-/// The report over the store's live customers.
+/// The report over the store's live customers, with the duplicate pairs
+/// of the last duplicate scan still pending.
 pub fn scan(store: &Store, opts: &Options) -> Result<Report> {
+    let saved = crate::dedup::state::load(store)?;
+    let wanted: HashSet<u64> = saved
+        .iter()
+        .flat_map(|s| s.pending.iter().flat_map(|(a, b, _)| [a.0, b.0]))
+        .collect();
     let parts = crate::segments::in_parallel(store, |ids| {
         let mut tally = Tally::default();
+        let mut live = Vec::new();
         for item in store.live_with_stats_in(ids) {
             let (c, s) = item?;
             tally.add(&c, s.as_ref(), opts);
+            if wanted.contains(&c.id.0) {
+                live.push(c.id.0);
+            }
         }
-        Ok(tally)
+        Ok((tally, live))
     })?;
     let mut tally = Tally::default();
-    for part in &parts {
+    let mut live: HashSet<u64> = HashSet::new();
+    for (part, ids) in &parts {
         tally.merge(part);
+        live.extend(ids);
     }
-    Ok(tally.report(opts))
+    let mut report = tally.report(opts);
+    if let Some(saved) = saved {
+        let dismissed = store.dismissed_pairs()?;
+        let pending =
+            crate::dedup::state::still_pending(&saved, &dismissed, |c| live.contains(&c.0));
+        report.duplicates_pending = Some(Figure::new(pending, report.customers, String::new()));
+        report.duplicates_scan = Some(DuplicatesScan {
+            scanned_at: saved.scanned_at.to_rfc3339(),
+            threshold: saved.threshold,
+            pairs_saved: saved.pending.len() as u64,
+        });
+    }
+    Ok(report)
 }
 
 /// Saves the report's figures as this visit's, for the next comparison.

@@ -101,7 +101,20 @@ fn figures_count_what_their_queries_find() {
 
     let text = String::from_utf8(env.run(&["quality", "--as-of", AS_OF]).stdout).unwrap();
     assert!(text.contains("query: invalid:order_date"), "{text}");
-    assert!(text.contains("duplicates"), "{text}");
+    assert!(text.contains("no duplicate scan yet"), "{text}");
+
+    // After a duplicate scan, pending pairs are counted (none here), with
+    // the scan they come from.
+    let scan = env.json(&["dedup", "scan"]);
+    let r = quality(&env, &[]);
+    assert_eq!(
+        count(&r["duplicates_pending"]),
+        scan["pairs_total"].as_u64().unwrap()
+    );
+    assert_eq!(r["duplicates_scan"]["threshold"], 0.9, "{r}");
+    let text = String::from_utf8(env.run(&["quality", "--as-of", AS_OF]).stdout).unwrap();
+    assert!(text.contains("duplicates pending review"), "{text}");
+    assert!(text.contains("from the scan of"), "{text}");
 }
 
 #[test]

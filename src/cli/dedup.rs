@@ -1,6 +1,9 @@
 //! `rolo dedup scan [--threshold T] [--limit N] [--truth FILE]`: probable
 //! duplicates with their scores explained field by field (DESIGN.md §4),
 //! their clusters, what blocking skipped, and the fitted model.
+//! `rolo dedup merge SURVIVOR OTHER... [--take FIELD=ID]...`, `unmerge`,
+//! `dismiss`, and `auto --threshold T`: a scan whose clusters are merged
+//! after one confirmation (survivor rule: `dedup::auto`).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -11,7 +14,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Ctx, user_error};
 use crate::dedup::{self, DismissedPairs, Evaluation, Pair, Scan, ScanOptions, Truth};
-use crate::model::CustomerId;
+use crate::model::{CustomerId, Field};
 use crate::store::{MergePlan, Store};
 
 #[derive(Debug, Subcommand)]
@@ -23,7 +26,15 @@ pub enum DedupCmd {
         survivor: u64,
         #[arg(required = true, num_args = 1..)]
         others: Vec<u64>,
+        /// Take FIELD's value from customer ID (one of the merged records),
+        /// e.g. --take email=42; repeatable. Other fields: the survivor's
+        /// value, else the most recently updated other record's
+        #[arg(long = "take", value_name = "FIELD=ID")]
+        takes: Vec<String>,
     },
+    /// Scan, show the clusters at or above T, and merge each into its most
+    /// complete record after one confirmation (each merge undoable)
+    Auto(AutoArgs),
     /// Take a merge back: every record, order, note and tag as before
     Unmerge {
         /// The merge's number (printed by merge; `rolo audit --op merge` lists them)
@@ -48,6 +59,50 @@ pub struct ScanArgs {
     pub truth: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct AutoArgs {
+    /// Merge the clusters of pairs whose match probability is at least T
+    /// (0 to 1; 0.99 and above merges only the near-certain)
+    #[arg(long, value_parser = parse_probability, value_name = "T")]
+    pub threshold: f64,
+    /// Only show what would be merged; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Show at most N clusters [default: 20 as text, all with --json]
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+/// Parses `FIELD=ID` for `--take` (here rather than in clap, so that the
+/// error is one line).
+fn parse_take(s: &str) -> Result<(Field, u64)> {
+    let fields = || {
+        Field::ALL
+            .iter()
+            .map(|f| f.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let Some((field, id)) = s.split_once('=') else {
+        return Err(user_error(format!(
+            "--take '{s}' is not FIELD=ID (e.g. email=42); fields: {}",
+            fields()
+        )));
+    };
+    let field: Field = field.trim().parse().map_err(|()| {
+        user_error(format!(
+            "--take: unknown field '{}'; fields: {}",
+            field.trim(),
+            fields()
+        ))
+    })?;
+    let id = id
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| user_error(format!("--take {s}: '{}' is not a customer id", id.trim())))?;
+    Ok((field, id))
+}
+
 fn parse_probability(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
@@ -58,7 +113,12 @@ fn parse_probability(s: &str) -> Result<f64, String> {
 pub fn run(ctx: &Ctx, cmd: DedupCmd) -> Result<()> {
     match cmd {
         DedupCmd::Scan(a) => scan(ctx, a),
-        DedupCmd::Merge { survivor, others } => merge(ctx, survivor, &others),
+        DedupCmd::Merge {
+            survivor,
+            others,
+            takes,
+        } => merge(ctx, survivor, &others, &takes),
+        DedupCmd::Auto(a) => auto(ctx, a),
         DedupCmd::Unmerge { id } => unmerge(ctx, id),
         DedupCmd::Dismiss { a, b } => dismiss(ctx, a, b),
     }
@@ -74,19 +134,48 @@ fn dismissed_pairs(store: &Store) -> Result<DismissedPairs> {
         .collect())
 }
 
-/// `rolo dedup merge SURVIVOR OTHER...`: one atomic, audited merge.
-fn merge(ctx: &Ctx, survivor: u64, others: &[u64]) -> Result<()> {
+/// `rolo dedup merge SURVIVOR OTHER... [--take FIELD=ID]...`: one atomic,
+/// audited merge.
+fn merge(ctx: &Ctx, survivor: u64, others: &[u64], takes: &[String]) -> Result<()> {
+    let takes = takes
+        .iter()
+        .map(|t| parse_take(t))
+        .collect::<Result<Vec<_>>>()?;
+    let members: Vec<u64> = std::iter::once(survivor)
+        .chain(others.iter().copied())
+        .collect();
+    let mut picked = HashSet::new();
+    for (field, id) in &takes {
+        if !members.contains(id) {
+            return Err(user_error(format!(
+                "--take {field}={id}: customer {id} is not in this merge; take from one of {}",
+                members
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        if !picked.insert(*field) {
+            return Err(user_error(format!("--take names {field} twice; keep one")));
+        }
+    }
     let store = ctx.open()?;
     let plan = MergePlan {
         survivor: CustomerId(survivor),
         others: others.iter().map(|o| CustomerId(*o)).collect(),
-        picks: Vec::new(),
+        picks: takes.iter().map(|(f, id)| (*f, CustomerId(*id))).collect(),
     };
     let out = store.merge(&plan)?;
+    let mut taken = Map::new();
+    for (f, id) in &takes {
+        taken.insert(f.as_str().into(), json!(id));
+    }
     ctx.out.json(&json!({
         "merge": out.seq,
         "survivor": out.survivor.0,
         "merged": others,
+        "taken": taken,
         "orders_moved": out.orders_moved,
         "notes_moved": out.notes_moved,
     }))?;
@@ -98,6 +187,176 @@ fn merge(ctx: &Ctx, survivor: u64, others: &[u64]) -> Result<()> {
         out.notes_moved,
         out.seq
     ))
+}
+
+/// `rolo dedup auto --threshold T [--dry-run] [--limit N]`: a scan, a
+/// preview of the clusters it would merge, one confirmation (or `--yes`),
+/// then one merge per cluster into its survivor (`dedup::auto`).
+fn auto(ctx: &Ctx, a: AutoArgs) -> Result<()> {
+    let store = ctx.open_for_import()?;
+    let records = dedup::read_records(&store).context("reading the customers")?;
+    let dismissed = dismissed_pairs(&store)?;
+    let opts = ScanOptions {
+        threshold: a.threshold,
+        ..ScanOptions::default()
+    };
+    let result = dedup::scan(records, &dismissed, &opts);
+    if !store.is_read_only() {
+        dedup::state::save(&store, &result, a.threshold).context("saving the scan")?;
+    }
+    let plans = dedup::auto::plan(&result, &store)?;
+    let records_total: usize = plans.iter().map(|p| p.plan.others.len() + 1).sum();
+    let limit = a
+        .limit
+        .unwrap_or(if ctx.out.is_json() { usize::MAX } else { 20 });
+    let ext_id = |id: CustomerId| -> Result<Option<String>> {
+        Ok(store.customer(id)?.and_then(|c| c.ext_id))
+    };
+    let mut clusters = Vec::new();
+    for p in plans.iter().take(limit) {
+        let ext_ids = p.members().map(ext_id).collect::<Result<Vec<_>>>()?;
+        clusters.push(json!({
+            "survivor": p.plan.survivor.0,
+            "others": p.plan.others.iter().map(|c| c.0).collect::<Vec<_>>(),
+            "ext_ids": ext_ids,
+            "best_score": p.best_score,
+            "worst_score": p.worst_score,
+        }));
+    }
+    let mut doc = json!({
+        "threshold": a.threshold,
+        "customers": result.customers,
+        "clusters_total": plans.len(),
+        "records_total": records_total,
+        "clusters": clusters,
+        "applied": false,
+        "merges": [],
+    });
+    print_auto_preview(ctx, &store, &plans, a.threshold, records_total, limit)?;
+    if plans.is_empty() || a.dry_run {
+        return ctx.out.json(&doc);
+    }
+    super::confirm(
+        ctx,
+        &format!(
+            "merge {} clusters ({records_total} customers become {})? Each merge can be taken back with `rolo dedup unmerge`",
+            plans.len(),
+            plans.len()
+        ),
+        &format!(
+            "merging {} clusters changes {records_total} customers (--dry-run only shows them)",
+            plans.len()
+        ),
+    )?;
+    let bar = ctx.out.progress(plans.len() as u64, "merging clusters");
+    let mut merges = Vec::new();
+    let mut interrupted = false;
+    for p in &plans {
+        if ctx.cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            interrupted = true;
+            break;
+        }
+        let out = store.merge(&p.plan).with_context(|| {
+            format!(
+                "merging into customer {} after {} merges had been made (`rolo audit --op merge` lists them)",
+                p.plan.survivor,
+                merges.len()
+            )
+        })?;
+        merges.push((p, out));
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if let Some(obj) = doc.as_object_mut() {
+        obj.insert("applied".into(), json!(true));
+        obj.insert("interrupted".into(), json!(interrupted));
+        obj.insert(
+            "merges".into(),
+            json!(
+                merges
+                    .iter()
+                    .map(|(p, out)| json!({
+                        "merge": out.seq,
+                        "survivor": out.survivor.0,
+                        "merged": p.plan.others.iter().map(|c| c.0).collect::<Vec<_>>(),
+                        "best_score": p.best_score,
+                        "orders_moved": out.orders_moved,
+                        "notes_moved": out.notes_moved,
+                    }))
+                    .collect::<Vec<_>>()
+            ),
+        );
+    }
+    ctx.out.json(&doc)?;
+    let hidden: usize = merges.iter().map(|(p, _)| p.plan.others.len()).sum();
+    if let (Some((_, first)), Some((_, last))) = (merges.first(), merges.last()) {
+        ctx.out.line(&format!(
+            "merged {} clusters: {hidden} customers merged into {} survivors (merges #{} to #{}); `rolo dedup unmerge ID` takes one back",
+            merges.len(),
+            merges.len(),
+            first.seq,
+            last.seq
+        ))?;
+    }
+    if interrupted {
+        return Err(user_error(format!(
+            "interrupted after {} of {} merges; each one made is kept (run again to merge the rest)",
+            merges.len(),
+            plans.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The text preview of `dedup auto`: a summary, then the strongest
+/// clusters, survivor first.
+fn print_auto_preview(
+    ctx: &Ctx,
+    store: &Store,
+    plans: &[dedup::auto::AutoMerge],
+    threshold: f64,
+    records_total: usize,
+    limit: usize,
+) -> Result<()> {
+    if ctx.out.is_json() {
+        return Ok(());
+    }
+    if plans.is_empty() {
+        return ctx.out.line(&format!(
+            "no clusters at or above {threshold}: nothing to merge"
+        ));
+    }
+    ctx.out.line(&format!(
+        "{} clusters at or above {threshold}: {records_total} customers would become {} (survivor: the most complete record, then the most recently updated)",
+        plans.len(),
+        plans.len()
+    ))?;
+    let name = |id: CustomerId| -> Result<String> {
+        Ok(store
+            .customer(id)?
+            .map(|c| c.display_name().into_owned())
+            .unwrap_or_default())
+    };
+    for p in plans.iter().take(limit) {
+        let others = p
+            .plan
+            .others
+            .iter()
+            .map(|id| Ok(format!("{id} {}", name(*id)?)))
+            .collect::<Result<Vec<_>>>()?;
+        ctx.out.line(&format!(
+            "{:.4}  {:>8} {} <- {}",
+            p.best_score,
+            p.plan.survivor.0,
+            pad(&name(p.plan.survivor)?, 16),
+            others.join(", ")
+        ))?;
+    }
+    if plans.len() > limit {
+        ctx.out
+            .line(&format!("... {} more (--limit N)", plans.len() - limit))?;
+    }
+    Ok(())
 }
 
 /// `rolo dedup unmerge ID`: restores every record as before merge ID.
@@ -184,6 +443,11 @@ fn scan(ctx: &Ctx, a: ScanArgs) -> Result<()> {
         ..ScanOptions::default()
     };
     let result = dedup::scan(records, &dismissed, &opts);
+    // Kept for imports with --check-duplicates and for `rolo quality`.
+    let saved = !store.is_read_only();
+    if saved {
+        dedup::state::save(&store, &result, a.threshold).context("saving the scan")?;
+    }
     let evaluation = match (&truth, &present) {
         (Some(rows), Some(present)) => Some(evaluate(&result, rows, present)),
         _ => None,
@@ -192,13 +456,11 @@ fn scan(ctx: &Ctx, a: ScanArgs) -> Result<()> {
         .limit
         .unwrap_or(if ctx.out.is_json() { usize::MAX } else { 50 });
     if ctx.out.is_json() {
-        ctx.out.json(&to_json(
-            &result,
-            a.threshold,
-            limit,
-            evaluation.as_ref(),
-            read_ms,
-        ))?;
+        let mut doc = to_json(&result, a.threshold, limit, evaluation.as_ref(), read_ms);
+        if let Some(obj) = doc.as_object_mut() {
+            obj.insert("saved".into(), json!(saved));
+        }
+        ctx.out.json(&doc)?;
     } else {
         print_text(
             ctx,

@@ -14,7 +14,7 @@ use crate::store::Store;
 #[derive(Debug, Subcommand)]
 pub enum ImportCmd {
     /// Import customers from CSV, TSV, JSON or JSON Lines
-    Customers(FileArgs),
+    Customers(CustomersArgs),
     /// Import orders (each row names its customer by ext_id, email or phone;
     /// rows sharing an order id add up to one order)
     Orders(OrdersArgs),
@@ -54,6 +54,17 @@ pub struct FileArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CustomersArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// After the import, compare the inserted and changed customers with
+    /// everyone, with the model of the last `rolo dedup scan` (reads every
+    /// customer once)
+    #[arg(long)]
+    pub check_duplicates: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct OrdersArgs {
     #[command(flatten)]
     pub file: FileArgs,
@@ -65,7 +76,7 @@ pub struct OrdersArgs {
 
 pub fn run(ctx: &Ctx, cmd: ImportCmd) -> Result<()> {
     match cmd {
-        ImportCmd::Customers(a) => import(ctx, RecordKind::Customers, a, true),
+        ImportCmd::Customers(a) => import_customers(ctx, a),
         ImportCmd::Orders(a) => import(ctx, RecordKind::Orders, a.file, !a.no_create_customers),
         ImportCmd::Notes(a) => import(ctx, RecordKind::Notes, a, false),
         ImportCmd::List => list(ctx),
@@ -95,6 +106,57 @@ pub fn options(kind: RecordKind, a: &FileArgs) -> Result<ImportOptions> {
     Ok(opts)
 }
 
+/// `rolo import customers FILE [--check-duplicates]`.
+fn import_customers(ctx: &Ctx, a: CustomersArgs) -> Result<()> {
+    if !a.file.file.is_file() {
+        return Err(user_error(format!(
+            "{} is not a file; check the path",
+            a.file.file.display()
+        )));
+    }
+    let opts = options(RecordKind::Customers, &a.file)?;
+    let store = ctx.open_for_import()?;
+    let report = run_import(ctx, &store, &a.file.file, &opts)?;
+    let check = if a.check_duplicates {
+        crate::dedup::state::check_changed(&store, &report.changed_customers)
+            .context("checking the imported customers for duplicates")?
+    } else {
+        None
+    };
+    let mut doc = report_json(&report);
+    if let (Some(c), Some(obj)) = (&check, doc.as_object_mut()) {
+        obj.insert("possible_duplicates".into(), json!(c.pairs.len()));
+    }
+    ctx.out.json(&doc)?;
+    print_text(ctx, RecordKind::Customers, &a.file.file, &report)?;
+    if a.check_duplicates {
+        match &check {
+            Some(c) if !c.pairs.is_empty() => ctx.out.line(&format!(
+                "{} possible duplicates among the imported customers: rolo dedup scan",
+                c.pairs.len()
+            ))?,
+            Some(_) => ctx
+                .out
+                .line("no possible duplicates among the imported customers")?,
+            None => ctx.out.line(
+                "no duplicate scan yet to check against: run `rolo dedup scan` once, then imports with --check-duplicates compare their customers with it",
+            )?,
+        }
+    }
+    interrupted(&report)
+}
+
+/// The error of an import a signal stopped (after its report is printed).
+fn interrupted(report: &ImportReport) -> Result<()> {
+    if report.interrupted {
+        return Err(user_error(format!(
+            "interrupted after {} rows; every committed batch is kept (import #{}); run the same import again to finish",
+            report.read, report.import_id
+        )));
+    }
+    Ok(())
+}
+
 fn import(ctx: &Ctx, kind: RecordKind, a: FileArgs, create_customers: bool) -> Result<()> {
     if !a.file.is_file() {
         return Err(user_error(format!(
@@ -106,14 +168,9 @@ fn import(ctx: &Ctx, kind: RecordKind, a: FileArgs, create_customers: bool) -> R
     opts.create_customers = create_customers;
     let store = ctx.open_for_import()?;
     let report = run_import(ctx, &store, &a.file, &opts)?;
-    print_report(ctx, kind, &a.file, &report)?;
-    if report.interrupted {
-        return Err(user_error(format!(
-            "interrupted after {} rows; every committed batch is kept (import #{}); run the same import again to finish",
-            report.read, report.import_id
-        )));
-    }
-    Ok(())
+    ctx.out.json(&report_json(&report))?;
+    print_text(ctx, kind, &a.file, &report)?;
+    interrupted(&report)
 }
 
 /// Runs one import with a progress bar.
@@ -146,13 +203,9 @@ pub fn run_import(
     Ok(report)
 }
 
-fn print_report(
-    ctx: &Ctx,
-    kind: RecordKind,
-    file: &std::path::Path,
-    r: &ImportReport,
-) -> Result<()> {
-    ctx.out.json(&json!({
+/// The import's JSON document (DESIGN.md §4, with keys added).
+fn report_json(r: &ImportReport) -> serde_json::Value {
+    json!({
         "read": r.read,
         "inserted": r.inserted,
         "updated": r.updated,
@@ -166,7 +219,11 @@ fn print_report(
         "encoding": r.encoding,
         "columns": r.columns.iter().map(|(h, f)| json!({"source": h, "field": f})).collect::<Vec<_>>(),
         "interrupted": r.interrupted,
-    }))?;
+    })
+}
+
+/// The import's text report.
+fn print_text(ctx: &Ctx, kind: RecordKind, file: &std::path::Path, r: &ImportReport) -> Result<()> {
     let created = if kind == RecordKind::Orders {
         format!(", {} customers created", r.customers_created)
     } else {

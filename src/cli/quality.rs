@@ -36,7 +36,10 @@ pub fn run(ctx: &Ctx, a: QualityArgs) -> Result<()> {
     if let Value::Object(map) = &mut doc {
         map.insert(
             "duplicates_note".into(),
-            json!("not counted here (a duplicate scan reads every record): `rolo dedup scan` lists the pairs; a review queue comes with the Duplicates pane"),
+            json!(match &report.duplicates_scan {
+                Some(_) => "pairs of the last `rolo dedup scan` (kept current by `rolo import customers --check-duplicates`) whose customers are both live and not dismissed; `rolo dedup scan` lists them",
+                None => "no duplicate scan yet: `rolo dedup scan` finds the pairs, and later reports count those still pending",
+            }),
         );
         map.insert(
             "previous".into(),
@@ -139,10 +142,19 @@ fn print_text(
         &r.no_tag_no_order,
         changes.map(|c| c.no_tag_no_order),
     )?;
-    ctx.out.line(&format!(
-        "{:<28} {:>8}   (not counted here: `rolo dedup scan` lists them)",
-        "duplicates pending review", "n/a"
-    ))?;
+    match (&r.duplicates_pending, &r.duplicates_scan) {
+        (Some(f), Some(scan)) => ctx.out.line(&format!(
+            "{:<28} {:>8} pairs   (at or above {} from the scan of {}: `rolo dedup scan` lists them)",
+            "duplicates pending review",
+            f.count,
+            scan.threshold,
+            scan.scanned_at.get(..10).unwrap_or(&scan.scanned_at)
+        ))?,
+        _ => ctx.out.line(&format!(
+            "{:<28} {:>8}   (no duplicate scan yet: run `rolo dedup scan`)",
+            "duplicates pending review", "n/a"
+        ))?,
+    }
     if saved {
         ctx.out
             .line("saved these figures: the next `rolo quality` compares with them")?;

@@ -39,11 +39,25 @@ pub enum KeyKind {
     /// The first two words of the street (number and name, or road and
     /// number) with the postcode, else the city; split by phonetic name.
     Address,
+    /// One part of the name (a word; for Han names the family or the given
+    /// name) and the postcode: people who changed or mistyped the rest of
+    /// their name still meet their neighbours of that name. Not split.
+    NamePartPostcode,
+    /// Birth date and postcode, and birth date and city: someone whose
+    /// name was mistyped beyond recognition but who still lives there.
+    /// Split by the phonetic name.
+    BirthPlace,
+    /// Loose: the postcode alone.
+    Postcode,
+    /// Loose: the birth date alone.
+    BirthDate,
+    /// Loose: one word of the name and the city.
+    NamePartCity,
 }
 
 impl KeyKind {
     /// Every kind.
-    pub const ALL: [KeyKind; 9] = [
+    pub const ALL: [KeyKind; 14] = [
         KeyKind::Email,
         KeyKind::Phone,
         KeyKind::Name,
@@ -53,6 +67,11 @@ impl KeyKind {
         KeyKind::BirthInitial,
         KeyKind::CompanyCity,
         KeyKind::Address,
+        KeyKind::NamePartPostcode,
+        KeyKind::BirthPlace,
+        KeyKind::Postcode,
+        KeyKind::BirthDate,
+        KeyKind::NamePartCity,
     ];
 
     /// The name shown in JSON (`"keys"`, `"blocks"`).
@@ -67,6 +86,11 @@ impl KeyKind {
             KeyKind::BirthInitial => "birth_date_initial",
             KeyKind::CompanyCity => "company_city",
             KeyKind::Address => "address",
+            KeyKind::NamePartPostcode => "name_part_postcode",
+            KeyKind::BirthPlace => "birth_date_place",
+            KeyKind::Postcode => "postcode",
+            KeyKind::BirthDate => "birth_date",
+            KeyKind::NamePartCity => "name_part_city",
         }
     }
 
@@ -82,7 +106,28 @@ impl KeyKind {
             KeyKind::BirthInitial => &[BirthDate, Name, City],
             KeyKind::CompanyCity => &[Company, City],
             KeyKind::Address => &[Street, Postcode, City],
+            // One shared word lifts the name's level for everyone inside.
+            KeyKind::NamePartPostcode => &[Name, Postcode, City],
+            KeyKind::BirthPlace => &[BirthDate, Postcode, City],
+            KeyKind::Postcode => &[Postcode, City],
+            KeyKind::BirthDate => &[BirthDate],
+            KeyKind::NamePartCity => &[Name, City],
         }
+    }
+
+    /// Whether the kind is loose: a value many people share in a large
+    /// list (a postcode, a birth date, a name word in a city). A loose
+    /// block is compared only while it is small (at most [`LOOSE_CAP`]
+    /// records) and never split, and a loose kind only while its small
+    /// blocks add at most [`LOOSE_BUDGET`] candidate pairs per record: on
+    /// a small list, or one with many towns, it finds what the strict keys
+    /// miss (records whose name and street were both mistyped); on a large
+    /// one it costs nothing.
+    pub fn is_loose(self) -> bool {
+        matches!(
+            self,
+            KeyKind::Postcode | KeyKind::BirthDate | KeyKind::NamePartCity
+        )
     }
 
     /// The kind tagged in a block id.
@@ -94,6 +139,14 @@ impl KeyKind {
         KeyKind::ALL.get(b as usize).copied()
     }
 }
+
+/// The largest loose block compared (see [`KeyKind::is_loose`]).
+pub const LOOSE_CAP: usize = 16;
+
+/// The most candidate pairs per record a loose kind may add beyond those
+/// the strict kinds compare; a kind whose small blocks would add more is
+/// left out whole.
+pub const LOOSE_BUDGET: f64 = 1.0;
 
 /// The kinds in a bit set.
 pub fn kinds(mask: u16) -> Vec<KeyKind> {
@@ -150,13 +203,35 @@ pub(crate) fn keys_of(r: &Record, out: &mut Vec<(u64, u64)>) {
         }
     }
     push(KeyKind::Phonetic, phonetic, r.city);
-    if r.birth != 0 {
-        if let Some(initial) = r.name.as_ref().and_then(|n| n.key.chars().next()) {
+    if let Some(name) = &r.name {
+        if let (Some(initial), true) = (name.key.chars().next(), r.birth != 0) {
             push(
                 KeyKind::BirthInitial,
                 mix(u64::from(r.birth), u64::from(u32::from(initial))),
                 r.city,
             );
+        }
+        for word in name.parts() {
+            let w = hash(super::prepare::seed::NAME_KEY, word.as_bytes());
+            if r.postcode != 0 {
+                push(KeyKind::NamePartPostcode, mix(w, r.postcode), 0);
+            }
+            if r.city != 0 {
+                push(KeyKind::NamePartCity, mix(w, r.city), 0);
+            }
+        }
+    }
+    push(KeyKind::Postcode, r.postcode, 0);
+    push(KeyKind::BirthDate, u64::from(r.birth), 0);
+    if r.birth != 0 {
+        for place in [r.postcode, r.city] {
+            if place != 0 {
+                push(
+                    KeyKind::BirthPlace,
+                    mix(u64::from(r.birth), place),
+                    phonetic,
+                );
+            }
         }
     }
     if let Some(street) = &r.street {
@@ -207,6 +282,14 @@ pub struct BlockReport {
     pub skipped: u64,
     /// The cap.
     pub cap: u64,
+    /// Loose blocks (postcode, birth date, name word and city) left out for
+    /// having more than `loose_cap` records.
+    pub loose_skipped: u64,
+    /// The largest loose block compared.
+    pub loose_cap: u64,
+    /// Loose kinds left out whole for adding more than one candidate pair
+    /// per record.
+    pub loose_left_out: Vec<&'static str>,
     /// The largest capped blocks, largest first (at most 10).
     pub largest: Vec<LargeBlock>,
     /// Candidate pairs by the kind of block that compared them.
@@ -225,7 +308,8 @@ pub(crate) struct Blocking {
 }
 
 impl Blocking {
-    /// Builds the blocks of `records` with at most `cap` members each.
+    /// Builds the blocks of `records` with at most `cap` members each
+    /// (loose kinds: see [`KeyKind::is_loose`]).
     pub fn build(records: &[Record], cap: usize) -> Blocking {
         let cap = cap.max(2);
         let mut entries: Vec<(u64, u64, u32)> = Vec::with_capacity(records.len() * 8);
@@ -240,22 +324,19 @@ impl Blocking {
         entries.sort_unstable();
         let mut report = BlockReport {
             cap: cap as u64,
+            loose_cap: LOOSE_CAP as u64,
             ..BlockReport::default()
         };
-        let mut blocks = Vec::new();
-        let mut members = Vec::new();
-        let mut memberships: Vec<(u32, u64)> = Vec::new();
-        let mut add = |id: u64, recs: &[(u64, u64, u32)], blocks: &mut Vec<Block>| {
-            let start = members.len() as u32;
-            for e in recs {
-                members.push(e.2);
-                memberships.push((e.2, id));
-            }
-            blocks.push(Block {
-                id,
-                members: start..members.len() as u32,
-            });
+        let mut b = Blocking {
+            blocks: Vec::new(),
+            members: Vec::new(),
+            offsets: Vec::new(),
+            ids: Vec::new(),
+            report: BlockReport::default(),
         };
+        let mut memberships: Vec<(u32, u64)> = Vec::new();
+        // Small loose groups, as ranges of `entries`, by kind.
+        let mut loose: Vec<(KeyKind, std::ops::Range<usize>)> = Vec::new();
         let mut largest: Vec<LargeBlock> = Vec::new();
         let mut i = 0;
         while i < entries.len() {
@@ -266,9 +347,15 @@ impl Blocking {
             }
             let group = &entries[i..j];
             let kind = KeyKind::from_bits(primary & KIND_BITS).unwrap_or(KeyKind::Email);
-            if group.len() <= cap {
+            if kind.is_loose() {
+                if group.len() > LOOSE_CAP {
+                    report.loose_skipped += 1;
+                } else if group.len() >= 2 {
+                    loose.push((kind, i..j));
+                }
+            } else if group.len() <= cap {
                 if group.len() >= 2 {
-                    add(primary, group, &mut blocks);
+                    b.add(primary, group, &mut memberships);
                 }
             } else {
                 report.capped += 1;
@@ -276,20 +363,24 @@ impl Blocking {
                 let mut a = 0;
                 while a < group.len() {
                     let secondary = group[a].1;
-                    let mut b = a;
-                    while b < group.len() && group[b].1 == secondary {
-                        b += 1;
+                    let mut e = a;
+                    while e < group.len() && group[e].1 == secondary {
+                        e += 1;
                     }
-                    let sub = &group[a..b];
+                    let sub = &group[a..e];
                     if secondary != 0 && sub.len() <= cap {
                         if sub.len() >= 2 {
-                            add(with_kind(mix(primary, secondary), kind), sub, &mut blocks);
+                            b.add(
+                                with_kind(mix(primary, secondary), kind),
+                                sub,
+                                &mut memberships,
+                            );
                             kept += sub.len() as u64;
                         }
                     } else if sub.len() >= 2 {
                         report.skipped += 1;
                     }
-                    a = b;
+                    a = e;
                 }
                 largest.push(LargeBlock {
                     key: kind.as_str(),
@@ -301,28 +392,78 @@ impl Blocking {
             }
             i = j;
         }
+        b.index(records.len(), &mut memberships);
+        // A loose kind is kept only if its small blocks add at most the
+        // budget of pairs that no strict block already compares.
+        let budget = (LOOSE_BUDGET * records.len() as f64) as u64;
+        let mut kept_loose = Vec::new();
+        for kind in KeyKind::ALL.iter().copied().filter(|k| k.is_loose()) {
+            let mut extra = 0u64;
+            'groups: for (_, range) in loose.iter().filter(|(k, _)| *k == kind) {
+                let m = &entries[range.clone()];
+                for (x, ex) in m.iter().enumerate() {
+                    for ey in &m[x + 1..] {
+                        if b.shared(ex.2, ey.2).1 == 0 {
+                            extra += 1;
+                            if extra > budget {
+                                break 'groups;
+                            }
+                        }
+                    }
+                }
+            }
+            if extra > budget {
+                report.loose_left_out.push(kind.as_str());
+            } else {
+                kept_loose.push(kind);
+            }
+        }
+        if !kept_loose.is_empty() {
+            for (kind, range) in &loose {
+                if kept_loose.contains(kind) {
+                    let group = &entries[range.clone()];
+                    b.add(group[0].0, group, &mut memberships);
+                }
+            }
+            b.index(records.len(), &mut memberships);
+        }
         drop(entries);
-        report.blocks = blocks.len() as u64;
+        report.blocks = b.blocks.len() as u64;
         report.largest = largest;
+        b.report = report;
+        b
+    }
+
+    /// Adds a block of `recs` (entries) with id `id`.
+    fn add(&mut self, id: u64, recs: &[(u64, u64, u32)], memberships: &mut Vec<(u32, u64)>) {
+        let start = self.members.len() as u32;
+        for e in recs {
+            self.members.push(e.2);
+            memberships.push((e.2, id));
+        }
+        self.blocks.push(Block {
+            id,
+            members: start..self.members.len() as u32,
+        });
+    }
+
+    /// Rebuilds every record's sorted block ids from (record, block id)
+    /// memberships.
+    fn index(&mut self, records: usize, memberships: &mut [(u32, u64)]) {
         memberships.sort_unstable();
-        let mut offsets = Vec::with_capacity(records.len() + 1);
-        let mut ids = Vec::with_capacity(memberships.len());
+        self.offsets.clear();
+        self.ids.clear();
+        self.offsets.reserve(records + 1);
+        self.ids.reserve(memberships.len());
         let mut k = 0;
-        for r in 0..records.len() as u32 {
-            offsets.push(ids.len() as u32);
+        for r in 0..records as u32 {
+            self.offsets.push(self.ids.len() as u32);
             while k < memberships.len() && memberships[k].0 == r {
-                ids.push(memberships[k].1);
+                self.ids.push(memberships[k].1);
                 k += 1;
             }
         }
-        offsets.push(ids.len() as u32);
-        Blocking {
-            blocks,
-            members,
-            offsets,
-            ids,
-            report,
-        }
+        self.offsets.push(self.ids.len() as u32);
     }
 
     /// Record `r`'s block ids, sorted.

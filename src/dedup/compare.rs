@@ -67,11 +67,11 @@ impl CompareField {
     pub fn levels(self) -> &'static [Level] {
         use Level::*;
         match self {
-            CompareField::Name => &[Exact, SameReading, Close, Similar, Different],
+            CompareField::Name => &[Exact, SameReading, Close, Similar, Partial, Different],
+            CompareField::Street => &[Exact, Close, Similar, Different],
             CompareField::Email
             | CompareField::Phone
             | CompareField::BirthDate
-            | CompareField::Street
             | CompareField::Company => &[Exact, Close, Different],
             CompareField::ExtId | CompareField::City | CompareField::Postcode => {
                 &[Exact, Different]
@@ -112,11 +112,17 @@ pub enum Level {
     /// Nearly equal: names Jaro-Winkler ≥ 0.92; emails the same local part
     /// at another provider; phones the same last 8 digits; dates with day
     /// and month swapped or one digit off; streets one a prefix of the
-    /// other or normalized edit similarity ≥ 0.8; companies token-set
-    /// (Dice) similarity ≥ 0.75 or Jaro-Winkler ≥ 0.92.
+    /// other, normalized edit similarity ≥ 0.8, or every word of one found
+    /// in the other; companies token-set (Dice) similarity ≥ 0.75 or
+    /// Jaro-Winkler ≥ 0.92.
     Close,
-    /// Names only: Jaro-Winkler ≥ 0.80.
+    /// Names: Jaro-Winkler ≥ 0.80. Streets: a house number and a street
+    /// word in common, the rest not alike.
     Similar,
+    /// Names only: not alike as a whole, but one word in common or a typo
+    /// apart (a family name kept while the given name differs, or one side
+    /// has only part of the name).
+    Partial,
     /// Both present, not alike.
     Different,
     /// Either side has no value: no evidence either way.
@@ -131,6 +137,7 @@ impl Level {
             Level::SameReading => "same_reading",
             Level::Close => "close",
             Level::Similar => "similar",
+            Level::Partial => "partial",
             Level::Different => "different",
             Level::Missing => "missing",
         }
@@ -206,14 +213,18 @@ pub fn compare(a: &Record, b: &Record) -> (Codes, Agreed) {
         },
     );
     let postcode = hash_level(a.postcode, b.postcode);
-    // An equal postcode already says the city: counting both would count
-    // one fact twice (the model assumes fields independent).
+    let city = hash_level(a.city, b.city);
+    // City and postcode say one thing, where someone lives: an equal
+    // postcode already says the city, and a different postcode already
+    // says the place differs (someone who moved changes both). Counting
+    // both would count one fact twice (the model assumes fields
+    // independent), so the city speaks only where the postcode cannot, or
+    // to say that two different postcodes are in one city.
     set(
         CompareField::City,
-        if postcode == Level::Exact {
-            Level::Missing
-        } else {
-            hash_level(a.city, b.city)
+        match (postcode, city) {
+            (Level::Exact, _) | (Level::Different, Level::Different) => Level::Missing,
+            _ => city,
         },
     );
     set(CompareField::Postcode, postcode);
@@ -251,9 +262,30 @@ fn name_level(a: &Record, b: &Record, agreed: &mut Agreed) -> Level {
         Level::Close
     } else if jw >= 0.80 {
         Level::Similar
+    } else if shares_word(&x.key, &y.key) {
+        Level::Partial
     } else {
         Level::Different
     }
+}
+
+/// Whether two sorted name keys have a word in common: equal, or a typo
+/// apart (four letters and more, the same first letter, Jaro-Winkler ≥
+/// 0.92: "whittlesis" and "whittesis").
+fn shares_word(a: &str, b: &str) -> bool {
+    for x in a.split(' ').filter(|w| !w.is_empty()) {
+        for y in b.split(' ').filter(|w| !w.is_empty()) {
+            if x == y
+                || (x.len() >= 4
+                    && y.len() >= 4
+                    && x.as_bytes()[0] == y.as_bytes()[0]
+                    && jaro_winkler(x, y) >= 0.92)
+            {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Emails: any address in common; else the same local part at another
@@ -313,8 +345,8 @@ pub(crate) fn phone_level(a: &[u64], b: &[u64]) -> Level {
     }
 }
 
-/// Dates as yyyymmdd: equal; day and month swapped, or one digit off;
-/// else different.
+/// Dates as yyyymmdd: equal; day and month swapped, one digit off, or two
+/// neighbouring digits swapped; else different.
 pub(crate) fn date_level(a: u32, b: u32) -> Level {
     if a == 0 || b == 0 {
         return Level::Missing;
@@ -327,13 +359,23 @@ pub(crate) fn date_level(a: u32, b: u32) -> Level {
     if ya == yb && ma == db && da == mb {
         return Level::Close;
     }
-    let (mut x, mut y, mut diff) = (a, b, 0);
-    for _ in 0..8 {
-        diff += u32::from(x % 10 != y % 10);
+    let (mut x, mut y) = (a, b);
+    let mut differ = Vec::with_capacity(8);
+    let (mut da, mut db) = ([0u32; 8], [0u32; 8]);
+    for i in 0..8 {
+        (da[i], db[i]) = (x % 10, y % 10);
+        if da[i] != db[i] {
+            differ.push(i);
+        }
         x /= 10;
         y /= 10;
     }
-    if diff == 1 {
+    // One digit mistyped, or two neighbouring digits swapped.
+    let swapped = differ.len() == 2
+        && differ[1] == differ[0] + 1
+        && da[differ[0]] == db[differ[1]]
+        && da[differ[1]] == db[differ[0]];
+    if differ.len() == 1 || swapped {
         Level::Close
     } else {
         Level::Different
@@ -341,7 +383,9 @@ pub(crate) fn date_level(a: u32, b: u32) -> Level {
 }
 
 /// Streets (folded): equal; one the other's word prefix (a flat or room
-/// number dropped) or normalized Levenshtein similarity ≥ 0.8; else different.
+/// number dropped), normalized Levenshtein similarity ≥ 0.8, or every word
+/// of the one with fewer words found in the other (see [`street_words`]);
+/// a house number and a street word in common; else different.
 pub(crate) fn street_level(a: &str, b: &str) -> Level {
     if a == b {
         return Level::Exact;
@@ -349,8 +393,95 @@ pub(crate) fn street_level(a: &str, b: &str) -> Level {
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     let is_prefix =
         long.starts_with(short) && long[short.len()..].starts_with(' ') && short.contains(' ');
-    if is_prefix || (bag_similar(a, b, 0.2) && normalized_levenshtein(a, b) >= 0.8) {
+    if is_prefix || edit_similar(a, b) {
         Level::Close
+    } else {
+        street_words(a, b)
+    }
+}
+
+/// Normalized Levenshtein similarity ≥ 0.8, with spaces or without (a
+/// typo that splits or joins words: "woronora street", "woronoras treet").
+/// One bag count decides both cheap tests first.
+fn edit_similar(a: &str, b: &str) -> bool {
+    let (with, without) = bag_tests(a, b, 0.2);
+    if with && normalized_levenshtein(a, b) >= 0.8 {
+        return true;
+    }
+    if !without || !(a.contains(' ') || b.contains(' ')) {
+        return false;
+    }
+    let (x, y): (String, String) = (a.replace(' ', ""), b.replace(' ', ""));
+    normalized_levenshtein(&x, &y) >= 0.8
+}
+
+/// Whether a street word is a number (house, flat or room).
+fn is_number(w: &str) -> bool {
+    w.bytes().any(|b| b.is_ascii_digit())
+}
+
+/// Whether a street word names something: not a number, not a street type
+/// or direction (street, road, north ...), not a one- or two-letter word
+/// or a single Han character (号, 室).
+fn is_street_name(w: &str) -> bool {
+    !is_number(w) && w.chars().count() >= 3 && !super::prepare::is_street_type(w)
+}
+
+/// Street words equal, or (four letters and more) Jaro-Winkler ≥ 0.92.
+fn words_alike(x: &str, y: &str) -> bool {
+    x == y || (x.len() >= 4 && y.len() >= 4 && jaro_winkler(x, y) >= 0.92)
+}
+
+/// Streets word by word, in any order (address lines are often swapped):
+/// `Close` when every number and every name word of the street with fewer
+/// words is found in the other (with at least a number or two name words
+/// to go by); `Similar` when they share a house number and a name word, or
+/// the side without a number has one name word, found in the other; else
+/// `Different`.
+fn street_words(a: &str, b: &str) -> Level {
+    let (short, long) = if a.split(' ').count() <= b.split(' ').count() {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    let mut short_numbers = 0;
+    let mut kept_numbers = 0;
+    for n in short.split(' ').filter(|w| is_number(w)) {
+        short_numbers += 1;
+        if long.split(' ').any(|m| m == n) {
+            kept_numbers += 1;
+        }
+    }
+    if short_numbers > 0 && kept_numbers == 0 {
+        return Level::Different;
+    }
+    let mut names = 0;
+    let mut found = 0;
+    let mut squeezed: Option<String> = None;
+    for w in short.split(' ').filter(|w| is_street_name(w)) {
+        names += 1;
+        // Against every word of the other side: a mistyped street type
+        // ("creascent") counts as a name on its side.
+        if long
+            .split(' ')
+            .filter(|v| !is_number(v))
+            .any(|v| words_alike(w, v))
+        {
+            found += 1;
+        } else if w.len() >= 5 {
+            // Words run together on the other side ("croziercircuit").
+            let joined = squeezed.get_or_insert_with(|| long.replace(' ', ""));
+            if joined.contains(w) {
+                found += 1;
+            }
+        }
+    }
+    let all_kept = kept_numbers == short_numbers && found == names;
+    if all_kept && names >= 1 && (short_numbers > 0 || names >= 2) {
+        Level::Close
+    } else if (kept_numbers > 0 && found > 0) || (all_kept && names >= 1) {
+        // A number and a name word, or the one street name a side has.
+        Level::Similar
     } else {
         Level::Different
     }
@@ -359,6 +490,7 @@ pub(crate) fn street_level(a: &str, b: &str) -> Level {
 /// Whether the bag distance of two strings (a lower bound of their edit
 /// distance) is at most `share` of the longer one's length: a cheap test
 /// that spares most edit distances that could not reach the threshold.
+#[cfg(test)]
 fn bag_similar(a: &str, b: &str, share: f64) -> bool {
     let mut counts = [0i32; 64];
     let (mut la, mut lb) = (0usize, 0usize);
@@ -374,6 +506,42 @@ fn bag_similar(a: &str, b: &str, share: f64) -> bool {
     let minus: i32 = -counts.iter().filter(|&&n| n < 0).sum::<i32>();
     let bag = plus.max(minus) as f64;
     bag <= share * la.max(lb) as f64
+}
+
+/// [`bag_similar`] of the two strings as they are, and with their spaces
+/// left out, from one count.
+fn bag_tests(a: &str, b: &str, share: f64) -> (bool, bool) {
+    let mut counts = [0i32; 64];
+    let (mut la, mut lb, mut sa, mut sb) = (0usize, 0usize, 0i32, 0i32);
+    for c in a.chars() {
+        if c == ' ' {
+            sa += 1;
+        } else {
+            counts[(c as usize) & 63] += 1;
+        }
+        la += 1;
+    }
+    for c in b.chars() {
+        if c == ' ' {
+            sb += 1;
+        } else {
+            counts[(c as usize) & 63] -= 1;
+        }
+        lb += 1;
+    }
+    let plus: i32 = counts.iter().filter(|&&n| n > 0).sum();
+    let minus: i32 = -counts.iter().filter(|&&n| n < 0).sum::<i32>();
+    let without = f64::from(plus.max(minus));
+    // With spaces: they share bucket 32 with whatever else falls there.
+    let (old, new) = (counts[32], counts[32] + sa - sb);
+    let plus_with = plus - old.max(0) + new.max(0);
+    let minus_with = minus - (-old).max(0) + (-new).max(0);
+    let with = f64::from(plus_with.max(minus_with));
+    let (na, nb) = (la - sa as usize, lb - sb as usize);
+    (
+        with <= share * la.max(lb) as f64,
+        without <= share * na.max(nb) as f64,
+    )
 }
 
 /// Jaro-Winkler similarity (prefix scale 0.1, up to 4 characters, boost
@@ -506,6 +674,8 @@ mod tests {
             ("Catherine Smith", "Cathrine Smith", Close),
             ("Jonathan Smith", "Jonathon Smyth", Close),
             ("David Lee", "Davis Leigh", Similar),
+            ("Pacey", "Casey Pacey", Partial),
+            ("Chloe Whittesis", "Riley Whittlesis", Partial),
             ("John Smith", "Mary Jones", Different),
             ("张伟", "李娜", Different),
             ("张伟", "", Missing),
@@ -533,6 +703,21 @@ mod tests {
             assert!((want - got).abs() < 1e-12, "{a}/{b}: {got} vs {want}");
         }
         assert!(bag_similar("12 baker st", "21 baker st", 0.2));
+        for (a, b) in [
+            ("12 baker st", "21 baker st"),
+            ("woronoras treet", "woronora street"),
+            ("1 a b c", "abc"),
+            ("7 elm rd", "12 baker st"),
+            ("a`b c", "a b`c d"),
+        ] {
+            let x: String = a.replace(' ', "");
+            let y: String = b.replace(' ', "");
+            assert_eq!(
+                bag_tests(a, b, 0.2),
+                (bag_similar(a, b, 0.2), bag_similar(&x, &y, 0.2)),
+                "{a} / {b}"
+            );
+        }
         assert!(!bag_similar("12 baker st", "7 elm rd", 0.2));
     }
 
@@ -596,6 +781,8 @@ mod tests {
         assert_eq!(date_level(19900304, 19900403), Level::Close);
         assert_eq!(date_level(19900304, 19910304), Level::Close);
         assert_eq!(date_level(19900304, 19900305), Level::Close);
+        assert_eq!(date_level(19310715, 19310175), Level::Close, "71 typed 17");
+        assert_eq!(date_level(19310715, 19310157), Level::Different);
         assert_eq!(date_level(19900304, 19850612), Level::Different);
         assert_eq!(date_level(0, 19850612), Level::Missing);
     }
@@ -618,6 +805,62 @@ mod tests {
         assert_eq!(
             street_level(&s("12 Baker St"), &s("7 Elm Road")),
             Level::Different
+        );
+        // Address lines swapped, a typo in one word.
+        assert_eq!(
+            street_level(
+                &s("25 Wattle Brae Rosenthal Street"),
+                &s("25 Rosenthal Street Wattle Brea")
+            ),
+            Level::Close
+        );
+        // The house number is lost, the street's words are all there.
+        assert_eq!(
+            street_level(
+                &s("162 Maclagan Street Environa"),
+                &s("Maclagan Street Envirnoa")
+            ),
+            Level::Close
+        );
+        // The same number and one street word.
+        assert_eq!(
+            street_level(
+                &s("113 Pullen Street Blue Hills"),
+                &s("113 Nelson Place Blue Hills")
+            ),
+            Level::Similar
+        );
+        assert_eq!(
+            street_level(&s("7 Main Street"), &s("7 Baker Street")),
+            Level::Different,
+            "a street type is not a name"
+        );
+        assert_eq!(
+            street_level(&s("32 Reuther Street Blue Hills Estate"), &s("Reuther St")),
+            Level::Similar
+        );
+        assert_eq!(
+            street_level(&s("Hyndes Creascent"), &s("6 Hyndes Crescent Killarney")),
+            Level::Close
+        );
+        assert_eq!(
+            street_level(
+                &s("21 launcestonrstreet carav n park"),
+                &s("21 launceston street caravn park")
+            ),
+            Level::Close
+        );
+        assert_eq!(
+            street_level(
+                &s("14 Crozier Circuit"),
+                &s("14 croziercircuit hayfield vlge")
+            ),
+            Level::Close
+        );
+        // Split, joined and mistyped words.
+        assert_eq!(
+            street_level(&s("34 Jim Pike Avenue"), &s("34 jim pikea venue")),
+            Level::Close
         );
         let c = |x: &str| super::super::prepare::fold_company(x).unwrap_or_default();
         assert_eq!(

@@ -22,6 +22,7 @@
 //! database: merging is `store::merge`'s business; reviewers' "not a
 //! duplicate" decisions come in as [`DismissedPairs`].
 
+pub mod auto;
 mod block;
 mod cluster;
 mod compare;
@@ -29,6 +30,7 @@ pub mod eval;
 mod model;
 mod prepare;
 pub mod review;
+pub mod state;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -465,7 +467,6 @@ fn finish(
     let threads = opts.threads();
     let t = Instant::now();
     let threshold_bits = bits_of(opts.threshold);
-    let bonus = model.max_tf_bonus(&freq);
     let candidates: u64 = patterns.iter().map(|p| p.len() as u64).sum();
     let found: Vec<Vec<(u32, u32, f64, u16)>> = {
         let records = &records;
@@ -480,10 +481,14 @@ fn finish(
             blocking.for_pairs_in(range, focus, |a, b, mask, _| {
                 let p = pats[k];
                 k += 1;
-                if model.pattern_weight(p) + bonus < threshold_bits {
+                let (ra, rb) = (&records[a as usize], &records[b as usize]);
+                let names = [
+                    ra.name.as_ref().map_or(0, |n| n.exact),
+                    rb.name.as_ref().map_or(0, |n| n.exact),
+                ];
+                if model.pattern_weight(p) + model.tf_bonus(freq, p, names) < threshold_bits {
                     return;
                 }
-                let (ra, rb) = (&records[a as usize], &records[b as usize]);
                 if dismissed.contains(ra.id, rb.id) {
                     return;
                 }

@@ -31,8 +31,8 @@ use serde::Serialize;
 use super::compare::{Agreed, CompareField, FIELDS, Level, code_of, compare};
 use super::prepare::Record;
 
-/// Levels per field, missing included (codes 0..=5).
-const CODES: usize = 6;
+/// Levels per field, missing included (codes 0..=6).
+const CODES: usize = 7;
 
 /// A probability never reaches 0 or 1 in the model (keeps weights finite).
 const EPS: f64 = 1e-9;
@@ -40,22 +40,44 @@ const EPS: f64 = 1e-9;
 /// Counts of values in the scanned records, for term-frequency u.
 #[derive(Debug, Clone, Default)]
 pub struct Frequencies {
-    name: HashMap<u64, u32, foldhash::fast::FixedState>,
+    /// Per distinct name (its exact hash): the term-frequency u of an
+    /// exact agreement on it (see [`Frequencies::count`]).
+    name_u: HashMap<u64, f64, foldhash::fast::FixedState>,
     email: HashMap<u64, u32, foldhash::fast::FixedState>,
     company: HashMap<u64, u32, foldhash::fast::FixedState>,
-    names: u64,
     emails: u64,
     companies: u64,
 }
 
 impl Frequencies {
     /// Counts the names, emails and companies of `records`.
-    pub fn count<'a>(records: impl IntoIterator<Item = &'a Record>) -> Frequencies {
+    ///
+    /// A name's u (the chance that two different people share it) is the
+    /// larger of two estimates: the product of its words' shares (the
+    /// share of named records with each word: given and family names are
+    /// nearly independent, so "Aidan Blackwell" is rarer than either word)
+    /// and the share of records with the whole name besides the pair
+    /// itself, once it is seen [`WHOLE_NAME_MIN`] times (catches
+    /// combinations commoner than their words say). The
+    /// product is what lets a small list tell a rare full name from a
+    /// common one: the whole-name share alone can never go below 2/N.
+    pub fn count<'a>(records: impl IntoIterator<Item = &'a Record> + Clone) -> Frequencies {
         let mut f = Frequencies::default();
-        for r in records {
+        let mut names: HashMap<u64, u32, foldhash::fast::FixedState> = HashMap::default();
+        let mut words: HashMap<u64, u32, foldhash::fast::FixedState> = HashMap::default();
+        let mut named = 0u64;
+        let mut seen: Vec<u64> = Vec::with_capacity(4);
+        for r in records.clone() {
             if let Some(n) = &r.name {
-                *f.name.entry(n.exact).or_default() += 1;
-                f.names += 1;
+                *names.entry(n.exact).or_default() += 1;
+                named += 1;
+                seen.clear();
+                seen.extend(n.key.split(' ').map(word_hash));
+                seen.sort_unstable();
+                seen.dedup();
+                for &w in &seen {
+                    *words.entry(w).or_default() += 1;
+                }
             }
             for &(e, _) in r.emails.iter() {
                 *f.email.entry(e).or_default() += 1;
@@ -67,24 +89,63 @@ impl Frequencies {
                 f.companies += 1;
             }
         }
+        if named > 0 {
+            let total = named as f64;
+            for r in records {
+                let Some(n) = &r.name else { continue };
+                if f.name_u.contains_key(&n.exact) {
+                    continue;
+                }
+                seen.clear();
+                seen.extend(n.key.split(' ').map(word_hash));
+                seen.sort_unstable();
+                seen.dedup();
+                let product: f64 = seen
+                    .iter()
+                    .map(|w| f64::from(words.get(w).copied().unwrap_or(1)) / total)
+                    .product();
+                // Below ten records, copies of one person could explain the
+                // count (a list with five copies of someone is common).
+                let seen_whole = names.get(&n.exact).copied().unwrap_or(0);
+                let others = if seen_whole >= WHOLE_NAME_MIN {
+                    f64::from(seen_whole - 2)
+                } else {
+                    0.0
+                };
+                let u = product.max(others / total).clamp(EPS, 1.0);
+                f.name_u.insert(n.exact, u);
+            }
+        }
         f
     }
 
     /// The term-frequency u of an exact agreement on `value` of `field`
     /// (None for fields without term frequencies or an unseen value).
     fn u_of(&self, field: CompareField, value: u64) -> Option<f64> {
+        if value == 0 {
+            return None;
+        }
         let (map, total) = match field {
-            CompareField::Name => (&self.name, self.names),
+            CompareField::Name => return self.name_u.get(&value).copied(),
             CompareField::Email => (&self.email, self.emails),
             CompareField::Company => (&self.company, self.companies),
             _ => return None,
         };
-        if value == 0 || total == 0 {
+        if total == 0 {
             return None;
         }
         let n = map.get(&value).copied()?;
         Some((f64::from(n.max(2)) / total as f64).clamp(EPS, 1.0))
     }
+}
+
+/// How often a whole name must be seen before its own count can raise its
+/// u above the product of its words' shares.
+const WHOLE_NAME_MIN: u32 = 10;
+
+/// The hash a name word is counted under.
+fn word_hash(word: &str) -> u64 {
+    super::prepare::hash(super::prepare::seed::NAME_KEY, word.as_bytes())
 }
 
 /// m, u and weight of one level of one field.
@@ -122,10 +183,11 @@ pub struct Model {
 /// order (strongest first).
 fn m_prior(f: CompareField) -> &'static [f64] {
     match f {
-        CompareField::Name => &[0.80, 0.05, 0.08, 0.04, 0.03],
+        CompareField::Name => &[0.78, 0.05, 0.08, 0.04, 0.02, 0.03],
         CompareField::Email | CompareField::Phone => &[0.85, 0.05, 0.10],
         CompareField::BirthDate => &[0.90, 0.04, 0.06],
-        CompareField::Street | CompareField::Company => &[0.80, 0.10, 0.10],
+        CompareField::Street => &[0.75, 0.10, 0.05, 0.10],
+        CompareField::Company => &[0.80, 0.10, 0.10],
         CompareField::ExtId => &[0.10, 0.90],
         CompareField::City | CompareField::Postcode => &[0.90, 0.10],
     }
@@ -134,10 +196,11 @@ fn m_prior(f: CompareField) -> &'static [f64] {
 /// u before any data: agreement is rare among non-matches.
 fn u_prior(f: CompareField) -> &'static [f64] {
     match f {
-        CompareField::Name => &[0.0005, 0.0005, 0.005, 0.02, 0.974],
+        CompareField::Name => &[0.0005, 0.0005, 0.005, 0.02, 0.02, 0.954],
         CompareField::Email | CompareField::Phone => &[0.00001, 0.0001, 0.99989],
         CompareField::BirthDate => &[0.0001, 0.001, 0.9989],
-        CompareField::Street | CompareField::Company => &[0.0001, 0.001, 0.9989],
+        CompareField::Street => &[0.0001, 0.001, 0.002, 0.9969],
+        CompareField::Company => &[0.0001, 0.001, 0.9989],
         CompareField::ExtId => &[0.00001, 0.99999],
         CompareField::City | CompareField::Postcode => &[0.05, 0.95],
     }
@@ -250,27 +313,35 @@ impl Model {
                 .sum::<f64>()
     }
 
-    /// The highest weight any pair can have, field by field.
-    pub(crate) fn max_tf_bonus(&self, freq: &Frequencies) -> f64 {
-        [
-            CompareField::Name,
-            CompareField::Email,
-            CompareField::Company,
-        ]
-        .iter()
-        .map(|&f| {
+    /// How much term frequencies can add to a pattern's weight at most:
+    /// for emails and companies over all values; for the name, `name`
+    /// gives the exact hashes of the pair's two names (their own u is
+    /// looked up, which keeps the bound tight: a rare full name can weigh
+    /// far more than the level's average).
+    pub(crate) fn tf_bonus(&self, freq: &Frequencies, pattern: u32, names: [u64; 2]) -> f64 {
+        let mut bonus = 0.0;
+        for f in [CompareField::Email, CompareField::Company] {
+            if code_of(pattern, f.index()) != 1 {
+                continue;
+            }
             let total = match f {
-                CompareField::Name => freq.names,
                 CompareField::Email => freq.emails,
                 _ => freq.companies,
             };
-            if total == 0 {
-                return 0.0;
+            if total > 0 {
+                let u = (2.0 / total as f64).clamp(EPS, 1.0);
+                bonus += (self.tf_weight(f, u) - self.w[f.index()][1]).max(0.0);
             }
-            let u = (2.0 / total as f64).clamp(EPS, 1.0);
-            (self.tf_weight(f, u) - self.w[f.index()][1]).max(0.0)
-        })
-        .sum()
+        }
+        let name = CompareField::Name;
+        if code_of(pattern, name.index()) == 1 {
+            let u = names
+                .iter()
+                .filter_map(|&h| freq.u_of(name, h))
+                .fold(1.0f64, f64::min);
+            bonus += (self.tf_weight(name, u) - self.w[name.index()][1]).max(0.0);
+        }
+        bonus
     }
 
     /// Compares two records and scores them: (probability, per-field
@@ -307,6 +378,51 @@ impl Model {
                 (f, levels)
             })
             .collect()
+    }
+}
+
+impl Model {
+    /// The model as plain numbers for the store, tagged with `scheme`.
+    pub(crate) fn to_stored(&self, scheme: String) -> crate::store::StoredModel {
+        let flat = |t: &[[f64; CODES]; FIELDS]| t.iter().flatten().copied().collect::<Vec<f64>>();
+        crate::store::StoredModel {
+            scheme,
+            m: flat(&self.m),
+            u: flat(&self.u),
+            w: flat(&self.w),
+            prior: self.prior,
+            candidate_match_rate: self.candidate_match_rate,
+            em_iterations: self.em_iterations,
+            u_pairs: self.u_pairs,
+        }
+    }
+
+    /// A model back from the store; `None` when its tables do not have
+    /// this build's shape (the scheme is checked by the caller).
+    pub(crate) fn from_stored(s: &crate::store::StoredModel) -> Option<Model> {
+        let table = |v: &[f64]| -> Option<[[f64; CODES]; FIELDS]> {
+            if v.len() != CODES * FIELDS || v.iter().any(|x| !x.is_finite()) {
+                return None;
+            }
+            let mut t = [[0.0; CODES]; FIELDS];
+            for (i, row) in t.iter_mut().enumerate() {
+                row.copy_from_slice(&v[i * CODES..(i + 1) * CODES]);
+            }
+            Some(t)
+        };
+        if !(s.prior.is_finite() && s.prior > 0.0 && s.prior < 1.0) {
+            return None;
+        }
+        Some(Model {
+            m: table(&s.m)?,
+            u: table(&s.u)?,
+            w: table(&s.w)?,
+            prior: s.prior,
+            candidate_match_rate: s.candidate_match_rate,
+            sessions: Vec::new(),
+            em_iterations: s.em_iterations,
+            u_pairs: s.u_pairs,
+        })
     }
 }
 
@@ -784,9 +900,10 @@ mod tests {
             let (m, u): (Vec<f64>, Vec<f64>) = match n {
                 2 => (vec![0.9, 0.1], vec![0.15, 0.85]),
                 3 => (vec![0.8, 0.12, 0.08], vec![0.05, 0.1, 0.85]),
+                4 => (vec![0.7, 0.12, 0.1, 0.08], vec![0.05, 0.05, 0.1, 0.8]),
                 _ => (
-                    vec![0.7, 0.1, 0.1, 0.05, 0.05],
-                    vec![0.02, 0.03, 0.05, 0.1, 0.8],
+                    vec![0.65, 0.1, 0.1, 0.05, 0.05, 0.05],
+                    vec![0.02, 0.03, 0.05, 0.1, 0.05, 0.75],
                 ),
             };
             true_m[i][1..=n].copy_from_slice(&m);

@@ -63,6 +63,28 @@ pub(crate) struct Name {
     pub phonetic: u64,
     /// Whether the written name has Han characters.
     pub has_han: bool,
+    /// For a name written in Han characters only: the length of the
+    /// family name's pinyin at the start of `spelled` (its first
+    /// character); 0 otherwise. See [`Name::parts`].
+    family_len: u8,
+}
+
+impl Name {
+    /// The parts of the name a person keeps when the rest changes: the
+    /// words of a Latin name; for a name in Han characters the family name
+    /// (its first character) and the given name (the rest), since its
+    /// single syllables ("wei", "li") are shared by far too many people to
+    /// tell anyone apart.
+    pub(crate) fn parts(&self) -> impl Iterator<Item = &str> {
+        let fl = usize::from(self.family_len);
+        let han = (fl > 0 && fl < self.spelled.len() && self.spelled.is_char_boundary(fl))
+            .then(|| [&self.spelled[..fl], &self.spelled[fl..]]);
+        let words = han.is_none().then(|| self.key.split(' '));
+        han.into_iter()
+            .flatten()
+            .chain(words.into_iter().flatten())
+            .filter(|w| !w.is_empty())
+    }
 }
 
 /// One customer as duplicate detection sees it.
@@ -234,6 +256,11 @@ pub(crate) fn fold_name(name: &str) -> Option<Name> {
         .collect();
     phon.sort_unstable();
     let phonetic = hash(seed::PHONETIC, phon.join(" ").as_bytes());
+    let family_len = if kept.len() >= 2 && from_han.iter().all(|h| *h) {
+        u8::try_from(kept[0].len()).unwrap_or(0)
+    } else {
+        0
+    };
     kept.sort_unstable();
     let key = kept.join(" ");
     Some(Name {
@@ -242,6 +269,7 @@ pub(crate) fn fold_name(name: &str) -> Option<Name> {
         spelled: spelled.into_boxed_str(),
         phonetic,
         has_han,
+        family_len,
     })
 }
 
@@ -411,29 +439,38 @@ pub(crate) fn fold_city(city: &str) -> String {
     s.trim().to_owned()
 }
 
-/// Street words and their common abbreviations.
-const STREET_WORDS: &[(&str, &str)] = &[
-    ("street", "st"),
-    ("avenue", "ave"),
-    ("av", "ave"),
-    ("road", "rd"),
-    ("lane", "ln"),
-    ("drive", "dr"),
-    ("boulevard", "blvd"),
-    ("court", "ct"),
-    ("place", "pl"),
-    ("terrace", "tce"),
-    ("crescent", "cres"),
-    ("highway", "hwy"),
-    ("parkway", "pkwy"),
-    ("square", "sq"),
-    ("apartment", "apt"),
-    ("unit", "u"),
-    ("north", "n"),
-    ("south", "s"),
-    ("east", "e"),
-    ("west", "w"),
+/// Street types, directions and flat words: the folded form, and the
+/// words that fold to it. Types are written out ("st" is "street"), so a
+/// mistyped or split type ("sreet", "pikea venue") stays a small edit
+/// away; directions and "unit" become their letter, since expanding a
+/// lone letter would turn "carav n park" into "carav north park".
+const STREET_WORDS: &[(&str, &[&str])] = &[
+    ("street", &["st", "str"]),
+    ("avenue", &["ave", "av"]),
+    ("road", &["rd"]),
+    ("lane", &["ln"]),
+    ("drive", &["dr"]),
+    ("boulevard", &["blvd"]),
+    ("court", &["ct"]),
+    ("place", &["pl"]),
+    ("terrace", &["tce"]),
+    ("crescent", &["cres"]),
+    ("highway", &["hwy"]),
+    ("parkway", &["pkwy"]),
+    ("square", &["sq"]),
+    ("apartment", &["apt"]),
+    ("u", &["unit"]),
+    ("n", &["north"]),
+    ("s", &["south"]),
+    ("e", &["east"]),
+    ("w", &["west"]),
 ];
+
+/// Whether a folded street word is a street type, direction or flat word
+/// (street, avenue ... n, u): it says little about where someone lives.
+pub(crate) fn is_street_type(w: &str) -> bool {
+    STREET_WORDS.iter().any(|(full, _)| *full == w)
+}
 
 /// Splits text into lower-case words: runs of letters and digits, with
 /// every run of Han characters kept as one word.
@@ -459,15 +496,16 @@ fn words(s: &str) -> Vec<String> {
     out
 }
 
-/// A street folded: lower-case words, street types abbreviated.
+/// A street folded: lower-case words, street types written out and
+/// directions abbreviated (see `STREET_WORDS`).
 pub(crate) fn fold_street(street: &str) -> Option<Box<str>> {
     let ws: Vec<String> = words(street)
         .into_iter()
         .map(|w| {
             STREET_WORDS
                 .iter()
-                .find(|(full, _)| *full == w)
-                .map_or(w, |(_, abbr)| (*abbr).to_owned())
+                .find(|(_, abbrs)| abbrs.contains(&w.as_str()))
+                .map_or(w, |(full, _)| (*full).to_owned())
         })
         .collect();
     (!ws.is_empty()).then(|| ws.join(" ").into_boxed_str())
@@ -573,6 +611,11 @@ mod tests {
             assert_eq!(name(other).phonetic, base.phonetic, "{other}");
         }
         assert_eq!(&*base.key, "wei zhang");
+        let parts = |s: &str| name(s).parts().map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(parts("张小明"), ["zhang", "xiaoming"]);
+        assert_eq!(parts("張曉明"), ["zhang", "xiaoming"]);
+        assert_eq!(parts("Zhang Xiaoming"), ["xiaoming", "zhang"]);
+        assert_eq!(parts("Mary-Jane O'Brien"), ["jane", "mary", "obrien"]);
         assert_eq!(name("张 伟").exact, base.exact);
         assert_ne!(name("張伟").exact, base.exact);
         assert!(base.has_han && !name("Zhang Wei").has_han);

@@ -18,7 +18,8 @@ use super::headers::{RecordKind, map_header};
 use super::normalize::NormalizeConfig;
 use super::prepare::{Layout, PreparedRow, prepare};
 use super::reader::{self, Encoding, Format, ReadError, SourceRow};
-use crate::store::{ImportLog, Store, StoreError, UndoBatch};
+use crate::model::CustomerId;
+use crate::store::{ImportLog, Store, StoreError, UndoBatch, UndoEntry};
 
 /// How to import one file.
 #[derive(Debug, Clone)]
@@ -76,6 +77,9 @@ pub struct ImportReport {
     pub warning_samples: Vec<String>,
     /// True when a signal stopped the import between batches.
     pub interrupted: bool,
+    /// Customers the import inserted or changed (created by orders
+    /// included), sorted: what a duplicate check compares.
+    pub changed_customers: Vec<CustomerId>,
 }
 
 /// Why an import could not run at all.
@@ -220,6 +224,8 @@ pub fn import_file(
     outcome?;
     // Everything committed so far is on disk before anything is reported.
     store.flush()?;
+    report.changed_customers.sort_unstable();
+    report.changed_customers.dedup();
     if report.rejected > 0 {
         let target = rejects
             .finish()
@@ -384,6 +390,11 @@ fn write_batch(
     report.unchanged += counts.unchanged;
     report.customers_created += counts.customers_created;
     report.warnings += counts.warnings;
+    for e in &undo.entries {
+        if let UndoEntry::Customer { id, .. } = e {
+            report.changed_customers.push(*id);
+        }
+    }
     Ok(current)
 }
 

@@ -174,6 +174,7 @@ record!(super::quality::QualityFigures, b'Q', "quality figures", 1);
 record!(super::erase::Erasure, b'E', "erasure", 1);
 record!(super::merge::MergeRecord, b'M', "merge record", 1);
 record!(super::tag_index::TagChunk, b'Y', "tag chunk", 1);
+record!(super::dedup::DedupState, b'P', "dedup scan", 1);
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,7 @@ mod audit;
 mod backup;
 pub(crate) mod codec;
 mod compact;
+mod dedup;
 mod edit;
 mod erase;
 mod error;
@@ -36,6 +37,7 @@ pub use audit::AuditFilter;
 pub use backup::{BackupSummary, RestoreSummary};
 pub use codec::CodecError;
 pub use compact::CompactReport;
+pub use dedup::{DEDUP_SCAN_OP, DedupState, StoredModel};
 pub use erase::{ERASE_OP, ERASED_MARK, Erasure, ErasureReport};
 pub use error::StoreError;
 pub use identity::{IdKey, IdentityChunk};
@@ -71,6 +73,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     db: sled::Db,
     path: PathBuf,
+    /// A write or flush failed (a full disk): closing must not flush.
+    io_failed: std::sync::atomic::AtomicBool,
     read_only: bool,
     /// Serializes units of work: each reads, then writes one batch.
     writer: Mutex<()>,
@@ -152,7 +156,10 @@ impl Store {
         let mut marked = self.marked.lock().unwrap_or_else(|e| e.into_inner());
         // Read before the flush: every commit counted is then on disk.
         let commits = self.counter(COMMIT_COUNTER)?;
-        self.db.flush()?;
+        if let Err(e) = self.db.flush() {
+            self.note_io_failure();
+            return Err(e.into());
+        }
         if commits > *marked {
             match marker::write(&self.path, commits) {
                 Ok(()) => *marked = commits,
@@ -169,8 +176,26 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Records that sled failed to write: it then waits forever for a
+    /// flush that cannot finish, so closing must not flush or drop it.
+    pub(crate) fn note_io_failure(&self) {
+        self.io_failed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 impl Drop for Store {
     fn drop(&mut self) {
+        if self.io_failed.load(std::sync::atomic::Ordering::Relaxed) {
+            // sled 0.34 blocks for good flushing after a failed write (a
+            // full disk): keep one handle alive to the process's end so its
+            // own closing flush never runs. Every committed unit was
+            // flushed when it committed.
+            tracing::error!("a write failed; closing without a final flush");
+            std::mem::forget(self.db.clone());
+            return;
+        }
         if let Err(e) = self.flush() {
             tracing::error!("flush on close failed: {e}");
         }

@@ -74,6 +74,7 @@ impl Store {
         let marked = check_marker(path, &db)?;
         let store = Store {
             db,
+            io_failed: Default::default(),
             path: path.to_owned(),
             read_only: opts.read_only,
             writer: Mutex::new(()),

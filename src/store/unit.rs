@@ -730,7 +730,10 @@ impl<'s> Unit<'s> {
                 None => batch.remove(k),
             }
         }
-        self.store.db.apply_batch(batch)?;
+        if let Err(e) = self.store.db.apply_batch(batch) {
+            self.store.note_io_failure();
+            return Err(e.into());
+        }
         if infos_changed {
             self.store.forget_rule_tags();
         }
