@@ -107,3 +107,65 @@ fn check_names_corruption_and_repair_rebuilds_it() {
     let again = env.import("customers", &c);
     assert_eq!(again["inserted"], 0, "identity lookups work again: {again}");
 }
+
+/// A write that failed (a full disk) leaves `rolo-write-failed` behind:
+/// sled may have kept part of the batch. The next open that may write
+/// checks the database, rebuilds what is out of step, says so and removes
+/// the mark; a read-only open leaves both alone.
+#[test]
+fn the_open_after_a_failed_write_rebuilds_what_a_torn_batch_left() {
+    let env = Env::new();
+    let c = env.write("c.csv", CUSTOMERS);
+    env.import("customers", &c);
+    {
+        let raw = open_raw(&env.db);
+        // What a torn batch leaves: records without their identity chunk.
+        assert!(raw.remove(key(b'k', 0)).unwrap().is_some());
+        raw.flush().unwrap();
+    }
+    let mark = env.db.join("rolo-write-failed");
+    std::fs::write(&mark, "").unwrap();
+
+    let out = env.run(&["--read-only", "search", "zw@example.com", "--json"]);
+    assert!(out.status.success());
+    assert!(mark.exists(), "a read-only open repairs nothing");
+
+    let out = env.run(&["search", "zw@example.com", "--json"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("failed last time") && err.contains("rebuilt"),
+        "the repair is reported: {err}"
+    );
+    assert!(!mark.exists(), "the mark is removed once repaired");
+    assert_eq!(problems(&env), Vec::<String>::new());
+    let again = env.import("customers", &c);
+    assert_eq!(again["inserted"], 0, "identity lookups work again: {again}");
+}
+
+/// A counter behind its highest id (a torn batch kept the records but not
+/// the counter) would hand out ids that overwrite records: `check` names
+/// it and `--repair` raises it.
+#[test]
+fn a_counter_behind_its_records_is_found_and_raised() {
+    let env = Env::new();
+    let c = env.write("c.csv", CUSTOMERS);
+    env.import("customers", &c);
+    {
+        let raw = open_raw(&env.db);
+        raw.insert(b"mnext_customer", &1u64.to_be_bytes()).unwrap();
+        raw.flush().unwrap();
+    }
+    let found = problems(&env);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("counter next_customer is 1 but customer 3 exists")),
+        "{found:?}"
+    );
+    env.json(&["check", "--repair"]);
+    assert_eq!(problems(&env), Vec::<String>::new());
+    let more = env.write("more.csv", "ext_id,name\nC4,Zhao Lei\n");
+    env.import("customers", &more);
+    assert_eq!(env.export().len(), 4, "the new customer took a fresh id");
+}

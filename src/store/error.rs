@@ -90,7 +90,7 @@ pub enum StoreError {
     )]
     Corrupted(String),
     #[error(
-        "the disk holding the database is full; free space (or move the database and pass --db) and run the command again: what was committed before is kept"
+        "the disk holding the database is full ({0}); free space (or move the database and pass --db) and run the command again: what was committed before is kept"
     )]
     DiskFull(std::io::Error),
     #[error("cannot {op} {path}: {cause}")]

@@ -36,6 +36,7 @@ impl Store {
                 self.db.apply_batch(batch)?;
             }
             self.db.remove(keys::meta("live"))?;
+            self.raise_id_counters()?;
         }
         let mut live = 0;
         let mut pending: Vec<Customer> = Vec::with_capacity(BATCH);
@@ -251,7 +252,58 @@ impl Store {
                 self.live_count()?
             ));
         }
+        for (name, what, last) in self.id_counters()? {
+            let counter = self.counter(name)?;
+            if last > counter {
+                note(format!(
+                    "counter {name} is {counter} but {what} {last} exists: \
+                     new ones would overwrite it"
+                ));
+            }
+        }
         Ok(problems)
+    }
+
+    /// The counters that hand out ids, what they number and the highest id
+    /// stored. A counter must never be behind its highest id (sled kept
+    /// the records of a torn batch but not its counter, say).
+    fn id_counters(&self) -> Result<Vec<(&'static str, &'static str, u64)>> {
+        let last_id = |prefix: u8| -> Result<u64> {
+            Ok(match self.db.scan_prefix([prefix]).next_back() {
+                Some(item) => keys::id_of(&item?.0).unwrap_or(0),
+                None => 0,
+            })
+        };
+        let mut last_note = 0;
+        for item in self.db.scan_prefix([keys::NOTE]) {
+            let (k, _) = item?;
+            if let Some(seq) = k
+                .get(k.len().saturating_sub(8)..)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            {
+                last_note = last_note.max(u64::from_be_bytes(seq));
+            }
+        }
+        Ok(vec![
+            (
+                "next_customer",
+                "customer",
+                last_id(keys::CUSTOMER)?.max(last_id(keys::ERASED)?),
+            ),
+            ("next_import", "import", last_id(keys::IMPORT)?),
+            ("next_audit", "audit event", last_id(keys::AUDIT)?),
+            ("next_note", "note", last_note),
+        ])
+    }
+
+    /// Raises every id counter to its highest stored id (see `id_counters`).
+    fn raise_id_counters(&self) -> Result<()> {
+        for (name, _, last) in self.id_counters()? {
+            if last > self.counter(name)? {
+                self.db.insert(keys::meta(name), &last.to_be_bytes())?;
+            }
+        }
+        Ok(())
     }
 
     /// Order books: owned by an existing customer, oldest first, each order

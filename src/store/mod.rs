@@ -29,6 +29,7 @@ mod revert;
 mod rule_marks;
 mod search_chunk;
 mod segments;
+mod space;
 mod tag_index;
 mod tags;
 mod unit;
@@ -179,9 +180,15 @@ impl Store {
 impl Store {
     /// Records that sled failed to write: it then waits forever for a
     /// flush that cannot finish, so closing must not flush or drop it.
+    /// It also leaves a mark so that the next open checks the database:
+    /// sled may keep part of the batch that failed (see `space`).
     pub(crate) fn note_io_failure(&self) {
-        self.io_failed
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+        if !self
+            .io_failed
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            space::note_failed_write(&self.path);
+        }
     }
 }
 

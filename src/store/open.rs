@@ -92,6 +92,15 @@ impl Store {
             store.compact_and_close(&mut |_| {})?;
             return open_after_close(path, opts);
         }
+        let repaired = store.recover_failed_write()?;
+        if !repaired.is_empty() {
+            eprintln!(
+                "warning: a write to {} failed last time (a full disk?) and left {} index entries \
+                 out of step; they were rebuilt from the records",
+                path.display(),
+                repaired.len()
+            );
+        }
         Ok(store)
     }
 

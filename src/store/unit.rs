@@ -718,6 +718,13 @@ impl<'s> Unit<'s> {
             let next = current.saturating_add_signed(self.live_delta);
             self.put(key, next.to_be_bytes().to_vec());
         }
+        let bytes: usize = self
+            .overlay
+            .iter()
+            .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
+            .sum();
+        super::space::ensure(&self.store.path, bytes as u64)
+            .map_err(super::StoreError::DiskFull)?;
         let mut batch = sled::Batch::default();
         let infos_changed = self
             .overlay
