@@ -265,6 +265,37 @@ mod tests {
     }
 
     #[test]
+    fn the_identifiers_compared_are_saved_with_the_model() {
+        let (_dir, store) = test_store();
+        let people: Vec<Customer> = (0..40)
+            .map(|i| Customer {
+                id: CustomerId(i),
+                name: format!("Person{} Example{}", i / 2, i / 2),
+                attrs: vec![("member_no".into(), format!("{:07}", 1_000_000 + i / 2))],
+                ..Customer::default()
+            })
+            .collect();
+        let scan =
+            super::super::scan_customers(&people, &DismissedPairs::new(), &ScanOptions::default());
+        assert_eq!(scan.model.identifiers.names(), ["member_no"]);
+        save(&store, &scan, 0.9).unwrap_or_else(|e| panic!("{e}"));
+        let back = load(&store)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("saved"));
+        assert_eq!(back.model.identifiers, scan.model.identifiers);
+        // A check of changed customers compares the same attribute.
+        let pop: Vec<super::super::Record> = people.iter().map(super::super::Record::new).collect();
+        let p = super::super::explain_pair(&people[0], &people[1], &back.model, &pop);
+        assert!(
+            p.fields
+                .iter()
+                .any(|f| f.name == "attr:member_no" && f.level == super::super::Level::Exact),
+            "{:?}",
+            p.fields
+        );
+    }
+
+    #[test]
     fn pending_pairs_drop_merged_trashed_and_dismissed_records() {
         let saved = SavedScan {
             scanned_at: Utc::now(),
