@@ -244,10 +244,10 @@ impl Identifiers {
             digits: u64,
             values: std::collections::HashMap<&'a str, u32, foldhash::fast::FixedState>,
         }
-        let mut stats: std::collections::BTreeMap<&str, Stat> = Default::default();
+        let mut by_name: std::collections::BTreeMap<&str, Stat> = Default::default();
         for r in records {
             for (k, v) in r.attrs.iter() {
-                let st = stats.entry(k).or_default();
+                let st = by_name.entry(k).or_default();
                 st.filled += 1;
                 if let Some(v) = v {
                     st.shaped += 1;
@@ -256,9 +256,23 @@ impl Identifiers {
                 }
             }
         }
+        // Names that differ only in case, spaces or '-' are one attribute
+        // (as in queries), shown under the first of them.
+        let mut stats: std::collections::BTreeMap<String, (&str, Stat)> = Default::default();
+        for (name, st) in by_name {
+            let (_, into) = stats
+                .entry(attr_key_chars(name).collect())
+                .or_insert_with(|| (name, Stat::default()));
+            into.filled += st.filled;
+            into.shaped += st.shaped;
+            into.digits += st.digits;
+            for (v, c) in st.values {
+                *into.values.entry(v).or_default() += c;
+            }
+        }
         let n = records.len() as u64;
         let mut picked: Vec<(f64, &str)> = stats
-            .iter()
+            .values()
             .filter_map(|(name, st)| {
                 let distinct = st.values.len() as u64;
                 let crowded: u64 = st
@@ -302,13 +316,28 @@ impl Identifiers {
                     .map(|n| {
                         attrs
                             .iter()
-                            .find(|(k, _)| **k == **n)
+                            .find(|(k, _)| attr_key_chars(k).eq(attr_key_chars(n)))
                             .and_then(|(_, v)| v.clone())
                     })
                     .collect()
             };
         }
     }
+}
+
+/// An attribute name compared loosely, as queries do: trimmed, lower
+/// case, spaces and '-' read as '_'.
+fn attr_key_chars(name: &str) -> impl Iterator<Item = char> + '_ {
+    name.trim()
+        .chars()
+        .map(|c| {
+            if c.is_whitespace() || c == '-' {
+                '_'
+            } else {
+                c
+            }
+        })
+        .flat_map(char::to_lowercase)
 }
 
 /// A custom attribute's value folded as an identifier: NFKC (full-width
@@ -994,6 +1023,18 @@ mod tests {
             .collect();
         let picked = Identifiers::detect(&records);
         assert_eq!(picked.names(), ["old_code", "member_no"]);
+
+        // One attribute under two spellings (two imports' headers).
+        let mut spelled: Vec<Record> = (0..20u64)
+            .map(|i| {
+                let key = if i % 2 == 0 { "Member No" } else { "member_no" };
+                with_attrs(i, &[(key, format!("{:07}", 1_000_000 + i))])
+            })
+            .collect();
+        let picked = Identifiers::detect(&spelled);
+        assert_eq!(picked.names(), ["Member No"]);
+        picked.apply(&mut spelled);
+        assert!(spelled.iter().all(|r| r.ids[0].is_some()));
 
         // Only a third of the records: not well populated.
         let sparse: Vec<Record> = (0..300u64)
