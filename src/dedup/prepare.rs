@@ -374,22 +374,38 @@ pub(crate) fn fold_identifier(value: &str) -> Option<Box<str>> {
     (4..=32).contains(&out.len()).then(|| out.into_boxed_str())
 }
 
-/// Whether a value reads as a calendar date: three numbers split by '-',
-/// '/', '.' or spaces with a year (1800-2199) first or last, or eight
-/// digits that are a valid yyyymmdd, ddmmyyyy or mmddyyyy.
+/// Whether a value reads as a calendar date: three parts split by '-',
+/// '/', '.' or spaces with a year (1800-2199) first or last and the others
+/// numbers or a month's name ("09-SEP-1956"), or eight digits (also the
+/// start of a 12- or 14-digit timestamp) that are a valid yyyymmdd,
+/// ddmmyyyy or mmddyyyy.
 fn is_date_like(v: &str) -> bool {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
     let year = |s: &str| s.len() == 4 && (1800..2200).contains(&s.parse::<u32>().unwrap_or(0));
-    let small = |s: &str| (1..=2).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+    let small = |s: &str| {
+        ((1..=2).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
+            || (s.len() >= 3
+                && s.is_ascii()
+                && MONTHS.contains(&s[..3].to_ascii_lowercase().as_str()))
+    };
     let parts: Vec<&str> = v
-        .split(|c: char| matches!(c, '-' | '/' | '.') || c.is_whitespace())
+        .split(|c: char| matches!(c, '-' | '/' | '.' | ',') || c.is_whitespace())
         .filter(|p| !p.is_empty())
         .collect();
     if parts.len() == 3 {
         return (year(parts[0]) && small(parts[1]) && small(parts[2]))
             || (small(parts[0]) && small(parts[1]) && year(parts[2]));
     }
-    if v.len() != 8 || !v.bytes().all(|b| b.is_ascii_digit()) {
+    if ![8, 12, 14].contains(&v.len()) || !v.bytes().all(|b| b.is_ascii_digit()) {
         return false;
+    }
+    if v.len() > 8 {
+        let v = &v[..8];
+        let num = |r: std::ops::Range<usize>| v[r].parse::<u32>().unwrap_or(0);
+        return (1900..2100).contains(&num(0..4))
+            && chrono::NaiveDate::from_ymd_opt(num(0..4) as i32, num(4..6), num(6..8)).is_some();
     }
     let num = |r: std::ops::Range<usize>| v[r].parse::<u32>().unwrap_or(0);
     let valid = |y: u32, m: u32, d: u32| {
@@ -969,6 +985,9 @@ mod tests {
             "2024-01-03",
             "03/01/2024",
             "19560909",
+            "09-SEP-1956",
+            "Sep 9, 1956",
+            "20240103103000",
             "12.50",
             "1234,5",
             "likes blue 12",
