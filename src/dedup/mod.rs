@@ -589,7 +589,10 @@ fn explain(a: &Record, b: &Record, model: &Model, freq: &Frequencies, mask: u16)
 
 /// Scores one pair of customers with a model (for the review pane and
 /// tests): the same explanation a scan gives, with term frequencies taken
-/// from `population`.
+/// from `population`. The pair's identifiers are the model's; those of
+/// `population` count only where [`Identifiers::apply`] gave them (records
+/// fresh from [`Record::new`] have none, and an exact identifier then
+/// weighs its level's average).
 pub fn explain_pair(a: &Customer, b: &Customer, model: &Model, population: &[Record]) -> Pair {
     let freq = Frequencies::count(population);
     let mut pair = [Record::new(a), Record::new(b)];
