@@ -3758,3 +3758,59 @@ fn erasure_says_it_runs_before_it_runs() {
     assert!(f.store.customer(id(1)).unwrap().is_none());
     assert_eq!(status(&a), "erased customer 1; files compacted on quit");
 }
+
+/// A custom attribute that looks like an identifier (a member number) is
+/// compared by the scan, and the line about the highlighted record's best
+/// pair names it: it has no row of its own.
+#[test]
+fn duplicates_pane_names_an_identifier_attribute_in_the_pair_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = store_at(tmp.path(), NOW);
+    let mut csv = String::from("ext_id,name,phone,city,member_no,tier\n");
+    csv.push_str("M-1,Katherine Johnston,+1 415 555 0100,Springfield,MB-100234,gold\n");
+    csv.push_str("M-2,Catherine Jonston,+1 415 555 0100,Springfield,MB 100234,gold\n");
+    for (i, name) in [
+        "Oliver Brown",
+        "Amelia Clarke",
+        "Noah Evans",
+        "Isla Foster",
+        "Leo Grant",
+        "Ava Hughes",
+        "Jack Irwin",
+        "Mia Jenkins",
+        "Theo Kerr",
+        "Ruby Lane",
+        "Hugo Marsh",
+        "Ella Nash",
+    ]
+    .iter()
+    .enumerate()
+    {
+        csv.push_str(&format!(
+            "M-{},{name},+1 415 555 {:04},Town{i},MB-{},basic\n",
+            i + 3,
+            200 + i,
+            300_000 + i * 7919
+        ));
+    }
+    let path = tmp.path().join("m.csv");
+    std::fs::write(&path, csv).unwrap();
+    let report = import_file(
+        &store,
+        &path,
+        &ImportOptions::new(RecordKind::Customers),
+        &mut |_, _| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!(report.inserted, 14, "{report:?}");
+    let f = Fixture {
+        _tmp: tmp,
+        store: Arc::new(store),
+    };
+    let a = dup_app(&f, 24);
+    assert_eq!(queue(&a), [vec![1, 2]]);
+    let s = text(&screen(&a, 160, 48));
+    assert!(s.contains("attr:member_no exact +"), "{s}");
+    assert!(!s.contains("attr:tier"), "{s}");
+}

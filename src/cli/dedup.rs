@@ -504,8 +504,8 @@ fn pair_json(p: &Pair) -> Value {
     let mut fields = Map::new();
     let mut levels = Map::new();
     for f in &p.fields {
-        fields.insert(f.field.as_str().into(), json!(round(f.weight)));
-        levels.insert(f.field.as_str().into(), json!(f.level.as_str()));
+        fields.insert(f.name.to_string(), json!(round(f.weight)));
+        levels.insert(f.name.to_string(), json!(f.level.as_str()));
     }
     json!({
         "a": p.a.0,
@@ -533,8 +533,8 @@ fn to_json(
 ) -> Value {
     let model = &scan.model;
     let mut fields = Map::new();
-    for (f, levels) in model.params() {
-        fields.insert(f.as_str().into(), json!(levels));
+    for (name, levels) in model.params() {
+        fields.insert(name.into_owned(), json!(levels));
     }
     let mut out = json!({
         "customers": scan.customers,
@@ -553,6 +553,7 @@ fn to_json(
             "em_iterations": model.em_iterations,
             "u_pairs": model.u_pairs,
             "sessions": model.sessions,
+            "identifiers": model.identifiers.names(),
             "fields": fields,
         },
         "timings_ms": scan.timings,
@@ -622,7 +623,7 @@ fn print_text(
         let why: Vec<String> = why
             .iter()
             .take(4)
-            .map(|f| format!("{} {} {:+.1}", f.field.as_str(), f.level.as_str(), f.weight))
+            .map(|f| format!("{} {} {:+.1}", f.name, f.level.as_str(), f.weight))
             .collect();
         ctx.out.line(&format!(
             "{:.4}  {:>8} {} {:>8} {}  {}",

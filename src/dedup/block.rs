@@ -24,6 +24,9 @@ pub enum KeyKind {
     Email,
     /// The last 8 digits of an E.164 phone; split by the phonetic name.
     Phone,
+    /// A custom attribute picked as an identifier (see
+    /// `prepare::Identifiers`), exactly; split by the phonetic name.
+    Identifier,
     /// The folded name (pinyin for Han, sorted tokens); split by city.
     Name,
     /// Folded name and postcode.
@@ -57,9 +60,10 @@ pub enum KeyKind {
 
 impl KeyKind {
     /// Every kind.
-    pub const ALL: [KeyKind; 14] = [
+    pub const ALL: [KeyKind; 15] = [
         KeyKind::Email,
         KeyKind::Phone,
+        KeyKind::Identifier,
         KeyKind::Name,
         KeyKind::NamePostcode,
         KeyKind::Phonetic,
@@ -79,6 +83,7 @@ impl KeyKind {
         match self {
             KeyKind::Email => "email",
             KeyKind::Phone => "phone",
+            KeyKind::Identifier => "identifier",
             KeyKind::Name => "name",
             KeyKind::NamePostcode => "name_postcode",
             KeyKind::Phonetic => "phonetic_name",
@@ -101,6 +106,7 @@ impl KeyKind {
         match self {
             KeyKind::Email | KeyKind::EmailLocal => &[Email],
             KeyKind::Phone => &[Phone],
+            KeyKind::Identifier => &[Attr1, Attr2, Attr3],
             KeyKind::Name | KeyKind::Phonetic => &[Name, City],
             KeyKind::NamePostcode => &[Name, Postcode],
             KeyKind::BirthInitial => &[BirthDate, Name, City],
@@ -194,6 +200,15 @@ pub(crate) fn keys_of(r: &Record, out: &mut Vec<(u64, u64)>) {
     for &p in r.phones.iter() {
         if p >= 10_000_000 {
             push(KeyKind::Phone, p % 100_000_000 + 1, phonetic);
+        }
+    }
+    for (slot, v) in r.ids.iter().enumerate() {
+        if let Some(v) = v {
+            push(
+                KeyKind::Identifier,
+                super::compare::id_hash(slot, v),
+                phonetic,
+            );
         }
     }
     if name_key != 0 {

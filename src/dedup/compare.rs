@@ -4,12 +4,17 @@
 //! contribution" is the match weight of that level): `exact`, then weaker
 //! agreements, then `different`; `missing` when either side has no value
 //! (it then contributes nothing, as in Fellegi-Sunter with nulls). The
-//! levels of all fields of a pair pack into one `u32` pattern (3 bits per
-//! field), which is what the model counts and EM iterates over.
+//! levels of all fields of a pair pack into one `u32` pattern (2 or 3 bits
+//! per field, as many as its codes need), which is what the model counts
+//! and EM iterates over.
+//!
+//! Besides the canonical fields, up to three custom attributes that look
+//! like identifiers (see `prepare::Identifiers`) are compared in the slots
+//! `Attr1`..`Attr3`; a scan names them `attr:NAME` in its explanations.
 
 use strsim::normalized_levenshtein;
 
-use super::prepare::{Record, hash, seed};
+use super::prepare::{MAX_IDS, Record, hash, seed};
 
 /// The fields duplicate detection compares, by their canonical names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -23,10 +28,16 @@ pub enum CompareField {
     Company,
     City,
     Postcode,
+    /// The first custom attribute picked as an identifier.
+    Attr1,
+    /// The second.
+    Attr2,
+    /// The third.
+    Attr3,
 }
 
 /// How many fields are compared.
-pub const FIELDS: usize = 9;
+pub const FIELDS: usize = 12;
 
 impl CompareField {
     /// Every compared field, in pattern order.
@@ -40,9 +51,20 @@ impl CompareField {
         CompareField::Company,
         CompareField::City,
         CompareField::Postcode,
+        CompareField::Attr1,
+        CompareField::Attr2,
+        CompareField::Attr3,
     ];
 
-    /// The canonical field name (DESIGN.md §3).
+    /// The identifier slots, in order.
+    pub const ATTRS: [CompareField; MAX_IDS] = [
+        CompareField::Attr1,
+        CompareField::Attr2,
+        CompareField::Attr3,
+    ];
+
+    /// The canonical field name (DESIGN.md §3); for an identifier slot its
+    /// placeholder name (`attr1`), which a scan replaces by `attr:NAME`.
     pub fn as_str(self) -> &'static str {
         match self {
             CompareField::Name => "name",
@@ -54,7 +76,15 @@ impl CompareField {
             CompareField::Company => "company",
             CompareField::City => "city",
             CompareField::Postcode => "postcode",
+            CompareField::Attr1 => "attr1",
+            CompareField::Attr2 => "attr2",
+            CompareField::Attr3 => "attr3",
         }
+    }
+
+    /// The identifier slot of the field, if it is one.
+    pub fn attr_slot(self) -> Option<usize> {
+        CompareField::ATTRS.iter().position(|f| *f == self)
     }
 
     /// The field's position in a pattern.
@@ -72,7 +102,10 @@ impl CompareField {
             CompareField::Email
             | CompareField::Phone
             | CompareField::BirthDate
-            | CompareField::Company => &[Exact, Close, Different],
+            | CompareField::Company
+            | CompareField::Attr1
+            | CompareField::Attr2
+            | CompareField::Attr3 => &[Exact, Close, Different],
             CompareField::ExtId | CompareField::City | CompareField::Postcode => {
                 &[Exact, Different]
             }
@@ -109,7 +142,9 @@ pub enum Level {
     /// Names only: the same pinyin reading in other characters (traditional
     /// and simplified forms, same-sounding variants, or pinyin against Han).
     SameReading,
-    /// Nearly equal: names Jaro-Winkler ≥ 0.92; emails the same local part
+    /// Nearly equal: names Jaro-Winkler ≥ 0.92; identifiers one edit apart
+    /// (a character changed, added or dropped, or two neighbours swapped);
+    /// emails the same local part
     /// at another provider; phones the same last 8 digits; dates with day
     /// and month swapped or one digit off; streets one a prefix of the
     /// other, normalized edit similarity ≥ 0.8, or every word of one found
@@ -147,17 +182,39 @@ impl Level {
 /// The level codes of a pair, one per field in [`CompareField::ALL`] order.
 pub type Codes = [u8; FIELDS];
 
+/// Bits per field in a pattern: enough for its codes (missing and each
+/// level), in [`CompareField::ALL`] order.
+const WIDTH: [u32; FIELDS] = [3, 2, 2, 2, 2, 3, 2, 2, 2, 2, 2, 2];
+
+/// Where each field's bits start in a pattern.
+const SHIFT: [u32; FIELDS] = {
+    let mut s = [0u32; FIELDS];
+    let mut i = 1;
+    while i < FIELDS {
+        s[i] = s[i - 1] + WIDTH[i - 1];
+        i += 1;
+    }
+    s
+};
+
+const _: () = assert!(SHIFT[FIELDS - 1] + WIDTH[FIELDS - 1] <= 32);
+
+/// The bits of `field` in a pattern.
+pub fn field_mask(field: usize) -> u32 {
+    ((1 << WIDTH[field]) - 1) << SHIFT[field]
+}
+
 /// Packs level codes into a pattern.
 pub fn pack(codes: &Codes) -> u32 {
     codes
         .iter()
         .enumerate()
-        .fold(0, |p, (i, &c)| p | (u32::from(c) << (3 * i)))
+        .fold(0, |p, (i, &c)| p | (u32::from(c) << SHIFT[i]))
 }
 
 /// The level code of `field` in a pattern.
 pub fn code_of(pattern: u32, field: usize) -> u8 {
-    ((pattern >> (3 * field)) & 7) as u8
+    ((pattern & field_mask(field)) >> SHIFT[field]) as u8
 }
 
 /// The values whose frequency adjusts an exact agreement (see
@@ -167,6 +224,14 @@ pub struct Agreed {
     pub name: u64,
     pub email: u64,
     pub company: u64,
+    /// Per identifier slot: the hash of the agreed value (see
+    /// [`id_hash`]).
+    pub ids: [u64; MAX_IDS],
+}
+
+/// The hash an identifier's value is counted under, per slot.
+pub(crate) fn id_hash(slot: usize, value: &str) -> u64 {
+    hash(seed::ATTR_ID + ((slot as u64) << 8), value.as_bytes())
 }
 
 /// Compares two records field by field.
@@ -228,7 +293,51 @@ pub fn compare(a: &Record, b: &Record) -> (Codes, Agreed) {
         },
     );
     set(CompareField::Postcode, postcode);
+    for (slot, f) in CompareField::ATTRS.iter().enumerate() {
+        let (x, y) = (id_of(a, slot), id_of(b, slot));
+        let l = id_level(x, y);
+        if let (Level::Exact, Some(x)) = (l, x) {
+            agreed.ids[slot] = id_hash(slot, x);
+        }
+        set(*f, l);
+    }
     (codes, agreed)
+}
+
+/// A record's identifier in `slot`, if it has one.
+fn id_of(r: &Record, slot: usize) -> Option<&str> {
+    r.ids.get(slot).and_then(|v| v.as_deref())
+}
+
+/// Identifiers (folded): equal; one edit apart (a character changed,
+/// added or dropped, or two neighbouring ones swapped: "one digit off");
+/// else different.
+pub(crate) fn id_level(a: Option<&str>, b: Option<&str>) -> Level {
+    match (a, b) {
+        (Some(x), Some(y)) if x == y => Level::Exact,
+        (Some(x), Some(y)) if one_edit(x.as_bytes(), y.as_bytes()) => Level::Close,
+        (Some(_), Some(_)) => Level::Different,
+        _ => Level::Missing,
+    }
+}
+
+/// Whether two different byte strings are one edit apart (substitution,
+/// insertion, deletion or a swap of neighbours), without allocating.
+fn one_edit(a: &[u8], b: &[u8]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let i = short.iter().zip(long).take_while(|(x, y)| x == y).count();
+    match long.len() - short.len() {
+        0 => {
+            i == short.len()
+                || short[i + 1..] == long[i + 1..]
+                || (i + 1 < short.len()
+                    && short[i] == long[i + 1]
+                    && short[i + 1] == long[i]
+                    && short[i + 2..] == long[i + 2..])
+        }
+        1 => short[i..] == long[i + 1..],
+        _ => false,
+    }
 }
 
 fn hash_level(a: u64, b: u64) -> Level {
@@ -879,6 +988,55 @@ mod tests {
             company_level(&c("上海华信科技有限公司"), &c("北京远大物流有限公司")),
             Level::Different
         );
+    }
+
+    #[test]
+    fn identifier_levels() {
+        use Level::*;
+        for (a, b, want) in [
+            (Some("4902118"), Some("4902118"), Exact),
+            (Some("4902118"), Some("4902119"), Close),
+            (Some("4902118"), Some("4901218"), Close),
+            (Some("4902118"), Some("490218"), Close),
+            (Some("4902118"), Some("49021188"), Close),
+            (Some("4902118"), Some("4092181"), Different),
+            (Some("4902118"), Some("1234567"), Different),
+            (Some("4902118"), Some("490211899"), Different),
+            (Some("4902118"), None, Missing),
+            (None, None, Missing),
+        ] {
+            assert_eq!(id_level(a, b), want, "{a:?} / {b:?}");
+            assert_eq!(id_level(b, a), want, "{b:?} / {a:?}");
+        }
+        // In a comparison: the slot of the attribute, its value agreed.
+        let mut x = rec(|_| {});
+        let mut y = rec(|_| {});
+        x.ids = vec![None, Some("m001234".into())].into_boxed_slice();
+        y.ids = vec![Some("zz9999".into()), Some("m001234".into())].into_boxed_slice();
+        let (codes, agreed) = compare(&x, &y);
+        let at = |f: CompareField| f.level(codes[f.index()]);
+        assert_eq!(at(CompareField::Attr1), Missing);
+        assert_eq!(at(CompareField::Attr2), Exact);
+        assert_eq!(at(CompareField::Attr3), Missing);
+        assert_eq!(agreed.ids[1], id_hash(1, "m001234"));
+        assert_eq!(agreed.ids[0], 0);
+    }
+
+    #[test]
+    fn every_field_fits_its_bits_in_a_pattern() {
+        let mut codes = [0u8; FIELDS];
+        for f in CompareField::ALL {
+            let n = f.levels().len() as u32;
+            assert!(n < 1 << WIDTH[f.index()], "{f:?}");
+            codes[f.index()] = n as u8;
+        }
+        let p = pack(&codes);
+        for f in CompareField::ALL {
+            assert_eq!(code_of(p, f.index()), codes[f.index()], "{f:?}");
+            let mut one = [0u8; FIELDS];
+            one[f.index()] = codes[f.index()];
+            assert_eq!(pack(&one) & !field_mask(f.index()), 0, "{f:?}");
+        }
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! A scan runs in five steps, each in its own module:
 //! 1. [`prepare`]: every customer is folded once into a [`Record`]
 //!    (pinyin for Han names, sorted name tokens, canonical emails, legal
-//!    forms stripped ...).
+//!    forms stripped ...), and up to three custom attributes that look
+//!    like identifiers (a member number, a national id) are picked from
+//!    the data and compared too ([`Identifiers`]).
 //! 2. [`block`]: records meet only when they share a blocking key (email,
 //!    phone, name with city or postcode, phonetic name, birth date with
 //!    initial, company with city); oversized blocks are split or skipped
@@ -32,6 +34,7 @@ mod prepare;
 pub mod review;
 pub mod state;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -46,7 +49,7 @@ pub use cluster::ClusterRule;
 pub use compare::{CompareField, Level};
 pub use eval::{Evaluation, Figures, Truth};
 pub use model::{LevelParams, Model, bits_of, probability};
-pub use prepare::Record;
+pub use prepare::{Identifiers, Record};
 
 use block::Blocking;
 use model::Frequencies;
@@ -141,9 +144,12 @@ impl FromIterator<(CustomerId, CustomerId)> for DismissedPairs {
 }
 
 /// One field's part in a pair's score.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FieldScore {
     pub field: CompareField,
+    /// The field's name in explanations: the canonical name, or
+    /// `attr:NAME` for a custom attribute compared as an identifier.
+    pub name: Cow<'static, str>,
     pub level: Level,
     /// The contribution in bits (log2 of the Bayes factor; 0 when missing).
     pub weight: f64,
@@ -161,7 +167,8 @@ pub struct Pair {
     pub score: f64,
     /// The match weight in bits: the prior's plus every field's.
     pub weight: f64,
-    /// Every compared field, in [`CompareField::ALL`] order.
+    /// Every compared field, in [`CompareField::ALL`] order (identifier
+    /// slots only as far as the scan picked identifiers).
     pub fields: Vec<FieldScore>,
     /// The blocking keys the two share.
     pub keys: Vec<KeyKind>,
@@ -254,11 +261,13 @@ pub fn scan_customers(
 /// A full scan: blocks, fits the model on these records and reports the
 /// pairs at or above the threshold and their clusters.
 pub fn scan(records: Vec<Record>, dismissed: &DismissedPairs, opts: &ScanOptions) -> Scan {
-    let records = by_id(records);
+    let mut records = by_id(records);
     let threads = opts.threads();
     let mut timings = Timings::default();
 
     let t = Instant::now();
+    let identifiers = Identifiers::detect(&records);
+    identifiers.apply(&mut records);
     let blocking = Blocking::build(&records, opts.block_cap);
     let freq = Frequencies::count(&records);
     timings.blocking_ms = ms(t);
@@ -305,6 +314,7 @@ pub fn scan(records: Vec<Record>, dismissed: &DismissedPairs, opts: &ScanOptions
         opts.max_em_iterations,
     );
     model.u_pairs = sampled;
+    model.identifiers = identifiers;
     timings.em_ms = ms(t);
 
     let mut blocking = blocking;
@@ -336,7 +346,8 @@ pub fn scan_incremental(
     let changed_ids: HashSet<CustomerId> = changed.iter().map(|r| r.id).collect();
     let mut all = existing;
     all.extend(changed);
-    let records = by_id(all);
+    let mut records = by_id(all);
+    model.identifiers.apply(&mut records);
     let focus: Vec<bool> = records
         .iter()
         .map(|r| changed_ids.contains(&r.id))
@@ -425,7 +436,7 @@ fn candidate_patterns(
         .map(|k| {
             k.forces()
                 .iter()
-                .fold(0u32, |m, f| m | (7 << (3 * f.index())))
+                .fold(0u32, |m, f| m | compare::field_mask(f.index()))
         })
         .collect();
     over_chunks(blocking, threads, |range| {
@@ -563,10 +574,13 @@ fn explain(a: &Record, b: &Record, model: &Model, freq: &Frequencies, mask: u16)
         weight: model.prior_weight() + parts.iter().sum::<f64>(),
         fields: CompareField::ALL
             .iter()
-            .map(|&f| FieldScore {
-                field: f,
-                level: f.level(codes[f.index()]),
-                weight: parts[f.index()],
+            .filter_map(|&f| {
+                Some(FieldScore {
+                    field: f,
+                    name: model.field_name(f)?,
+                    level: f.level(codes[f.index()]),
+                    weight: parts[f.index()],
+                })
             })
             .collect(),
         keys: block::kinds(mask),
@@ -575,11 +589,15 @@ fn explain(a: &Record, b: &Record, model: &Model, freq: &Frequencies, mask: u16)
 
 /// Scores one pair of customers with a model (for the review pane and
 /// tests): the same explanation a scan gives, with term frequencies taken
-/// from `population`.
+/// from `population`. The pair's identifiers are the model's; those of
+/// `population` count only where [`Identifiers::apply`] gave them (records
+/// fresh from [`Record::new`] have none, and an exact identifier then
+/// weighs its level's average).
 pub fn explain_pair(a: &Customer, b: &Customer, model: &Model, population: &[Record]) -> Pair {
     let freq = Frequencies::count(population);
-    let (ra, rb) = (Record::new(a), Record::new(b));
-    explain(&ra, &rb, model, &freq, 0)
+    let mut pair = [Record::new(a), Record::new(b)];
+    model.identifiers.apply(&mut pair);
+    explain(&pair[0], &pair[1], model, &freq, 0)
 }
 
 #[cfg(test)]

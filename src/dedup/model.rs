@@ -19,6 +19,8 @@
 //! - **Term frequencies**: an exact agreement on a name, an email or a
 //!   company uses u = the share of records with that very value (Splink's
 //!   term-frequency adjustment), so two 张伟 count for less than two 欧阳娜娜.
+//!   Identifiers (custom attributes picked as such) too: a placeholder
+//!   member number that hundreds of records carry says little.
 //!
 //! Weights are made monotone in agreement (a stronger level never weighs
 //! less than a weaker one of the same field), so a pair can only gain by
@@ -28,8 +30,10 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::compare::{Agreed, CompareField, FIELDS, Level, code_of, compare};
-use super::prepare::Record;
+use std::borrow::Cow;
+
+use super::compare::{Agreed, CompareField, FIELDS, Level, code_of, compare, id_hash};
+use super::prepare::{Identifiers, MAX_IDS, Record};
 
 /// Levels per field, missing included (codes 0..=6).
 const CODES: usize = 7;
@@ -47,6 +51,9 @@ pub struct Frequencies {
     company: HashMap<u64, u32, foldhash::fast::FixedState>,
     emails: u64,
     companies: u64,
+    /// Per identifier slot: counts of values, and records with one.
+    ids: [HashMap<u64, u32, foldhash::fast::FixedState>; MAX_IDS],
+    id_totals: [u64; MAX_IDS],
 }
 
 impl Frequencies {
@@ -87,6 +94,12 @@ impl Frequencies {
                 let h = super::prepare::hash(super::prepare::seed::COMPANY, c.as_bytes());
                 *f.company.entry(h).or_default() += 1;
                 f.companies += 1;
+            }
+            for (slot, v) in r.ids.iter().enumerate() {
+                if let Some(v) = v {
+                    *f.ids[slot].entry(id_hash(slot, v)).or_default() += 1;
+                    f.id_totals[slot] += 1;
+                }
             }
         }
         if named > 0 {
@@ -129,7 +142,10 @@ impl Frequencies {
             CompareField::Name => return self.name_u.get(&value).copied(),
             CompareField::Email => (&self.email, self.emails),
             CompareField::Company => (&self.company, self.companies),
-            _ => return None,
+            f => match f.attr_slot() {
+                Some(slot) => (&self.ids[slot], self.id_totals[slot]),
+                None => return None,
+            },
         };
         if total == 0 {
             return None;
@@ -177,6 +193,8 @@ pub struct Model {
     pub em_iterations: u32,
     /// Random pairs compared for u.
     pub u_pairs: u64,
+    /// The custom attributes compared as identifiers, by slot.
+    pub identifiers: Identifiers,
 }
 
 /// m before EM: agreement is likely among matches. Per field, in level
@@ -188,6 +206,7 @@ fn m_prior(f: CompareField) -> &'static [f64] {
         CompareField::BirthDate => &[0.90, 0.04, 0.06],
         CompareField::Street => &[0.75, 0.10, 0.05, 0.10],
         CompareField::Company => &[0.80, 0.10, 0.10],
+        CompareField::Attr1 | CompareField::Attr2 | CompareField::Attr3 => &[0.85, 0.05, 0.10],
         CompareField::ExtId => &[0.10, 0.90],
         CompareField::City | CompareField::Postcode => &[0.90, 0.10],
     }
@@ -201,6 +220,9 @@ fn u_prior(f: CompareField) -> &'static [f64] {
         CompareField::BirthDate => &[0.0001, 0.001, 0.9989],
         CompareField::Street => &[0.0001, 0.001, 0.002, 0.9969],
         CompareField::Company => &[0.0001, 0.001, 0.9989],
+        CompareField::Attr1 | CompareField::Attr2 | CompareField::Attr3 => {
+            &[0.00001, 0.0001, 0.99989]
+        }
         CompareField::ExtId => &[0.00001, 0.99999],
         CompareField::City | CompareField::Postcode => &[0.05, 0.95],
     }
@@ -236,6 +258,7 @@ impl Model {
             sessions: Vec::new(),
             em_iterations: 0,
             u_pairs: 0,
+            identifiers: Identifiers::default(),
         };
         model.update_weights();
         model
@@ -295,7 +318,7 @@ impl Model {
                     CompareField::Name => agreed.name,
                     CompareField::Email => agreed.email,
                     CompareField::Company => agreed.company,
-                    _ => 0,
+                    f => f.attr_slot().map_or(0, |slot| agreed.ids[slot]),
                 };
                 if let Some(u) = freq.u_of(f, value) {
                     out[i] = self.tf_weight(f, u);
@@ -320,13 +343,20 @@ impl Model {
     /// far more than the level's average).
     pub(crate) fn tf_bonus(&self, freq: &Frequencies, pattern: u32, names: [u64; 2]) -> f64 {
         let mut bonus = 0.0;
-        for f in [CompareField::Email, CompareField::Company] {
+        for f in [
+            CompareField::Email,
+            CompareField::Company,
+            CompareField::Attr1,
+            CompareField::Attr2,
+            CompareField::Attr3,
+        ] {
             if code_of(pattern, f.index()) != 1 {
                 continue;
             }
             let total = match f {
                 CompareField::Email => freq.emails,
-                _ => freq.companies,
+                CompareField::Company => freq.companies,
+                f => f.attr_slot().map_or(0, |slot| freq.id_totals[slot]),
             };
             if total > 0 {
                 let u = (2.0 / total as f64).clamp(EPS, 1.0);
@@ -358,11 +388,27 @@ impl Model {
         (probability(bits), parts, codes)
     }
 
-    /// Every field's levels with m, u and weight (for the JSON `model`).
-    pub fn params(&self) -> Vec<(CompareField, Vec<LevelParams>)> {
+    /// The name a field goes by in explanations: the canonical name, or
+    /// `attr:NAME` for an identifier slot; `None` for a slot this model
+    /// does not use.
+    pub fn field_name(&self, f: CompareField) -> Option<Cow<'static, str>> {
+        match f.attr_slot() {
+            None => Some(Cow::Borrowed(f.as_str())),
+            Some(slot) => self
+                .identifiers
+                .names()
+                .get(slot)
+                .map(|n| Cow::Owned(format!("attr:{n}"))),
+        }
+    }
+
+    /// Every field's levels with m, u and weight (for the JSON `model`),
+    /// by the field's name; unused identifier slots left out.
+    pub fn params(&self) -> Vec<(Cow<'static, str>, Vec<LevelParams>)> {
         CompareField::ALL
             .iter()
-            .map(|&f| {
+            .filter_map(|&f| Some((f, self.field_name(f)?)))
+            .map(|(f, name)| {
                 let i = f.index();
                 let levels = f
                     .levels()
@@ -375,7 +421,7 @@ impl Model {
                         weight: self.w[i][k + 1],
                     })
                     .collect();
-                (f, levels)
+                (name, levels)
             })
             .collect()
     }
@@ -422,6 +468,7 @@ impl Model {
             sessions: Vec::new(),
             em_iterations: s.em_iterations,
             u_pairs: s.u_pairs,
+            identifiers: Identifiers::default(),
         })
     }
 }
@@ -584,6 +631,16 @@ pub(crate) fn exact_u(records: &[Record]) -> [Option<f64>; FIELDS] {
             .collect(),
         holders(&|r| r.postcode != 0),
     );
+    for (slot, f) in CompareField::ATTRS.iter().enumerate() {
+        out[f.index()] = share(
+            records
+                .iter()
+                .filter_map(|r| r.ids.get(slot)?.as_deref())
+                .map(|v| id_hash(slot, v))
+                .collect(),
+            holders(&|r| r.ids.get(slot).is_some_and(Option::is_some)),
+        );
+    }
     out[CompareField::ExtId.index()] = share(
         records
             .iter()

@@ -41,6 +41,7 @@ pub(crate) mod seed {
     pub const COMPANY: u64 = 18;
     pub const EXT_ID: u64 = 19;
     pub const ADDRESS: u64 = 20;
+    pub const ATTR_ID: u64 = 21;
 }
 
 /// A customer's name, folded.
@@ -87,6 +88,10 @@ impl Name {
     }
 }
 
+/// Custom attributes by name, each value folded as an identifier or
+/// `None` (see [`fold_identifier`]).
+pub(crate) type AttrValues = Box<[(Box<str>, Option<Box<str>>)]>;
+
 /// One customer as duplicate detection sees it.
 #[derive(Debug, Clone)]
 pub struct Record {
@@ -106,6 +111,14 @@ pub struct Record {
     pub(crate) company: Option<Box<str>>,
     pub(crate) city: u64,
     pub(crate) postcode: u64,
+    /// The identifiers compared, one per picked custom attribute (see
+    /// [`Identifiers`]), in the order of the pick; empty until
+    /// [`Identifiers::apply`] runs.
+    pub(crate) ids: Box<[Option<Box<str>>]>,
+    /// Every custom attribute with a value, as an identifier would be
+    /// folded (`None` for a value that does not look like one): what
+    /// [`Identifiers::detect`] counts. Emptied by [`Identifiers::apply`].
+    pub(crate) attrs: AttrValues,
 }
 
 impl Record {
@@ -156,6 +169,13 @@ impl Record {
                     hash(seed::POSTCODE, folded.as_bytes())
                 }
             }),
+            ids: Box::default(),
+            attrs: c
+                .attrs
+                .iter()
+                .filter(|(k, v)| !v.trim().is_empty() && k.len() <= MAX_ATTR_NAME)
+                .map(|(k, v)| (Box::from(k.as_str()), fold_identifier(v)))
+                .collect(),
         }
     }
 
@@ -167,6 +187,247 @@ impl Record {
     /// The customer's ext_id, if any.
     pub fn ext_id(&self) -> Option<&str> {
         self.ext_id.as_deref()
+    }
+}
+
+/// The longest custom attribute name looked at.
+const MAX_ATTR_NAME: usize = 64;
+
+/// The most custom attributes compared as identifiers.
+pub(crate) const MAX_IDS: usize = 3;
+
+/// The fewest records with a value before an attribute can be picked.
+const MIN_FILLED: u64 = 10;
+
+/// A value held by more records than this is a crowd (a placeholder like
+/// "000000", or a category), not one person's identifier.
+const CROWD: u32 = 10;
+
+/// The custom attributes a scan compares as identifiers: a member number,
+/// a national id, an old customer code. Nothing names them; they are
+/// picked from the data itself (see [`Identifiers::detect`]), so a list
+/// with a `soc_sec_id`, a `会员号` or a `legacy_code` column gets it
+/// compared, and one without gets nothing new.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identifiers {
+    names: Vec<String>,
+}
+
+impl Identifiers {
+    /// The picked attribute names, in slot order (at most [`MAX_IDS`]).
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Identifiers by name (a saved model's); extra names beyond
+    /// [`MAX_IDS`] are dropped.
+    pub fn from_names(mut names: Vec<String>) -> Identifiers {
+        names.truncate(MAX_IDS);
+        Identifiers { names }
+    }
+
+    /// Picks the attributes that look like identifiers in `records`: held
+    /// by at least half of the records (and ten), at least 90% of their
+    /// values identifier-shaped (see [`fold_identifier`]: letters and
+    /// digits, 4 to 32 of them, not a date, an amount or words), at least
+    /// half of them with a digit, at least 30% of them distinct, and at
+    /// most 20% of the values in crowds (held by more than ten records).
+    /// Gender, source or segment columns fail on their few distinct values
+    /// and their lack of digits, notes and comments on their words, dates
+    /// on their shape. The best filled and most distinct come first; ties
+    /// by name, so the pick never depends on the order of the records.
+    pub fn detect(records: &[Record]) -> Identifiers {
+        #[derive(Default)]
+        struct Stat<'a> {
+            filled: u64,
+            shaped: u64,
+            digits: u64,
+            values: std::collections::HashMap<&'a str, u32, foldhash::fast::FixedState>,
+        }
+        let mut by_name: std::collections::BTreeMap<&str, Stat> = Default::default();
+        for r in records {
+            for (k, v) in r.attrs.iter() {
+                let st = by_name.entry(k).or_default();
+                st.filled += 1;
+                if let Some(v) = v {
+                    st.shaped += 1;
+                    st.digits += u64::from(v.bytes().any(|b| b.is_ascii_digit()));
+                    *st.values.entry(v).or_default() += 1;
+                }
+            }
+        }
+        // Names that differ only in case, spaces or '-' are one attribute
+        // (as in queries), shown under the first of them.
+        let mut stats: std::collections::BTreeMap<String, (&str, Stat)> = Default::default();
+        for (name, st) in by_name {
+            let (_, into) = stats
+                .entry(attr_key_chars(name).collect())
+                .or_insert_with(|| (name, Stat::default()));
+            into.filled += st.filled;
+            into.shaped += st.shaped;
+            into.digits += st.digits;
+            for (v, c) in st.values {
+                *into.values.entry(v).or_default() += c;
+            }
+        }
+        let n = records.len() as u64;
+        let mut picked: Vec<(f64, &str)> = stats
+            .values()
+            .filter_map(|(name, st)| {
+                let distinct = st.values.len() as u64;
+                let crowded: u64 = st
+                    .values
+                    .values()
+                    .filter(|&&c| c > CROWD)
+                    .map(|&c| u64::from(c))
+                    .sum();
+                let fit = st.filled >= MIN_FILLED
+                    && st.filled * 2 >= n
+                    && st.shaped * 10 >= st.filled * 9
+                    && st.digits * 2 >= st.shaped
+                    && distinct * 10 >= st.shaped * 3
+                    && crowded * 5 <= st.shaped;
+                fit.then(|| {
+                    let rank = (st.filled as f64 / n as f64) * (distinct as f64 / st.shaped as f64);
+                    (rank, *name)
+                })
+            })
+            .collect();
+        picked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        Identifiers {
+            names: picked
+                .into_iter()
+                .take(MAX_IDS)
+                .map(|(_, n)| n.to_owned())
+                .collect(),
+        }
+    }
+
+    /// Gives every record its identifiers (one slot per picked name) and
+    /// drops the other attributes it was carrying for [`Self::detect`].
+    pub fn apply(&self, records: &mut [Record]) {
+        for r in records {
+            let attrs = std::mem::take(&mut r.attrs);
+            r.ids = if self.names.is_empty() {
+                Box::default()
+            } else {
+                self.names
+                    .iter()
+                    .map(|n| {
+                        attrs
+                            .iter()
+                            .find(|(k, _)| attr_key_chars(k).eq(attr_key_chars(n)))
+                            .and_then(|(_, v)| v.clone())
+                    })
+                    .collect()
+            };
+        }
+    }
+}
+
+/// An attribute name compared loosely, as queries do: trimmed, lower
+/// case, spaces and '-' read as '_'.
+fn attr_key_chars(name: &str) -> impl Iterator<Item = char> + '_ {
+    name.trim()
+        .chars()
+        .map(|c| {
+            if c.is_whitespace() || c == '-' {
+                '_'
+            } else {
+                c
+            }
+        })
+        .flat_map(char::to_lowercase)
+}
+
+/// A custom attribute's value folded as an identifier: NFKC (full-width
+/// digits and letters become ASCII), spaces and the separators
+/// (`-`, `_`, `.`, `/`, `+`, `(`, `)`, `#`) removed, letters lower-cased.
+/// `None` for anything that does not look like one: fewer than 4 or more
+/// than 32 letters and digits, another character (a Han character, '@',
+/// ':'), a date, a decimal amount, or words (a word of three letters or
+/// more among others: free text).
+pub(crate) fn fold_identifier(value: &str) -> Option<Box<str>> {
+    let value: String = value.trim().nfkc().collect();
+    let value = value.trim();
+    if value.len() > 64 {
+        return None;
+    }
+    let mut words = value.split_whitespace();
+    if words.clone().count() > 1
+        && words.any(|w| w.chars().count() >= 3 && w.chars().all(char::is_alphabetic))
+    {
+        return None;
+    }
+    if is_date_like(value) || is_decimal(value) {
+        return None;
+    }
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !(c.is_whitespace() || matches!(c, '-' | '_' | '.' | '/' | '+' | '(' | ')' | '#'))
+        {
+            return None;
+        }
+    }
+    (4..=32).contains(&out.len()).then(|| out.into_boxed_str())
+}
+
+/// Whether a value reads as a calendar date: three parts split by '-',
+/// '/', '.' or spaces with a year (1800-2199) first or last and the others
+/// numbers or a month's name ("09-SEP-1956"), or eight digits (also the
+/// start of a 12- or 14-digit timestamp) that are a valid yyyymmdd,
+/// ddmmyyyy or mmddyyyy.
+fn is_date_like(v: &str) -> bool {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let year = |s: &str| s.len() == 4 && (1800..2200).contains(&s.parse::<u32>().unwrap_or(0));
+    let small = |s: &str| {
+        ((1..=2).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
+            || (s.len() >= 3
+                && s.is_ascii()
+                && MONTHS.contains(&s[..3].to_ascii_lowercase().as_str()))
+    };
+    let parts: Vec<&str> = v
+        .split(|c: char| matches!(c, '-' | '/' | '.' | ',') || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() == 3 {
+        return (year(parts[0]) && small(parts[1]) && small(parts[2]))
+            || (small(parts[0]) && small(parts[1]) && year(parts[2]));
+    }
+    if ![8, 12, 14].contains(&v.len()) || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    if v.len() > 8 {
+        let v = &v[..8];
+        let num = |r: std::ops::Range<usize>| v[r].parse::<u32>().unwrap_or(0);
+        return (1900..2100).contains(&num(0..4))
+            && chrono::NaiveDate::from_ymd_opt(num(0..4) as i32, num(4..6), num(6..8)).is_some();
+    }
+    let num = |r: std::ops::Range<usize>| v[r].parse::<u32>().unwrap_or(0);
+    let valid = |y: u32, m: u32, d: u32| {
+        (1900..2100).contains(&y) && chrono::NaiveDate::from_ymd_opt(y as i32, m, d).is_some()
+    };
+    valid(num(0..4), num(4..6), num(6..8))
+        || valid(num(4..8), num(2..4), num(0..2))
+        || valid(num(4..8), num(0..2), num(2..4))
+}
+
+/// Whether a value is a decimal amount ("1234.50", "-3,5").
+fn is_decimal(v: &str) -> bool {
+    let v = v.strip_prefix('-').unwrap_or(v);
+    match v.split_once(['.', ',']) {
+        Some((a, b)) => {
+            !a.is_empty()
+                && !b.is_empty()
+                && b.len() <= 2
+                && a.bytes().all(|c| c.is_ascii_digit())
+                && b.bytes().all(|c| c.is_ascii_digit())
+        }
+        None => false,
     }
 }
 
@@ -705,6 +966,146 @@ mod tests {
         assert_eq!(fold_street("中山路123号").as_deref(), Some("中山路 123 号"));
         assert_eq!(fold_city("上海市"), fold_city("上海"));
         assert_eq!(fold_city("New York City"), "new york");
+    }
+
+    #[test]
+    fn identifiers_fold_to_ascii_letters_and_digits() {
+        let f = |s: &str| fold_identifier(s).map(String::from);
+        assert_eq!(f("ＡＢ－１２３４").as_deref(), Some("ab1234"), "full-width");
+        assert_eq!(f(" 123 456 789 ").as_deref(), Some("123456789"));
+        assert_eq!(f("CUST-000123").as_deref(), Some("cust000123"));
+        assert_eq!(
+            f("11010519491231002X").as_deref(),
+            Some("11010519491231002x")
+        );
+        assert_eq!(f("4902118"), Some("4902118".to_owned()));
+        for not in [
+            "abc",
+            "12",
+            "2024-01-03",
+            "03/01/2024",
+            "19560909",
+            "09-SEP-1956",
+            "Sep 9, 1956",
+            "20240103103000",
+            "12.50",
+            "1234,5",
+            "likes blue 12",
+            "Room 101",
+            "张三1234",
+            "a@b.com",
+            "10:30",
+        ] {
+            assert_eq!(f(not), None, "{not}");
+        }
+    }
+
+    fn with_attrs(i: u64, attrs: &[(&str, String)]) -> Record {
+        Record::new(&Customer {
+            id: CustomerId(i),
+            name: format!("Person{i}"),
+            attrs: attrs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+            ..Customer::default()
+        })
+    }
+
+    #[test]
+    fn detection_picks_identifiers_and_rejects_categories_text_and_dates() {
+        let records: Vec<Record> = (0..300u64)
+            .map(|i| {
+                with_attrs(
+                    i,
+                    &[
+                        ("gender", ["M", "F"][i as usize % 2].to_owned()),
+                        (
+                            "source",
+                            ["web", "store", "wechat"][i as usize % 3].to_owned(),
+                        ),
+                        ("segment", format!("tier{}", i % 4)),
+                        ("store_code", format!("S{:03}", i % 7)),
+                        ("note", format!("called back about order {i}")),
+                        (
+                            "signup",
+                            format!("2024-{:02}-{:02}", i % 12 + 1, i % 28 + 1),
+                        ),
+                        ("spend", format!("{}.{:02}", 10 + i * 7, i % 100)),
+                        // Copies of one person share a member number.
+                        ("member_no", format!("M-{:06}", 100_000 + i / 2 * 37)),
+                        // Half the records, sparse beyond that.
+                        ("old_code", format!("X{:05}", i * 13)),
+                    ],
+                )
+            })
+            .collect();
+        let picked = Identifiers::detect(&records);
+        assert_eq!(picked.names(), ["old_code", "member_no"]);
+
+        // One attribute under two spellings (two imports' headers).
+        let mut spelled: Vec<Record> = (0..20u64)
+            .map(|i| {
+                let key = if i % 2 == 0 { "Member No" } else { "member_no" };
+                with_attrs(i, &[(key, format!("{:07}", 1_000_000 + i))])
+            })
+            .collect();
+        let picked = Identifiers::detect(&spelled);
+        assert_eq!(picked.names(), ["Member No"]);
+        picked.apply(&mut spelled);
+        assert!(spelled.iter().all(|r| r.ids[0].is_some()));
+
+        // Only a third of the records: not well populated.
+        let sparse: Vec<Record> = (0..300u64)
+            .map(|i| {
+                let attrs = if i % 3 == 0 {
+                    vec![("member_no", format!("{:07}", 1_000_000 + i))]
+                } else {
+                    Vec::new()
+                };
+                with_attrs(i, &attrs)
+            })
+            .collect();
+        assert!(Identifiers::detect(&sparse).names().is_empty());
+
+        // A placeholder most records carry is a crowd.
+        let crowd: Vec<Record> = (0..300u64)
+            .map(|i| {
+                let v = if i % 2 == 0 {
+                    "000000".to_owned()
+                } else {
+                    format!("{:07}", 1_000_000 + i)
+                };
+                with_attrs(i, &[("member_no", v)])
+            })
+            .collect();
+        assert!(Identifiers::detect(&crowd).names().is_empty());
+    }
+
+    #[test]
+    fn at_most_three_identifiers_and_apply_fills_their_slots() {
+        let mut records: Vec<Record> = (0..100u64)
+            .map(|i| {
+                with_attrs(
+                    i,
+                    &[
+                        ("a_id", format!("{:06}", i * 3)),
+                        ("b_id", format!("{:06}", i * 5)),
+                        ("c_id", format!("{:06}", i * 7)),
+                        ("d_id", format!("{:06}", i * 11)),
+                    ],
+                )
+            })
+            .collect();
+        let picked = Identifiers::detect(&records);
+        assert_eq!(picked.names(), ["a_id", "b_id", "c_id"]);
+        picked.apply(&mut records);
+        assert_eq!(records[2].ids.len(), 3);
+        assert_eq!(records[2].ids[1].as_deref(), Some("000010"));
+        assert!(records[2].attrs.is_empty(), "the rest is dropped");
+        let none = Identifiers::default();
+        none.apply(&mut records);
+        assert!(records[2].ids.is_empty());
     }
 
     #[test]

@@ -458,6 +458,7 @@ mod tests {
             weight: 0.0,
             fields: vec![FieldScore {
                 field: CompareField::Name,
+                name: "name".into(),
                 level: Level::Exact,
                 weight: 1.0,
             }],

@@ -6,7 +6,9 @@
 //!
 //! A saved model is used only by a build with the same comparison fields
 //! and levels ([`scheme`]); otherwise it counts as absent and the next
-//! full scan replaces it.
+//! full scan replaces it. The custom attributes the scan compared as
+//! identifiers are saved with the scheme (after a record separator), so
+//! that a check of changed customers compares the same ones.
 
 use std::collections::HashSet;
 
@@ -15,7 +17,37 @@ use chrono::{DateTime, Utc};
 use crate::model::CustomerId;
 use crate::store::{DedupState, Store, StoreError};
 
-use super::{CompareField, DismissedPairs, Model, Pair, Scan, ScanOptions};
+use super::{CompareField, DismissedPairs, Identifiers, Model, Pair, Scan, ScanOptions};
+
+/// Separates the scheme from the identifier names, and the names.
+const IDS_SEP: char = '\u{1e}';
+const NAME_SEP: char = '\u{1f}';
+
+/// The scheme as saved with `model`: [`scheme`], then the names of the
+/// attributes it compares as identifiers.
+fn saved_scheme(model: &Model) -> String {
+    let mut s = scheme();
+    for (i, n) in model.identifiers.names().iter().enumerate() {
+        s.push(if i == 0 { IDS_SEP } else { NAME_SEP });
+        s.push_str(n);
+    }
+    s
+}
+
+/// The identifiers of a saved scheme, when its fields and levels are this
+/// build's.
+fn identifiers_of(saved: &str) -> Option<Identifiers> {
+    let (base, names) = saved.split_once(IDS_SEP).unwrap_or((saved, ""));
+    if base != scheme() {
+        return None;
+    }
+    let names = names
+        .split(NAME_SEP)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect();
+    Some(Identifiers::from_names(names))
+}
 
 /// The comparison fields and levels of this build, as text: "name:exact,
 /// same_reading,...;email:...". A saved model is only used under the same
@@ -59,7 +91,7 @@ pub fn save(store: &Store, scan: &Scan, threshold: f64) -> Result<(), StoreError
         scanned_at: Utc::now(),
         threshold,
         customers: scan.customers,
-        model: scan.model.to_stored(scheme()),
+        model: scan.model.to_stored(saved_scheme(&scan.model)),
         pending: pending_of(&scan.pairs),
     };
     let summary = format!(
@@ -75,12 +107,13 @@ pub fn load(store: &Store) -> Result<Option<SavedScan>, StoreError> {
     let Some(state) = store.dedup_state()? else {
         return Ok(None);
     };
-    if state.model.scheme != scheme() {
-        return Ok(None);
-    }
-    let Some(model) = Model::from_stored(&state.model) else {
+    let Some(identifiers) = identifiers_of(&state.model.scheme) else {
         return Ok(None);
     };
+    let Some(mut model) = Model::from_stored(&state.model) else {
+        return Ok(None);
+    };
+    model.identifiers = identifiers;
     Ok(Some(SavedScan {
         scanned_at: state.scanned_at,
         threshold: state.threshold,
@@ -147,7 +180,7 @@ pub fn check_changed(
         scanned_at: saved.scanned_at,
         threshold: saved.threshold,
         customers: saved.customers,
-        model: saved.model.to_stored(scheme()),
+        model: saved.model.to_stored(saved_scheme(&saved.model)),
         pending,
     };
     let summary = format!(
@@ -229,6 +262,37 @@ mod tests {
             .save_dedup_state(&state, "other".into())
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(load(&store).ok().flatten().is_none());
+    }
+
+    #[test]
+    fn the_identifiers_compared_are_saved_with_the_model() {
+        let (_dir, store) = test_store();
+        let people: Vec<Customer> = (0..40)
+            .map(|i| Customer {
+                id: CustomerId(i),
+                name: format!("Person{} Example{}", i / 2, i / 2),
+                attrs: vec![("member_no".into(), format!("{:07}", 1_000_000 + i / 2))],
+                ..Customer::default()
+            })
+            .collect();
+        let scan =
+            super::super::scan_customers(&people, &DismissedPairs::new(), &ScanOptions::default());
+        assert_eq!(scan.model.identifiers.names(), ["member_no"]);
+        save(&store, &scan, 0.9).unwrap_or_else(|e| panic!("{e}"));
+        let back = load(&store)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("saved"));
+        assert_eq!(back.model.identifiers, scan.model.identifiers);
+        // A check of changed customers compares the same attribute.
+        let pop: Vec<super::super::Record> = people.iter().map(super::super::Record::new).collect();
+        let p = super::super::explain_pair(&people[0], &people[1], &back.model, &pop);
+        assert!(
+            p.fields
+                .iter()
+                .any(|f| f.name == "attr:member_no" && f.level == super::super::Level::Exact),
+            "{:?}",
+            p.fields
+        );
     }
 
     #[test]

@@ -290,3 +290,61 @@ fn dismissed_pairs_are_neither_reported_nor_clustered() {
     assert!(!scan.pairs.iter().any(|p| (p.a.0, p.b.0) == (1, 2)));
     assert!(!scan.clusters.iter().any(|c| c.contains(&CustomerId(1))));
 }
+
+/// Two records of one person whose name was spelled two ways: a member
+/// number they share (a custom attribute, picked as an identifier) lifts
+/// their score, is named in the explanation and blocks them together.
+#[test]
+fn a_shared_identifier_lifts_a_pair_whose_names_differ() {
+    let (background, _) = synthetic(500, 0.0, Locale::En);
+    let with_ids = |keep: bool| {
+        let mut customers: Vec<Customer> = background
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut c = c.clone();
+                c.id = CustomerId(100 + i as u64);
+                if keep {
+                    c.attrs = vec![("member_no".into(), format!("M{:07}", 1_000 + i * 17))];
+                }
+                c
+            })
+            .collect();
+        for (id, name) in [(1, "Katherine Johnston"), (2, "Catherine Jonston")] {
+            let mut c = person(id, name, &[], &[], (1975, 4, 12));
+            c.city = Some("Springfield".into());
+            if keep {
+                c.attrs = vec![("member_no".into(), "M-765 4321".into())];
+            }
+            customers.push(c);
+        }
+        let opts = ScanOptions {
+            threshold: 0.0001,
+            ..ScanOptions::default()
+        };
+        let scan = scan_customers(&customers, &DismissedPairs::new(), &opts);
+        scan.pairs
+            .into_iter()
+            .find(|p| (p.a.0, p.b.0) == (1, 2))
+            .unwrap_or_else(|| panic!("the pair is a candidate (keep {keep})"))
+    };
+    let without = with_ids(false);
+    let with = with_ids(true);
+    assert!(
+        with.score > without.score && with.weight > without.weight + 5.0,
+        "{} ({} bits) vs {} ({} bits)",
+        with.score,
+        with.weight,
+        without.score,
+        without.weight
+    );
+    let attr = with
+        .fields
+        .iter()
+        .find(|f| f.name == "attr:member_no")
+        .unwrap_or_else(|| panic!("named: {:?}", with.fields));
+    assert_eq!(attr.level, Level::Exact);
+    assert!(attr.weight > 5.0, "{attr:?}");
+    assert!(with.keys.contains(&KeyKind::Identifier), "{:?}", with.keys);
+    assert!(!without.fields.iter().any(|f| f.name.starts_with("attr:")));
+}

@@ -516,6 +516,19 @@ fn pair_line(s: &Shown, link: Option<&Pair>) -> String {
             text.push_str(&format!(" · {f} {} {}", level.as_str(), bits(w)));
         }
     }
+    // Custom attributes compared as identifiers have no row of their own.
+    for a in p
+        .fields
+        .iter()
+        .filter(|a| a.field.attr_slot().is_some() && a.level != Level::Missing)
+    {
+        text.push_str(&format!(
+            " · {} {} {}",
+            a.name,
+            a.level.as_str(),
+            bits(a.weight)
+        ));
+    }
     text
 }
 
