@@ -1579,3 +1579,25 @@ fn text_output_never_carries_escape_sequences_from_the_data() {
     let text = String::from_utf8_lossy(&outs[0].stdout);
     assert!(text.contains("vip\u{241b}[5mlevel"), "{text}");
 }
+
+/// Record-linkage data often has rows whose names are lost but whose source
+/// id, address and birth date remain: they are customers to compare, not
+/// rejects. A source id alone (or with blanks) still identifies nothing.
+#[test]
+fn a_row_known_by_its_ext_id_and_details_is_kept_one_with_the_id_alone_is_not() {
+    let env = Env::new();
+    let f = env.write(
+        "c.csv",
+        "ext_id,name,street,postcode,birth_date\n\
+         R1,,12 Hill St,2602,1971-03-04\n\
+         R2,,,,\n\
+         R3,Ann Lee,,,\n",
+    );
+    let r = env.json(&["import", "customers", f.to_str().unwrap()]);
+    assert_eq!((r["inserted"].as_u64(), r["rejected"].as_u64()), (Some(2), Some(1)), "{r}");
+    let rows = env.export();
+    let r1 = rows.iter().find(|c| c["ext_id"] == "R1").expect("R1 kept");
+    assert_eq!(r1["postcode"], "2602", "{r1}");
+    assert!(rows.iter().all(|c| c["ext_id"] != "R2"));
+    assert_eq!(env.total("R1"), 1, "found by its id");
+}

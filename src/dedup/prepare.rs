@@ -230,8 +230,8 @@ impl Identifiers {
     /// by at least half of the records (and ten), at least 90% of their
     /// values identifier-shaped (see [`fold_identifier`]: letters and
     /// digits, 4 to 32 of them, not a date, an amount or words), at least
-    /// half of them with a digit, at least 30% of them distinct, and at
-    /// most 20% of the values in crowds (held by more than ten records).
+    /// half of them with a digit, at least 30% of them distinct, some
+    /// value held by two records, and at most 20% of the values in crowds (held by more than ten records).
     /// Gender, source or segment columns fail on their few distinct values
     /// and their lack of digits, notes and comments on their words, dates
     /// on their shape. The best filled and most distinct come first; ties
@@ -281,7 +281,18 @@ impl Identifiers {
                     .filter(|&&c| c > CROWD)
                     .map(|&c| u64::from(c))
                     .sum();
+                // Records whose value another record shares: an attribute
+                // no two records agree on (a row number, the source
+                // system's own key, different on every copy) gives no
+                // evidence of a match, only noise in "close".
+                let shared: u64 = st
+                    .values
+                    .values()
+                    .filter(|&&c| c >= 2)
+                    .map(|&c| u64::from(c))
+                    .sum();
                 let fit = st.filled >= MIN_FILLED
+                    && shared >= 2
                     && st.filled * 2 >= n
                     && st.shaped * 10 >= st.filled * 9
                     && st.digits * 2 >= st.shaped
@@ -1034,8 +1045,13 @@ mod tests {
                         ("spend", format!("{}.{:02}", 10 + i * 7, i % 100)),
                         // Copies of one person share a member number.
                         ("member_no", format!("M-{:06}", 100_000 + i / 2 * 37)),
-                        // Half the records, sparse beyond that.
-                        ("old_code", format!("X{:05}", i * 13)),
+                        // Nearly all distinct, a few shared.
+                        (
+                            "old_code",
+                            format!("X{:05}", if i % 50 == 1 { i - 1 } else { i } * 13),
+                        ),
+                        // Every record its own: nothing to agree on.
+                        ("row_no", format!("R{i:06}")),
                     ],
                 )
             })
@@ -1047,7 +1063,7 @@ mod tests {
         let mut spelled: Vec<Record> = (0..20u64)
             .map(|i| {
                 let key = if i % 2 == 0 { "Member No" } else { "member_no" };
-                with_attrs(i, &[(key, format!("{:07}", 1_000_000 + i))])
+                with_attrs(i, &[(key, format!("{:07}", 1_000_000 + i / 2))])
             })
             .collect();
         let picked = Identifiers::detect(&spelled);
@@ -1086,13 +1102,15 @@ mod tests {
     fn at_most_three_identifiers_and_apply_fills_their_slots() {
         let mut records: Vec<Record> = (0..100u64)
             .map(|i| {
+                // A few values shared, as copies of one person share them.
+                let j = if i % 10 == 1 { i - 1 } else { i };
                 with_attrs(
                     i,
                     &[
-                        ("a_id", format!("{:06}", i * 3)),
-                        ("b_id", format!("{:06}", i * 5)),
-                        ("c_id", format!("{:06}", i * 7)),
-                        ("d_id", format!("{:06}", i * 11)),
+                        ("a_id", format!("{:06}", j * 3)),
+                        ("b_id", format!("{:06}", j * 5)),
+                        ("c_id", format!("{:06}", j * 7)),
+                        ("d_id", format!("{:06}", j * 11)),
                     ],
                 )
             })

@@ -206,9 +206,20 @@ fn prepare_customer(
     if draft.name.is_empty() {
         draft.name = derive_name(draft.given_name.as_deref(), draft.family_name.as_deref());
     }
-    if draft.name.is_empty() && draft.emails.is_empty() && draft.phones.is_empty() {
+    // A source system's id with something to go by (an address, a birth
+    // date, a company, a member number...) identifies a customer too, as
+    // one created from an order log is known by its id alone.
+    let described = draft.ext_id.is_some()
+        && (draft.company.is_some()
+            || draft.street.is_some()
+            || draft.city.is_some()
+            || draft.postcode.is_some()
+            || draft.birth_date.is_some()
+            || !draft.attrs.is_empty());
+    if draft.name.is_empty() && draft.emails.is_empty() && draft.phones.is_empty() && !described {
         return Err(
-            "no name, no valid email and no valid phone: nothing identifies this customer"
+            "no name, no valid email, no valid phone and no ext_id with other details: \
+             nothing identifies this customer"
                 .to_owned(),
         );
     }
