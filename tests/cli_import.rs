@@ -1594,7 +1594,11 @@ fn a_row_known_by_its_ext_id_and_details_is_kept_one_with_the_id_alone_is_not() 
          R3,Ann Lee,,,\n",
     );
     let r = env.json(&["import", "customers", f.to_str().unwrap()]);
-    assert_eq!((r["inserted"].as_u64(), r["rejected"].as_u64()), (Some(2), Some(1)), "{r}");
+    assert_eq!(
+        (r["inserted"].as_u64(), r["rejected"].as_u64()),
+        (Some(2), Some(1)),
+        "{r}"
+    );
     let rows = env.export();
     let r1 = rows.iter().find(|c| c["ext_id"] == "R1").expect("R1 kept");
     assert_eq!(r1["postcode"], "2602", "{r1}");

@@ -20,6 +20,7 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
 use crate::model::{Customer, CustomerId};
+use crate::search::query::key_chars;
 
 /// A 64-bit hash of `bytes` under a fixed seed (the same in every run, so
 /// scans are deterministic). Never 0: 0 means "no value".
@@ -261,7 +262,7 @@ impl Identifiers {
         let mut stats: std::collections::BTreeMap<String, (&str, Stat)> = Default::default();
         for (name, st) in by_name {
             let (_, into) = stats
-                .entry(attr_key_chars(name).collect())
+                .entry(key_chars(name).collect())
                 .or_insert_with(|| (name, Stat::default()));
             into.filled += st.filled;
             into.shaped += st.shaped;
@@ -327,28 +328,13 @@ impl Identifiers {
                     .map(|n| {
                         attrs
                             .iter()
-                            .find(|(k, _)| attr_key_chars(k).eq(attr_key_chars(n)))
+                            .find(|(k, _)| key_chars(k).eq(key_chars(n)))
                             .and_then(|(_, v)| v.clone())
                     })
                     .collect()
             };
         }
     }
-}
-
-/// An attribute name compared loosely, as queries do: trimmed, lower
-/// case, spaces and '-' read as '_'.
-fn attr_key_chars(name: &str) -> impl Iterator<Item = char> + '_ {
-    name.trim()
-        .chars()
-        .map(|c| {
-            if c.is_whitespace() || c == '-' {
-                '_'
-            } else {
-                c
-            }
-        })
-        .flat_map(char::to_lowercase)
 }
 
 /// A custom attribute's value folded as an identifier: NFKC (full-width

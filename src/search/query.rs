@@ -512,6 +512,12 @@ pub fn canonical_label(label: &str) -> String {
 
 /// A key compared loosely: lower case, ' ' and '-' read as '_'.
 fn canonical_key(key: &str) -> String {
+    key_chars(key).collect()
+}
+
+/// The characters of [`canonical_key`], for comparing without allocating
+/// (duplicate detection folds attribute names the same way).
+pub(crate) fn key_chars(key: &str) -> impl Iterator<Item = char> + '_ {
     key.trim()
         .chars()
         .map(|c| {
@@ -522,7 +528,6 @@ fn canonical_key(key: &str) -> String {
             }
         })
         .flat_map(char::to_lowercase)
-        .collect()
 }
 
 impl Query {
