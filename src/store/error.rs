@@ -130,6 +130,10 @@ impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
         match e {
             sled::Error::Io(io) if is_disk_full(&io) => StoreError::DiskFull(io),
+            // sled read past the end of one of its files: it was cut short.
+            sled::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+                StoreError::Corrupted(format!("a file of the database is cut short ({io})"))
+            }
             sled::Error::Corruption { .. } => StoreError::Corrupted(sled_reason(&e)),
             other => StoreError::Sled(other),
         }
@@ -230,5 +234,23 @@ mod tests {
         k.push(0);
         k.extend_from_slice(&7u64.to_be_bytes());
         assert_eq!(show_key(&k), "tag 'vip' index of customers 28672..32767");
+    }
+
+    #[test]
+    fn sled_errors_are_sorted_by_what_the_user_does() {
+        let io = |kind| sled::Error::Io(std::io::Error::new(kind, "x"));
+        assert!(matches!(
+            StoreError::from(io(std::io::ErrorKind::StorageFull)),
+            StoreError::DiskFull(_)
+        ));
+        // A file cut short reads past its end: damage, so the message
+        // points to `rolo check` and the last backup.
+        let cut = StoreError::from(io(std::io::ErrorKind::UnexpectedEof));
+        assert!(matches!(cut, StoreError::Corrupted(_)), "{cut}");
+        assert!(cut.to_string().contains("rolo restore"), "{cut}");
+        assert!(matches!(
+            StoreError::from(io(std::io::ErrorKind::PermissionDenied)),
+            StoreError::Sled(_)
+        ));
     }
 }
