@@ -72,9 +72,30 @@ impl Drop for Tmpfs {
 }
 
 fn rolo_at(db: &Path, args: &[&str]) -> std::process::Output {
-    let out = rolo().arg("--db").arg(db).args(args).output().unwrap();
+    rolo_with(db, &[], args)
+}
+
+fn rolo_with(db: &Path, envs: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    let out = rolo()
+        .envs(envs.iter().copied())
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap();
     assert_no_panic(&out);
     out
+}
+
+/// How many customers `rolo search ''` finds.
+fn total(db: &Path) -> u64 {
+    ok_json(db, &["search", "", "--limit", "1"])["total"]
+        .as_u64()
+        .unwrap()
+}
+
+fn assert_check_clean(db: &Path) {
+    assert_eq!(ok_json(db, &["check"])["problems"], Value::Array(vec![]));
 }
 
 fn ok_json(db: &Path, args: &[&str]) -> Value {
@@ -147,30 +168,22 @@ fn an_import_that_fills_the_disk_stops_clearly_and_keeps_whole_batches() {
     }
 
     disk.resize("200m");
-    assert_eq!(ok_json(&db, &["check"])["problems"], Value::Array(vec![]));
-    let total = ok_json(&db, &["search", "", "--limit", "1"])["total"]
-        .as_u64()
-        .unwrap();
+    assert_check_clean(&db);
+    let kept = total(&db);
     let imports = ok_json(&db, &["import", "list"]);
     let log = &imports["imports"][0];
     assert_eq!(log["finished"], false, "{log}");
-    assert_eq!(log["inserted"].as_u64().unwrap(), total, "{log}");
-    assert!(
-        total > 0 && total % 5000 == 0,
-        "whole batches only: {total}"
-    );
+    assert_eq!(log["inserted"].as_u64().unwrap(), kept, "{log}");
+    assert!(kept > 0 && kept % 5000 == 0, "whole batches only: {kept}");
 
     let again = ok_json(&db, &["import", "customers", f]);
     assert_eq!(
         again["inserted"].as_u64().unwrap(),
-        40_000 - total,
+        40_000 - kept,
         "{again}"
     );
-    assert_eq!(
-        ok_json(&db, &["search", "", "--limit", "1"])["total"],
-        40_000
-    );
-    assert_eq!(ok_json(&db, &["check"])["problems"], Value::Array(vec![]));
+    assert_eq!(total(&db), 40_000);
+    assert_check_clean(&db);
 }
 
 #[test]
@@ -180,14 +193,11 @@ fn a_batch_torn_by_the_full_disk_is_repaired_on_the_next_open() {
         return;
     };
     let f = file.to_str().unwrap();
-    let out = rolo()
-        .env("ROLO_NO_SPACE_GUARD", "1")
-        .arg("--db")
-        .arg(&db)
-        .args(["import", "customers", f])
-        .output()
-        .unwrap();
-    assert_no_panic(&out);
+    let out = rolo_with(
+        &db,
+        &[("ROLO_NO_SPACE_GUARD", "1")],
+        &["import", "customers", f],
+    );
     assert_disk_full(&out);
     assert!(
         db.join("rolo-write-failed").exists(),
@@ -197,16 +207,11 @@ fn a_batch_torn_by_the_full_disk_is_repaired_on_the_next_open() {
     disk.resize("200m");
     // Whatever part of the failed batch sled kept, the first open rebuilt
     // the indexes around it.
-    assert_eq!(ok_json(&db, &["check"])["problems"], Value::Array(vec![]));
+    assert_check_clean(&db);
     assert!(!db.join("rolo-write-failed").exists());
-    let total = ok_json(&db, &["search", "", "--limit", "1"])["total"]
-        .as_u64()
-        .unwrap();
-    assert!(total > 0 && total < 40_000, "{total}");
+    let kept = total(&db);
+    assert!(kept > 0 && kept < 40_000, "{kept}");
     ok_json(&db, &["import", "customers", f]);
-    assert_eq!(
-        ok_json(&db, &["search", "", "--limit", "1"])["total"],
-        40_000
-    );
-    assert_eq!(ok_json(&db, &["check"])["problems"], Value::Array(vec![]));
+    assert_eq!(total(&db), 40_000);
+    assert_check_clean(&db);
 }

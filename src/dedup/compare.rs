@@ -468,23 +468,16 @@ pub(crate) fn date_level(a: u32, b: u32) -> Level {
     if ya == yb && ma == db && da == mb {
         return Level::Close;
     }
-    let (mut x, mut y) = (a, b);
-    let mut differ = Vec::with_capacity(8);
-    let (mut da, mut db) = ([0u32; 8], [0u32; 8]);
-    for i in 0..8 {
-        (da[i], db[i]) = (x % 10, y % 10);
-        if da[i] != db[i] {
-            differ.push(i);
-        }
-        x /= 10;
-        y /= 10;
-    }
     // One digit mistyped, or two neighbouring digits swapped.
-    let swapped = differ.len() == 2
-        && differ[1] == differ[0] + 1
-        && da[differ[0]] == db[differ[1]]
-        && da[differ[1]] == db[differ[0]];
-    if differ.len() == 1 || swapped {
+    let digits = |mut v: u32| {
+        let mut d = [0u8; 8];
+        for slot in d.iter_mut().rev() {
+            *slot = (v % 10) as u8;
+            v /= 10;
+        }
+        d
+    };
+    if one_edit(&digits(a), &digits(b)) {
         Level::Close
     } else {
         Level::Different

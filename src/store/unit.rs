@@ -718,25 +718,24 @@ impl<'s> Unit<'s> {
             let next = current.saturating_add_signed(self.live_delta);
             self.put(key, next.to_be_bytes().to_vec());
         }
-        let bytes: usize = self
-            .overlay
-            .iter()
-            .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
-            .sum();
-        super::space::ensure(&self.store.path, bytes as u64)
-            .map_err(super::StoreError::DiskFull)?;
         let mut batch = sled::Batch::default();
         let infos_changed = self
             .overlay
             .range(vec![keys::TAG_INFO]..vec![keys::TAG_INFO + 1])
             .next()
             .is_some();
+        let mut bytes = 0u64;
         for (k, v) in std::mem::take(&mut self.overlay) {
+            bytes += k.len() as u64;
             match v {
-                Some(v) => batch.insert(k, v),
+                Some(v) => {
+                    bytes += v.len() as u64;
+                    batch.insert(k, v);
+                }
                 None => batch.remove(k),
             }
         }
+        super::space::ensure(&self.store.path, bytes).map_err(super::StoreError::DiskFull)?;
         if let Err(e) = self.store.db.apply_batch(batch) {
             self.store.note_io_failure();
             return Err(e.into());
