@@ -14,7 +14,7 @@
 
 use strsim::normalized_levenshtein;
 
-use super::prepare::{MAX_IDS, Record, hash, seed};
+use super::prepare::{MAX_IDS, Record, hash, postcode_chars, seed};
 
 /// The fields duplicate detection compares, by their canonical names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -98,7 +98,7 @@ impl CompareField {
         use Level::*;
         match self {
             CompareField::Name => &[Exact, SameReading, Close, Similar, Partial, Different],
-            CompareField::Street => &[Exact, Close, Similar, Different],
+            CompareField::Street => &[Exact, Close, Similar, Partial, Different],
             CompareField::Email
             | CompareField::Phone
             | CompareField::BirthDate
@@ -106,9 +106,8 @@ impl CompareField {
             | CompareField::Attr1
             | CompareField::Attr2
             | CompareField::Attr3 => &[Exact, Close, Different],
-            CompareField::ExtId | CompareField::City | CompareField::Postcode => {
-                &[Exact, Different]
-            }
+            CompareField::Postcode => &[Exact, Close, Different],
+            CompareField::ExtId | CompareField::City => &[Exact, Different],
         }
     }
 
@@ -142,8 +141,9 @@ pub enum Level {
     /// Names only: the same pinyin reading in other characters (traditional
     /// and simplified forms, same-sounding variants, or pinyin against Han).
     SameReading,
-    /// Nearly equal: names Jaro-Winkler ≥ 0.92; identifiers one edit apart
-    /// (a character changed, added or dropped, or two neighbours swapped);
+    /// Nearly equal: names Jaro-Winkler ≥ 0.92; identifiers and postcodes
+    /// one edit apart (a character changed, added or dropped, or two
+    /// neighbours swapped);
     /// emails the same local part
     /// at another provider; phones the same last 8 digits; dates with day
     /// and month swapped or one digit off; streets one a prefix of the
@@ -154,13 +154,15 @@ pub enum Level {
     /// Names: Jaro-Winkler ≥ 0.80. Streets: a house number and a street
     /// word in common, the rest not alike.
     Similar,
-    /// Names only: not alike as a whole, but one word in common or a typo
+    /// Names: not alike as a whole, but one word in common or a typo
     /// apart (a family name kept while the given name differs, or one side
-    /// has only part of the name).
+    /// has only part of the name). Streets: the same street name with
+    /// another house number.
     Partial,
     /// Both present, not alike.
     Different,
-    /// Either side has no value: no evidence either way.
+    /// Either side has no value (for streets: or only a house number the
+    /// other has too): no evidence either way.
     Missing,
 }
 
@@ -277,18 +279,23 @@ pub fn compare(a: &Record, b: &Record) -> (Codes, Agreed) {
             _ => Level::Missing,
         },
     );
-    let postcode = hash_level(a.postcode, b.postcode);
+    let postcode = postcode_level(a.postcode, b.postcode);
     let city = hash_level(a.city, b.city);
     // City and postcode say one thing, where someone lives: an equal
     // postcode already says the city, and a different postcode already
     // says the place differs (someone who moved changes both). Counting
     // both would count one fact twice (the model assumes fields
     // independent), so the city speaks only where the postcode cannot, or
-    // to say that two different postcodes are in one city.
+    // to say that two different or nearly equal postcodes are in one city
+    // (a mistyped postcode). A postcode one character off in another city
+    // name says nothing more: the city may be mistyped too, and its folded
+    // form is only a hash.
     set(
         CompareField::City,
         match (postcode, city) {
-            (Level::Exact, _) | (Level::Different, Level::Different) => Level::Missing,
+            (Level::Exact, _)
+            | (Level::Different | Level::Close, Level::Different)
+            | (Level::Close, Level::Missing) => Level::Missing,
             _ => city,
         },
     );
@@ -337,6 +344,19 @@ fn one_edit(a: &[u8], b: &[u8]) -> bool {
         }
         1 => short[i..] == long[i + 1..],
         _ => false,
+    }
+}
+
+/// Postcodes (see [`super::prepare::fold_postcode`]): equal; one edit apart (a character
+/// changed, added or dropped, or two neighbours swapped: "4222" and
+/// "4221", "7035" and "7053"); else different.
+fn postcode_level(a: u64, b: u64) -> Level {
+    match hash_level(a, b) {
+        Level::Different => match (postcode_chars(a), postcode_chars(b)) {
+            (Some((x, n)), Some((y, m))) if one_edit(&x[..n], &y[..m]) => Level::Close,
+            _ => Level::Different,
+        },
+        l => l,
     }
 }
 
@@ -538,8 +558,11 @@ fn words_alike(x: &str, y: &str) -> bool {
 /// `Close` when every number and every name word of the street with fewer
 /// words is found in the other (with at least a number or two name words
 /// to go by); `Similar` when they share a house number and a name word, or
-/// the side without a number has one name word, found in the other; else
-/// `Different`.
+/// the side without a number has one name word, found in the other;
+/// `Partial` when every name word is found but no house number (the same
+/// street, another house: a neighbour, or a mistyped number); `Missing`
+/// when one side is only house numbers, all found in the other (its street
+/// is unknown); else `Different`.
 fn street_words(a: &str, b: &str) -> Level {
     let (short, long) = if a.split(' ').count() <= b.split(' ').count() {
         (a, b)
@@ -553,9 +576,6 @@ fn street_words(a: &str, b: &str) -> Level {
         if long.split(' ').any(|m| m == n) {
             kept_numbers += 1;
         }
-    }
-    if short_numbers > 0 && kept_numbers == 0 {
-        return Level::Different;
     }
     let mut names = 0;
     let mut found = 0;
@@ -577,6 +597,19 @@ fn street_words(a: &str, b: &str) -> Level {
                 found += 1;
             }
         }
+    }
+    if short_numbers > 0 && kept_numbers == 0 {
+        // Another house number: the same street at most.
+        return if names >= 1 && found == names {
+            Level::Partial
+        } else {
+            Level::Different
+        };
+    }
+    if names == 0 && short_numbers > 0 && kept_numbers == short_numbers {
+        // Only a house number on one side, found on the other: the street
+        // itself is unknown there, so nothing to weigh either way.
+        return Level::Missing;
     }
     let all_kept = kept_numbers == short_numbers && found == names;
     if all_kept && names >= 1 && (short_numbers > 0 || names >= 2) {
@@ -938,6 +971,27 @@ mod tests {
             "a street type is not a name"
         );
         assert_eq!(
+            street_level(&s("95"), &s("95 Grylls Crescent")),
+            Level::Missing,
+            "only the house number is known on one side"
+        );
+        assert_eq!(
+            street_level(&s("28"), &s("85 Smiths Road")),
+            Level::Different
+        );
+        assert_eq!(
+            street_level(
+                &s("123 Chippendale Village Hawkekr Place"),
+                &s("105 Hawker Place Chippendale Village")
+            ),
+            Level::Partial,
+            "the same street, another house number"
+        );
+        assert_eq!(
+            street_level(&s("12 Hawker Place"), &s("105 Baker Place")),
+            Level::Different
+        );
+        assert_eq!(
             street_level(&s("32 Reuther Street Blue Hills Estate"), &s("Reuther St")),
             Level::Similar
         );
@@ -1043,7 +1097,26 @@ mod tests {
             c.postcode = Some("200002".into());
         });
         assert_eq!(level(CompareField::City, &a, &b), Level::Exact);
-        assert_eq!(level(CompareField::Postcode, &a, &b), Level::Different);
+        assert_eq!(level(CompareField::Postcode, &a, &b), Level::Close);
+        let far = rec(|c| {
+            c.city = Some("北京".into());
+            c.postcode = Some("100010".into());
+        });
+        assert_eq!(level(CompareField::Postcode, &a, &far), Level::Different);
+        assert_eq!(level(CompareField::City, &a, &far), Level::Missing);
+        let near_elsewhere = rec(|c| {
+            c.city = Some("上海浦东".into());
+            c.postcode = Some("200010".into());
+        });
+        assert_eq!(
+            level(CompareField::Postcode, &a, &near_elsewhere),
+            Level::Close,
+            "two neighbours swapped"
+        );
+        assert_eq!(
+            level(CompareField::City, &a, &near_elsewhere),
+            Level::Missing
+        );
         let c = rec(|c| {
             c.city = Some("上海".into());
             c.postcode = Some("200001".into());

@@ -158,18 +158,7 @@ impl Record {
             street: text(&c.street).and_then(fold_street),
             company: text(&c.company).and_then(fold_company),
             city: text(&c.city).map_or(0, |s| hash(seed::CITY, fold_city(s).as_bytes())),
-            postcode: text(&c.postcode).map_or(0, |s| {
-                let folded: String = s
-                    .chars()
-                    .filter(|c| c.is_alphanumeric())
-                    .flat_map(char::to_uppercase)
-                    .collect();
-                if folded.is_empty() {
-                    0
-                } else {
-                    hash(seed::POSTCODE, folded.as_bytes())
-                }
-            }),
+            postcode: text(&c.postcode).map_or(0, fold_postcode),
             ids: Box::default(),
             attrs: c
                 .attrs
@@ -456,6 +445,40 @@ fn push_folded_latin(out: &mut String, c: char) {
 }
 
 /// Folds a name (see [`Name`]); `None` when it has no letters.
+/// A postcode as one number (0 when it has no letters or digits): its
+/// letters and digits, upper-cased, packed byte by byte when they are ASCII
+/// and at most 8 (nearly every postcode in the world: "SW1A1AA", "200001",
+/// "10115"), so that two can still be compared character by character (see
+/// [`postcode_chars`]); else a hash with the top bit set, which no packed
+/// ASCII text has.
+pub(crate) fn fold_postcode(s: &str) -> u64 {
+    let folded: String = s
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_uppercase)
+        .collect();
+    if folded.is_empty() {
+        0
+    } else if folded.is_ascii() && folded.len() <= 8 {
+        let mut bytes = [0u8; 8];
+        bytes[..folded.len()].copy_from_slice(folded.as_bytes());
+        u64::from_le_bytes(bytes)
+    } else {
+        hash(seed::POSTCODE, folded.as_bytes()) | 1 << 63
+    }
+}
+
+/// The characters of a postcode packed by [`fold_postcode`] and their
+/// count; `None` for a hashed one.
+pub(crate) fn postcode_chars(p: u64) -> Option<([u8; 8], usize)> {
+    if p == 0 || p >> 63 == 1 {
+        return None;
+    }
+    let bytes = p.to_le_bytes();
+    let len = bytes.iter().position(|&b| b == 0).unwrap_or(8);
+    Some((bytes, len))
+}
+
 pub(crate) fn fold_name(name: &str) -> Option<Name> {
     let mut exact = String::with_capacity(name.len());
     let mut tokens: Vec<String> = Vec::with_capacity(4);
@@ -1127,6 +1150,16 @@ mod tests {
         assert_eq!(&*r.phones, &[8613800138000]);
         assert_eq!(r.birth, 19900304);
         assert_ne!(r.postcode, 0);
+        assert_eq!(postcode_chars(r.postcode), Some((*b"SW1A1AA\0", 7)));
+        assert_eq!(
+            postcode_chars(fold_postcode("2000-01")),
+            Some((*b"200001\0\0", 6))
+        );
+        let long = fold_postcode("12345-6789 extra");
+        assert_ne!(long, 0);
+        assert_eq!(postcode_chars(long), None, "over 8 characters: hashed");
+        assert_ne!(long, fold_postcode("12345-6789 extrb"));
+        assert_eq!(fold_postcode(" - "), 0);
         assert_eq!(r.city, 0);
         assert!(r.company.is_none());
     }
