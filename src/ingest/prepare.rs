@@ -99,6 +99,18 @@ fn split_list(s: &str, allow_space: bool) -> Vec<&str> {
     .collect()
 }
 
+/// Splits a cell holding several phones, unless the whole cell is one
+/// valid number: "310/246-1501" is an area code and a number (a US
+/// listing's way), "13800138000/13900139000" two mobiles.
+fn phone_parts<'a>(s: &'a str, cfg: &normalize::NormalizeConfig) -> Vec<&'a str> {
+    let parts = split_list(s, false);
+    if parts.len() > 1 && normalize::phone(s, cfg).is_ok() {
+        vec![s.trim()]
+    } else {
+        parts
+    }
+}
+
 /// A row after the work that needs no database: cleaned, parsed and
 /// validated. Runs on its own thread, ahead of the writer.
 pub(super) enum Prepared {
@@ -173,7 +185,7 @@ fn prepare_customer(
                 }
             }
             "phone" => {
-                for part in split_list(value, false) {
+                for part in phone_parts(value, cfg) {
                     match normalize::phone(part, cfg) {
                         Ok(p) if !draft.phones.contains(&p) => draft.phones.push(p),
                         Ok(_) => {}
@@ -501,6 +513,25 @@ mod tests {
         "Price",
         "Customer ID",
     ];
+
+    #[test]
+    fn a_slash_splits_phones_unless_the_cell_is_one_number() {
+        let us = normalize::NormalizeConfig {
+            default_region: phonenumber::country::Id::US,
+            ..normalize::NormalizeConfig::default()
+        };
+        let cn = normalize::NormalizeConfig::default();
+        assert_eq!(phone_parts("310/246-1501", &us), ["310/246-1501"]);
+        assert_eq!(
+            phone_parts("13800138000/13900139000", &cn),
+            ["13800138000", "13900139000"]
+        );
+        assert_eq!(
+            phone_parts("13800138000; 010-88881234", &cn),
+            ["13800138000", "010-88881234"]
+        );
+        assert_eq!(phone_parts(" 13800138000 ", &cn), ["13800138000"]);
+    }
 
     #[test]
     fn amount_is_unit_price_times_quantity_in_exact_minor_units() {
