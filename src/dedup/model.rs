@@ -204,11 +204,12 @@ fn m_prior(f: CompareField) -> &'static [f64] {
         CompareField::Name => &[0.78, 0.05, 0.08, 0.04, 0.02, 0.03],
         CompareField::Email | CompareField::Phone => &[0.85, 0.05, 0.10],
         CompareField::BirthDate => &[0.90, 0.04, 0.06],
-        CompareField::Street => &[0.75, 0.10, 0.05, 0.10],
+        CompareField::Street => &[0.70, 0.10, 0.05, 0.05, 0.10],
         CompareField::Company => &[0.80, 0.10, 0.10],
         CompareField::Attr1 | CompareField::Attr2 | CompareField::Attr3 => &[0.85, 0.05, 0.10],
         CompareField::ExtId => &[0.10, 0.90],
-        CompareField::City | CompareField::Postcode => &[0.90, 0.10],
+        CompareField::City => &[0.90, 0.10],
+        CompareField::Postcode => &[0.85, 0.05, 0.10],
     }
 }
 
@@ -218,13 +219,14 @@ fn u_prior(f: CompareField) -> &'static [f64] {
         CompareField::Name => &[0.0005, 0.0005, 0.005, 0.02, 0.02, 0.954],
         CompareField::Email | CompareField::Phone => &[0.00001, 0.0001, 0.99989],
         CompareField::BirthDate => &[0.0001, 0.001, 0.9989],
-        CompareField::Street => &[0.0001, 0.001, 0.002, 0.9969],
+        CompareField::Street => &[0.0001, 0.001, 0.002, 0.002, 0.9949],
         CompareField::Company => &[0.0001, 0.001, 0.9989],
         CompareField::Attr1 | CompareField::Attr2 | CompareField::Attr3 => {
             &[0.00001, 0.0001, 0.99989]
         }
         CompareField::ExtId => &[0.00001, 0.99999],
-        CompareField::City | CompareField::Postcode => &[0.05, 0.95],
+        CompareField::City => &[0.05, 0.95],
+        CompareField::Postcode => &[0.05, 0.01, 0.94],
     }
 }
 
@@ -942,6 +944,20 @@ pub(crate) fn pattern_of(levels: &[(CompareField, Level)]) -> u32 {
 mod tests {
     use super::*;
     use crate::dedup::compare::pack;
+
+    /// Every level of every field starts EM with a prior m and u: a level
+    /// left at 0 would never be learned.
+    #[test]
+    fn priors_cover_every_level() {
+        for f in CompareField::ALL {
+            for (what, p) in [("m", m_prior(f)), ("u", u_prior(f))] {
+                assert_eq!(p.len(), f.levels().len(), "{what} of {f:?}");
+                assert!(p.iter().all(|&x| x > 0.0), "{what} of {f:?}");
+                let sum: f64 = p.iter().sum();
+                assert!((sum - 1.0).abs() < 1e-9, "{what} of {f:?} sums to {sum}");
+            }
+        }
+    }
 
     /// Simulated comparison vectors from known parameters: EM gets m, u
     /// and the match rate back.
