@@ -537,9 +537,10 @@ fn edit_similar(a: &str, b: &str) -> bool {
     normalized_levenshtein(&x, &y) >= 0.8
 }
 
-/// Whether a street word is a number (house, flat or room).
+/// Whether a street word is a number (house, flat or room): digits in
+/// it, unless it is an ordinal ("4th street" is a street's name).
 fn is_number(w: &str) -> bool {
-    w.bytes().any(|b| b.is_ascii_digit())
+    w.bytes().any(|b| b.is_ascii_digit()) && !super::prepare::is_ordinal(w)
 }
 
 /// Whether a street word names something: not a number, not a street type
@@ -979,6 +980,19 @@ mod tests {
             street_level(&s("28"), &s("85 Smiths Road")),
             Level::Different
         );
+        assert_eq!(
+            street_level(&s("570 4th St."), &s("570 Fourth Street")),
+            Level::Exact
+        );
+        assert_eq!(
+            street_level(
+                &s("747 Ninth Ave."),
+                &s("747 9th Ave. between 50th and 51st Sts.")
+            ),
+            Level::Close,
+            "an ordinal is the street's name"
+        );
+
         assert_eq!(
             street_level(
                 &s("123 Chippendale Village Hawkekr Place"),

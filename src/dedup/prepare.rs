@@ -747,6 +747,40 @@ const STREET_WORDS: &[(&str, &[&str])] = &[
     ("w", &["west"]),
 ];
 
+/// Ordinals written out, and their numeric form: "fourth street" is
+/// "4th street".
+const ORDINALS: &[(&str, &str)] = &[
+    ("1st", "first"),
+    ("2nd", "second"),
+    ("3rd", "third"),
+    ("4th", "fourth"),
+    ("5th", "fifth"),
+    ("6th", "sixth"),
+    ("7th", "seventh"),
+    ("8th", "eighth"),
+    ("9th", "ninth"),
+    ("10th", "tenth"),
+    ("11th", "eleventh"),
+    ("12th", "twelfth"),
+    ("13th", "thirteenth"),
+    ("14th", "fourteenth"),
+    ("15th", "fifteenth"),
+    ("16th", "sixteenth"),
+    ("17th", "seventeenth"),
+    ("18th", "eighteenth"),
+    ("19th", "nineteenth"),
+    ("20th", "twentieth"),
+];
+
+/// Whether a folded street word is an ordinal in digits ("4th", "51st"):
+/// a street's name, not a house number.
+pub(crate) fn is_ordinal(w: &str) -> bool {
+    ["st", "nd", "rd", "th"].iter().any(|suffix| {
+        w.strip_suffix(suffix)
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
 /// Whether a folded street word is a street type, direction or flat word
 /// (street, avenue ... n, u): it says little about where someone lives.
 pub(crate) fn is_street_type(w: &str) -> bool {
@@ -777,16 +811,23 @@ fn words(s: &str) -> Vec<String> {
     out
 }
 
-/// A street folded: lower-case words, street types written out and
-/// directions abbreviated (see `STREET_WORDS`).
+/// A street folded: lower-case words, street types written out,
+/// directions abbreviated (see `STREET_WORDS`) and ordinals in digits
+/// ("ninth" is "9th").
 pub(crate) fn fold_street(street: &str) -> Option<Box<str>> {
     let ws: Vec<String> = words(street)
         .into_iter()
         .map(|w| {
-            STREET_WORDS
+            if let Some((full, _)) = STREET_WORDS
                 .iter()
                 .find(|(_, abbrs)| abbrs.contains(&w.as_str()))
-                .map_or(w, |(full, _)| (*full).to_owned())
+            {
+                (*full).to_owned()
+            } else if let Some((digits, _)) = ORDINALS.iter().find(|(_, word)| *word == w) {
+                (*digits).to_owned()
+            } else {
+                w
+            }
         })
         .collect();
     (!ws.is_empty()).then(|| ws.join(" ").into_boxed_str())
