@@ -151,6 +151,144 @@ def zh(rolo, work, size):
     return df, truth
 
 
+ZH_DIRTY_MAP = {"客户编号": "ext_id", "姓名": "name", "手机": "phone", "邮箱": "email",
+                "公司": "company", "省份": "region", "城市": "city", "详细地址": "street",
+                "邮编": "postcode", "生日": "birth_date", "性别": "gender"}
+
+
+def zh_dirty(size):
+    """A dirty Chinese list from scripts/zh_dirty.py: a generator written
+    apart from `rolo gen`, with its own pools, corruptions and planted
+    namesakes, family members and colleagues."""
+    import pandas as pd
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import zh_dirty as gen
+
+    header, rows, truth = gen.generate(size, 7)
+    return pd.DataFrame(rows, columns=header), set(truth)
+
+
+def splink_zh_dirty(df):
+    """Splink on the dirty Chinese list with the cleaning a Splink user
+    would do (phone digits, lower-case emails, birth dates as yyyymmdd, 市
+    and spaces dropped) and name, phone, email, company, address (Jaro-
+    Winkler), city, postcode and birth date comparisons."""
+    import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
+
+    def digits(p):
+        p = p.translate({0xFF10 + i: 0x30 + i for i in range(10)})
+        return re.sub(r"\D", "", p)[-11:]
+
+    def ymd(t):
+        n = [int(x) for x in re.findall(r"\d+", t)]
+        if len(n) == 1 and len(t) == 8:
+            return t
+        if len(n) != 3:
+            return ""
+        y, m, d = (n[2], n[0], n[1]) if n[2] > 31 else n
+        return f"{y:04d}{m:02d}{d:02d}"
+
+    d = df.rename(columns={"客户编号": "id", "姓名": "name", "手机": "phone",
+                                      "邮箱": "email", "公司": "company", "城市": "city",
+                                      "详细地址": "addr", "邮编": "postcode", "生日": "dob"})
+    d = d[["id", "name", "phone", "email", "company", "city", "addr", "postcode", "dob"]].copy()
+    d["phone"] = d["phone"].map(digits)
+    d["email"] = d["email"].str.strip().str.lower()
+    d["name"] = d["name"].str.replace(r"[\s·]", "", regex=True).str.lower()
+    d["city"] = d["city"].str.strip().str.replace(r"市$", "", regex=True)
+    d["dob"] = d["dob"].map(ymd)
+    blocking = [block_on("name"), block_on("phone"), block_on("email"), block_on("addr")]
+    comparisons = [
+        cl.JaroWinklerAtThresholds("name", [0.9, 0.8]),
+        cl.ExactMatch("phone"),
+        cl.EmailComparison("email"),
+        cl.JaroWinklerAtThresholds("company", [0.9]),
+        cl.JaroWinklerAtThresholds("addr", [0.9, 0.8]),
+        cl.ExactMatch("city").configure(term_frequency_adjustments=True),
+        cl.ExactMatch("postcode"),
+        cl.ExactMatch("dob"),
+    ]
+
+    def settings():
+        return SettingsCreator(
+            unique_id_column_name="id",
+            link_type="dedupe_only",
+            blocking_rules_to_generate_predictions=blocking,
+            comparisons=comparisons,
+        )
+
+    return splink_scores(d, settings, [block_on("phone"), block_on("email")],
+                         [block_on("name"), block_on("phone")], "id")
+
+
+RESTAURANT_MAP = {"id": "ext_id", "name": "name", "addr": "street", "city": "city",
+                  "phone": "phone"}
+
+
+def restaurants(work):
+    """Fodors-Zagat (533 + 331 restaurant listings, 112 links), from the
+    py_entitymatching source package on PyPI. The two guides are stacked;
+    only pairs across them are scored (the benchmark's links), for every
+    tool alike."""
+    import tarfile
+
+    import pandas as pd
+
+    where = os.path.join(work, "pem")
+    base = "py-entitymatching-0.4.2/py_entitymatching/datasets/end-to-end/restaurants/"
+    if not os.path.exists(os.path.join(where, base, "zagats.csv")):
+        run([sys.executable, "-m", "pip", "download", "py_entitymatching==0.4.2", "--no-deps",
+             "-d", where])
+        with tarfile.open(os.path.join(where, "py-entitymatching-0.4.2.tar.gz")) as t:
+            t.extractall(where, members=[m for m in t.getmembers() if m.name.startswith(base)],
+                         filter="data")
+    parts = []
+    for f, prefix in (("fodors.csv", "f"), ("zagats.csv", "z")):
+        d = pd.read_csv(os.path.join(where, base, f), dtype=str).fillna("")
+        d["id"] = prefix + d["id"]
+        parts.append(d)
+    df = pd.concat(parts)[["id", "name", "addr", "city", "phone", "type"]]
+    links = pd.read_csv(os.path.join(where, base, "matches_fodors_zagats.csv"), dtype=str)
+    truth = {key("f" + a, "z" + b) for a, b in zip(links["fodors_id"], links["zagats_id"])}
+    return df, truth
+
+
+def across(scores):
+    """Only the pairs across the two guides."""
+    return {k: v for k, v in scores.items() if k[0][0] != k[1][0]}
+
+
+def splink_restaurants(df):
+    """Splink on the restaurants with the cleaning a Splink user would do
+    (phone digits) and name, address (Jaro-Winkler), city and phone
+    comparisons."""
+    import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
+
+    d = df[["id", "name", "addr", "city", "phone"]].copy()
+    d["phone"] = d["phone"].map(lambda p: re.sub(r"\D", "", p))
+    blocking = [block_on("phone"), block_on("name"), block_on("city")]
+    comparisons = [
+        cl.JaroWinklerAtThresholds("name", [0.9, 0.7]),
+        cl.JaroWinklerAtThresholds("addr", [0.9, 0.7]),
+        cl.ExactMatch("city").configure(term_frequency_adjustments=True),
+        cl.ExactMatch("phone"),
+    ]
+
+    def settings():
+        return SettingsCreator(
+            unique_id_column_name="id",
+            link_type="dedupe_only",
+            blocking_rules_to_generate_predictions=blocking,
+            comparisons=comparisons,
+        )
+
+    return splink_scores(d, settings, [block_on("phone"), block_on("name")],
+                         [block_on("phone"), block_on("city")], "id")
+
+
 # ---------------------------------------------------------------- rolo
 
 def run(cmd, **kw):
@@ -160,14 +298,14 @@ def run(cmd, **kw):
     return r.stdout
 
 
-def rolo_scores(rolo, work, name, df, mapping):
+def rolo_scores(rolo, work, name, df, mapping, extra=()):
     """Imports df into a fresh database, scans, returns {(ext_a, ext_b): score}."""
     path = os.path.join(work, name + ".csv")
     df.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL)
     db = os.path.join(work, name + ".db")
     shutil.rmtree(db, ignore_errors=True)
     maps = [a for src, dst in mapping.items() for a in ("--map", f"{src}={dst}")]
-    imported = json.loads(run([rolo, "import", "customers", path, "--db", db, "--json", *maps]))
+    imported = json.loads(run([rolo, "import", "customers", path, "--db", db, "--json", *maps, *extra]))
     t = time.perf_counter()
     scan = json.loads(run([rolo, "dedup", "scan", "--db", db, "--json", "--threshold", "0.01"]))
     seconds = time.perf_counter() - t
@@ -309,19 +447,35 @@ def main():
     print("| data | tool | precision @0.9 | recall @0.9 | F1 @0.9 | best F1 @ threshold | time |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for name in args.sets.split(","):
+        extra = ()
         if name == "zh":
             df, truth = zh(rolo, args.work, args.zh_size)
             mapping = {}
+        elif name == "zh_dirty":
+            df, truth = zh_dirty(args.zh_size)
+            mapping = ZH_DIRTY_MAP
+        elif name == "restaurants":
+            df, truth = restaurants(args.work)
+            mapping = RESTAURANT_MAP
+            extra = ("--phone-region", "US")
         else:
             df, truth = febrl(name)
             mapping = FEBRL_MAP
         label = f"{name} ({len(df)} records, {len(truth)} true pairs)"
-        scores, seconds, _ = rolo_scores(rolo, args.work, name, df, mapping)
+        scores, seconds, _ = rolo_scores(rolo, args.work, name, df, mapping, extra)
+        if name == "restaurants":
+            scores = across(scores)
         row(label, "rolo", scores, truth, seconds)
         if not args.no_splink:
             if name == "zh":
                 s, sec = splink_zh(df)
                 row(label, "splink", s, truth, sec)
+            elif name == "zh_dirty":
+                s, sec = splink_zh_dirty(df)
+                row(label, "splink", s, truth, sec)
+            elif name == "restaurants":
+                s, sec = splink_restaurants(df)
+                row(label, "splink", across(s), truth, sec)
             else:
                 for tool, soc, address in (
                     ("splink (tutorial, with soc_sec_id)", True, False),
