@@ -28,6 +28,8 @@ pub enum CompareField {
     Company,
     City,
     Postcode,
+    /// Female or male, both known.
+    Gender,
     /// The first custom attribute picked as an identifier.
     Attr1,
     /// The second.
@@ -37,7 +39,7 @@ pub enum CompareField {
 }
 
 /// How many fields are compared.
-pub const FIELDS: usize = 12;
+pub const FIELDS: usize = 13;
 
 impl CompareField {
     /// Every compared field, in pattern order.
@@ -51,6 +53,7 @@ impl CompareField {
         CompareField::Company,
         CompareField::City,
         CompareField::Postcode,
+        CompareField::Gender,
         CompareField::Attr1,
         CompareField::Attr2,
         CompareField::Attr3,
@@ -76,6 +79,7 @@ impl CompareField {
             CompareField::Company => "company",
             CompareField::City => "city",
             CompareField::Postcode => "postcode",
+            CompareField::Gender => "gender",
             CompareField::Attr1 => "attr1",
             CompareField::Attr2 => "attr2",
             CompareField::Attr3 => "attr3",
@@ -107,7 +111,7 @@ impl CompareField {
             | CompareField::Attr2
             | CompareField::Attr3 => &[Exact, Close, Different],
             CompareField::Postcode => &[Exact, Close, Different],
-            CompareField::ExtId | CompareField::City => &[Exact, Different],
+            CompareField::ExtId | CompareField::City | CompareField::Gender => &[Exact, Different],
         }
     }
 
@@ -186,7 +190,7 @@ pub type Codes = [u8; FIELDS];
 
 /// Bits per field in a pattern: enough for its codes (missing and each
 /// level), in [`CompareField::ALL`] order.
-const WIDTH: [u32; FIELDS] = [3, 2, 2, 2, 2, 3, 2, 2, 2, 2, 2, 2];
+const WIDTH: [u32; FIELDS] = [3, 2, 2, 2, 2, 3, 2, 2, 2, 2, 2, 2, 2];
 
 /// Where each field's bits start in a pattern.
 const SHIFT: [u32; FIELDS] = {
@@ -300,6 +304,14 @@ pub fn compare(a: &Record, b: &Record) -> (Codes, Agreed) {
         },
     );
     set(CompareField::Postcode, postcode);
+    set(
+        CompareField::Gender,
+        match (a.gender, b.gender) {
+            (0, _) | (_, 0) => Level::Missing,
+            (x, y) if x == y => Level::Exact,
+            _ => Level::Different,
+        },
+    );
     for (slot, f) in CompareField::ATTRS.iter().enumerate() {
         let (x, y) = (id_of(a, slot), id_of(b, slot));
         let l = id_level(x, y);
@@ -1098,6 +1110,27 @@ mod tests {
             one[f.index()] = codes[f.index()];
             assert_eq!(pack(&one) & !field_mask(f.index()), 0, "{f:?}");
         }
+    }
+
+    #[test]
+    fn gender_levels() {
+        let g = |v: &str| rec(|c| c.gender = Some(v.into()));
+        assert_eq!(
+            level(CompareField::Gender, &g("女"), &g("female")),
+            Level::Exact
+        );
+        assert_eq!(
+            level(CompareField::Gender, &g("男"), &g("F")),
+            Level::Different
+        );
+        assert_eq!(
+            level(CompareField::Gender, &g("male"), &g("unknown")),
+            Level::Missing
+        );
+        assert_eq!(
+            level(CompareField::Gender, &g("male"), &rec(|_| {})),
+            Level::Missing
+        );
     }
 
     #[test]

@@ -54,6 +54,11 @@ pub struct Frequencies {
     /// Per identifier slot: counts of values, and records with one.
     ids: [HashMap<u64, u32, foldhash::fast::FixedState>; MAX_IDS],
     id_totals: [u64; MAX_IDS],
+    /// Among the records with a phone and a street: the share of their
+    /// pairs that have a phone and the street in common, and the share one
+    /// such pair is (see [`Model::cap_household`]); `None` when fewer than
+    /// two records have both.
+    household: Option<(f64, f64)>,
 }
 
 impl Frequencies {
@@ -102,6 +107,7 @@ impl Frequencies {
                 }
             }
         }
+        f.household = household_share(records.clone());
         if named > 0 {
             let total = named as f64;
             for r in records {
@@ -153,6 +159,41 @@ impl Frequencies {
         let n = map.get(&value).copied()?;
         Some((f64::from(n.max(2)) / total as f64).clamp(EPS, 1.0))
     }
+}
+
+/// The chance that two random records, each with a phone and a street,
+/// share a phone and have the same (folded) street: Σ c(c-1) / (M(M-1))
+/// over the groups of equal phone and street; and 2 / (M(M-1)), what
+/// one such pair weighs in it.
+fn household_share<'a>(records: impl IntoIterator<Item = &'a Record>) -> Option<(f64, f64)> {
+    let mut keys: Vec<u64> = Vec::new();
+    let mut holders = 0u64;
+    for r in records {
+        let Some(street) = r.street.as_deref() else {
+            continue;
+        };
+        if r.phones.is_empty() {
+            continue;
+        }
+        holders += 1;
+        let s = super::prepare::hash(super::prepare::seed::STREET, street.as_bytes());
+        keys.extend(
+            r.phones
+                .iter()
+                .map(|&p| s ^ p.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+        );
+    }
+    if holders < 2 {
+        return None;
+    }
+    keys.sort_unstable();
+    let mut sum = 0f64;
+    for run in keys.chunk_by(|a, b| a == b) {
+        let c = run.len() as f64;
+        sum += c * (c - 1.0);
+    }
+    let pairs = holders as f64 * (holders as f64 - 1.0);
+    Some(((sum / pairs).min(1.0), 2.0 / pairs))
 }
 
 /// How often a whole name must be seen before its own count can raise its
@@ -210,6 +251,7 @@ fn m_prior(f: CompareField) -> &'static [f64] {
         CompareField::ExtId => &[0.10, 0.90],
         CompareField::City => &[0.90, 0.10],
         CompareField::Postcode => &[0.85, 0.05, 0.10],
+        CompareField::Gender => &[0.95, 0.05],
     }
 }
 
@@ -227,6 +269,7 @@ fn u_prior(f: CompareField) -> &'static [f64] {
         CompareField::ExtId => &[0.00001, 0.99999],
         CompareField::City => &[0.05, 0.95],
         CompareField::Postcode => &[0.05, 0.01, 0.94],
+        CompareField::Gender => &[0.5, 0.5],
     }
 }
 
@@ -327,7 +370,46 @@ impl Model {
                 }
             }
         }
+        self.cap_household(codes, freq, &mut out);
         out
+    }
+
+    /// One household, counted once. People living together share the
+    /// street, the postcode and the city, and often a landline: for two
+    /// different people those agreements are not independent, so adding
+    /// up their weights (as the model does for independent fields) would
+    /// make a couple at one address and number certain duplicates. When
+    /// the phone and the street agree, what the place and contact fields
+    /// add together is held to what sharing both is worth in this data:
+    /// log2(m / u), with m the chance that a person's two records agree on
+    /// both, and u the chance that two different people do: the share of
+    /// record pairs with the same phone and street
+    /// ([`household_share`]), less what the duplicates among them explain
+    /// (match rate × m), and at least one pair's worth. Their positive
+    /// parts shrink in proportion, so the explanation still adds up.
+    fn cap_household(&self, codes: &[u8; FIELDS], freq: &Frequencies, out: &mut [f64; FIELDS]) {
+        let (phone, street) = (CompareField::Phone, CompareField::Street);
+        let phone_exact = codes[phone.index()] == phone.code(Level::Exact);
+        let street_agrees = matches!(
+            street.level(codes[street.index()]),
+            Level::Exact | Level::Close
+        );
+        let Some((share, one)) = freq.household.filter(|_| phone_exact && street_agrees) else {
+            return;
+        };
+        let m = self.m[phone.index()][1] * self.m[street.index()][1];
+        let u = ((share - self.prior * m) / (1.0 - self.prior)).max(one);
+        let cap = (m.max(EPS) / u).log2().max(0.0);
+        let place = [phone, street, CompareField::Postcode, CompareField::City];
+        let total: f64 = place.iter().map(|f| out[f.index()].max(0.0)).sum();
+        if total > cap {
+            let keep = cap / total;
+            for f in place {
+                if out[f.index()] > 0.0 {
+                    out[f.index()] *= keep;
+                }
+            }
+        }
     }
 
     /// The match weight of a pattern without term frequencies.
@@ -632,6 +714,14 @@ pub(crate) fn exact_u(records: &[Record]) -> [Option<f64>; FIELDS] {
             .map(|r| r.postcode)
             .collect(),
         holders(&|r| r.postcode != 0),
+    );
+    out[CompareField::Gender.index()] = share(
+        records
+            .iter()
+            .filter(|r| r.gender != 0)
+            .map(|r| u64::from(r.gender))
+            .collect(),
+        holders(&|r| r.gender != 0),
     );
     for (slot, f) in CompareField::ATTRS.iter().enumerate() {
         out[f.index()] = share(
@@ -1093,6 +1183,64 @@ mod tests {
         let name = CompareField::Name.index();
         assert!(rare[name] > common[name] + 1.0, "{rare:?} vs {common:?}");
         assert!(common[name] >= model.weight(CompareField::Name, Level::SameReading));
+    }
+
+    /// Two people at one address with one landline: the place and contact
+    /// fields together weigh what sharing a phone and a street is worth
+    /// in the data, not the sum of their separate weights.
+    #[test]
+    fn a_shared_phone_and_street_count_once() {
+        let rec = |name: &str, phone: &str, street: &str| {
+            Record::new(&crate::model::Customer {
+                name: name.into(),
+                phones: vec![phone.into()],
+                street: Some(street.into()),
+                postcode: Some("200001".into()),
+                ..Default::default()
+            })
+        };
+        let mut records = vec![
+            rec("宋春辉", "+862238203439", "南开区青年路7号6号楼502"),
+            rec("宋莹", "+862238203439", "南开区青年路7号6号楼502"),
+        ];
+        records.extend((0..200).map(|i| {
+            rec(
+                &format!("Person{i}"),
+                &format!("+8613800{i:06}"),
+                &format!("{i} Main St"),
+            )
+        }));
+        let freq = Frequencies::count(&records);
+        let (share, one) = freq.household.unwrap_or((0.0, 0.0));
+        // One sharing pair among 202 records.
+        assert!((share - 2.0 / (202.0 * 201.0)).abs() < 1e-12, "{share}");
+        assert_eq!(share, one);
+        let model = Model::default();
+        let m = model.m[CompareField::Phone.index()][1] * model.m[CompareField::Street.index()][1];
+        let u = ((share - model.prior * m) / (1.0 - model.prior)).max(one);
+        let (_, parts, codes) = model.score(&records[0], &records[1], &freq);
+        let place = [
+            CompareField::Phone,
+            CompareField::Street,
+            CompareField::Postcode,
+            CompareField::City,
+        ];
+        let sum: f64 = place.iter().map(|f| parts[f.index()]).sum();
+        let separate: f64 = place
+            .iter()
+            .map(|&f| model.weight(f, f.level(codes[f.index()])))
+            .sum();
+        let cap = (m / u).log2();
+        assert!(sum <= cap + 1e-9, "{sum} > {cap}");
+        assert!(sum < separate - 1.0, "{sum} vs {separate}");
+        // Without a shared phone nothing is held back.
+        let mut other = records[1].clone();
+        other.phones = Box::new([8613900000000]);
+        let (_, parts, codes) = model.score(&records[0], &other, &freq);
+        for f in [CompareField::Street, CompareField::Postcode] {
+            let w = model.weight(f, f.level(codes[f.index()]));
+            assert!((parts[f.index()] - w).abs() < 1e-9, "{f:?}");
+        }
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub(crate) mod seed {
     pub const EXT_ID: u64 = 19;
     pub const ADDRESS: u64 = 20;
     pub const ATTR_ID: u64 = 21;
+    pub const STREET: u64 = 22;
 }
 
 /// A customer's name, folded.
@@ -112,6 +113,8 @@ pub struct Record {
     pub(crate) company: Option<Box<str>>,
     pub(crate) city: u64,
     pub(crate) postcode: u64,
+    /// 1 female, 2 male, 0 unknown or anything else.
+    pub(crate) gender: u8,
     /// The identifiers compared, one per picked custom attribute (see
     /// [`Identifiers`]), in the order of the pick; empty until
     /// [`Identifiers::apply`] runs.
@@ -159,6 +162,7 @@ impl Record {
             company: text(&c.company).and_then(fold_company),
             city: text(&c.city).map_or(0, |s| hash(seed::CITY, fold_city(s).as_bytes())),
             postcode: text(&c.postcode).map_or(0, fold_postcode),
+            gender: text(&c.gender).map_or(0, fold_gender),
             ids: Box::default(),
             attrs: c
                 .attrs
@@ -465,6 +469,16 @@ pub(crate) fn fold_postcode(s: &str) -> u64 {
         u64::from_le_bytes(bytes)
     } else {
         hash(seed::POSTCODE, folded.as_bytes()) | 1 << 63
+    }
+}
+
+/// A gender as compared: 1 female, 2 male, 0 for anything else (unknown,
+/// other, a value the import could not read), which is never compared.
+pub(crate) fn fold_gender(g: &str) -> u8 {
+    match crate::ingest::normalize::gender(g).as_str() {
+        "female" => 1,
+        "male" => 2,
+        _ => 0,
     }
 }
 
