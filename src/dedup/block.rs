@@ -104,7 +104,11 @@ impl KeyKind {
     pub fn forces(self) -> &'static [CompareField] {
         use CompareField::*;
         match self {
-            KeyKind::Email | KeyKind::EmailLocal => &[Email],
+            KeyKind::Email => &[Email],
+            // A local part is mostly the name spelled out ("charlie_cox"):
+            // inside such a block the name agrees for namesakes too, and
+            // left in, EM could take "same name" for the match class.
+            KeyKind::EmailLocal => &[Email, Name],
             KeyKind::Phone => &[Phone],
             KeyKind::Identifier => &[Attr1, Attr2, Attr3],
             KeyKind::Name | KeyKind::Phonetic => &[Name, City],
