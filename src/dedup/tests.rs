@@ -215,12 +215,17 @@ fn a_chain_does_not_make_one_cluster() {
         "San Francisco",
         "94110",
     );
-    let mut b = person(
-        90_002,
-        "Quentin Abernathy",
-        &["qa@example.com", "zz@example.org"],
-        &["+14155550101", "+8613900001111"],
-        (1970, 1, 2),
+    let mut b = at(
+        person(
+            90_002,
+            "Quentin Abernathy",
+            &["qa@example.com", "zz@example.org"],
+            &["+14155550101", "+8613900001111"],
+            (1970, 1, 2),
+        ),
+        "99 Oak Road",
+        "Boston",
+        "02110",
     );
     b.birth_date = None;
     let c = at(
