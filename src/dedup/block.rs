@@ -174,7 +174,8 @@ fn with_kind(h: u64, kind: KeyKind) -> u64 {
     (h & !KIND_BITS) | kind as u64
 }
 
-fn mix(a: u64, b: u64) -> u64 {
+/// Two 64-bit values hashed into one (a key made of two values).
+pub(crate) fn mix(a: u64, b: u64) -> u64 {
     let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&a.to_le_bytes());
     bytes[8..].copy_from_slice(&b.to_le_bytes());

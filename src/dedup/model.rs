@@ -169,31 +169,15 @@ fn household_share<'a>(records: impl IntoIterator<Item = &'a Record>) -> Option<
     let mut keys: Vec<u64> = Vec::new();
     let mut holders = 0u64;
     for r in records {
-        let Some(street) = r.street.as_deref() else {
+        let Some(street) = r.street.as_deref().filter(|_| !r.phones.is_empty()) else {
             continue;
         };
-        if r.phones.is_empty() {
-            continue;
-        }
         holders += 1;
         let s = super::prepare::hash(super::prepare::seed::STREET, street.as_bytes());
-        keys.extend(
-            r.phones
-                .iter()
-                .map(|&p| s ^ p.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
-        );
+        keys.extend(r.phones.iter().map(|&p| super::block::mix(s, p)));
     }
-    if holders < 2 {
-        return None;
-    }
-    keys.sort_unstable();
-    let mut sum = 0f64;
-    for run in keys.chunk_by(|a, b| a == b) {
-        let c = run.len() as f64;
-        sum += c * (c - 1.0);
-    }
-    let pairs = holders as f64 * (holders as f64 - 1.0);
-    Some(((sum / pairs).min(1.0), 2.0 / pairs))
+    let shared = share(keys, holders)?;
+    Some((shared, 2.0 / (holders as f64 * (holders as f64 - 1.0))))
 }
 
 /// How often a whole name must be seen before its own count can raise its
@@ -656,27 +640,14 @@ pub(crate) fn sample_levels(
 /// exact level is not a plain value equality (names, streets: folding
 /// makes more pairs exact than equal hashes would say).
 pub(crate) fn exact_u(records: &[Record]) -> [Option<f64>; FIELDS] {
-    fn share(mut values: Vec<u64>, holders: u64) -> Option<f64> {
-        if holders < 2 {
-            return None;
-        }
-        values.sort_unstable();
-        let mut sum = 0f64;
-        let mut i = 0;
-        while i < values.len() {
-            let mut j = i;
-            while j < values.len() && values[j] == values[i] {
-                j += 1;
-            }
-            let c = (j - i) as f64;
-            sum += c * (c - 1.0);
-            i = j;
-        }
-        let m = holders as f64;
-        Some((sum / (m * (m - 1.0))).min(1.0))
-    }
     let mut out = [None; FIELDS];
     let holders = |f: &dyn Fn(&Record) -> bool| records.iter().filter(|r| f(r)).count() as u64;
+    // A field held as one number per record, 0 for none.
+    let plain = |value: &dyn Fn(&Record) -> u64| {
+        let values: Vec<u64> = records.iter().map(value).filter(|&v| v != 0).collect();
+        let n = values.len() as u64;
+        share(values, n)
+    };
     out[CompareField::Email.index()] = share(
         records
             .iter()
@@ -691,38 +662,10 @@ pub(crate) fn exact_u(records: &[Record]) -> [Option<f64>; FIELDS] {
             .collect(),
         holders(&|r| !r.phones.is_empty()),
     );
-    out[CompareField::BirthDate.index()] = share(
-        records
-            .iter()
-            .filter(|r| r.birth != 0)
-            .map(|r| u64::from(r.birth))
-            .collect(),
-        holders(&|r| r.birth != 0),
-    );
-    out[CompareField::City.index()] = share(
-        records
-            .iter()
-            .filter(|r| r.city != 0)
-            .map(|r| r.city)
-            .collect(),
-        holders(&|r| r.city != 0),
-    );
-    out[CompareField::Postcode.index()] = share(
-        records
-            .iter()
-            .filter(|r| r.postcode != 0)
-            .map(|r| r.postcode)
-            .collect(),
-        holders(&|r| r.postcode != 0),
-    );
-    out[CompareField::Gender.index()] = share(
-        records
-            .iter()
-            .filter(|r| r.gender != 0)
-            .map(|r| u64::from(r.gender))
-            .collect(),
-        holders(&|r| r.gender != 0),
-    );
+    out[CompareField::BirthDate.index()] = plain(&|r| u64::from(r.birth));
+    out[CompareField::City.index()] = plain(&|r| r.city);
+    out[CompareField::Postcode.index()] = plain(&|r| r.postcode);
+    out[CompareField::Gender.index()] = plain(&|r| u64::from(r.gender));
     for (slot, f) in CompareField::ATTRS.iter().enumerate() {
         out[f.index()] = share(
             records
@@ -742,6 +685,25 @@ pub(crate) fn exact_u(records: &[Record]) -> [Option<f64>; FIELDS] {
         holders(&|r| r.ext_id.is_some()),
     );
     out
+}
+
+/// The chance that two of `holders` records share a value, from the
+/// values they hold (a record may hold several): Σ c(c-1) / (M(M-1)) over
+/// the counts c of equal values; `None` below two holders.
+fn share(mut values: Vec<u64>, holders: u64) -> Option<f64> {
+    if holders < 2 {
+        return None;
+    }
+    values.sort_unstable();
+    let sum: f64 = values
+        .chunk_by(|a, b| a == b)
+        .map(|run| {
+            let c = run.len() as f64;
+            c * (c - 1.0)
+        })
+        .sum();
+    let m = holders as f64;
+    Some((sum / (m * (m - 1.0))).min(1.0))
 }
 
 /// u per field and level from random-pair counts (missing excluded), with

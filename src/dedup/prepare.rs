@@ -448,7 +448,6 @@ fn push_folded_latin(out: &mut String, c: char) {
     }
 }
 
-/// Folds a name (see [`Name`]); `None` when it has no letters.
 /// A postcode as one number (0 when it has no letters or digits): its
 /// letters and digits, upper-cased, packed byte by byte when they are ASCII
 /// and at most 8 (nearly every postcode in the world: "SW1A1AA", "200001",
@@ -475,10 +474,16 @@ pub(crate) fn fold_postcode(s: &str) -> u64 {
 /// A gender as compared: 1 female, 2 male, 0 for anything else (unknown,
 /// other, a value the import could not read), which is never compared.
 pub(crate) fn fold_gender(g: &str) -> u8 {
-    match crate::ingest::normalize::gender(g).as_str() {
+    let code = |g: &str| match g {
         "female" => 1,
         "male" => 2,
         _ => 0,
+    };
+    // Import stores the canonical words; anything else (an older record,
+    // an edit) is read as import would read it.
+    match code(g) {
+        0 => code(&crate::ingest::normalize::gender(g)),
+        c => c,
     }
 }
 
@@ -493,6 +498,7 @@ pub(crate) fn postcode_chars(p: u64) -> Option<([u8; 8], usize)> {
     Some((bytes, len))
 }
 
+/// Folds a name (see [`Name`]); `None` when it has no letters.
 pub(crate) fn fold_name(name: &str) -> Option<Name> {
     let mut exact = String::with_capacity(name.len());
     let mut tokens: Vec<String> = Vec::with_capacity(4);
